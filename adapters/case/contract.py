@@ -1,0 +1,242 @@
+"""The case contract: cases (案件) and their closed-loop workflow (闭环流程).
+
+Statuses follow the standard's stages; see ``command_center.domain.workflow`` for the
+transition table every implementation must enforce.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from adapters.base import Adapter
+
+
+class CaseStatus(StrEnum):
+    REPORTED = "reported"  # 上报, waiting for the acceptor (受理员)
+    ACCEPTED = "accepted"  # 已受理, confirmed on site, waiting to be registered
+    REGISTERED = "registered"  # 已立案, waiting for dispatch
+    DISPATCHED = "dispatched"  # 已派遣, the department is handling it; the SLA clock runs
+    HANDLED = "handled"  # 已反馈, reported back with photos, waiting for verification
+    VERIFIED = "verified"  # 已核查, verified on site, waiting for the shift leader to close
+    CLOSED = "closed"  # 已结案
+    VOIDED = "voided"  # 已作废 (rejected, or merged as a duplicate)
+
+
+class CaseSource(StrEnum):
+    SUPERVISOR = "supervisor"  # 监督员上报
+    GRID_WORKER = "grid_worker"  # 网格员上报
+    PUBLIC = "public"  # 公众举报 (随手拍)
+    HOTLINE = "hotline"  # 12345 热线
+    VIDEO = "video"  # 视频智能识别
+    IOT = "iot"  # 物联感知
+    LEADER = "leader"  # 领导交办
+
+
+class SlaState(StrEnum):
+    ON_TIME = "on_time"  # 正常
+    DUE_SOON = "due_soon"  # 临期
+    OVERDUE = "overdue"  # 超期
+
+
+class CaseAction(StrEnum):
+    ACCEPT = "accept"  # 受理
+    REJECT = "reject"  # 不予受理 / 作废
+    REGISTER = "register"  # 立案
+    DISPATCH = "dispatch"  # 派遣
+    URGE = "urge"  # 催办
+    ESCALATE = "escalate"  # 督办
+    EXTEND = "extend"  # 延期
+    RETURN = "return"  # 回退
+    REPORT_BACK = "report_back"  # 处置反馈
+    VERIFY = "verify"  # 核查
+    CLOSE = "close"  # 结案
+    REWORK = "rework"  # 返工
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name: str
+    kind: str = "department"  # "department" (专业部门) or "street" (街道)
+
+
+@dataclass
+class Case:
+    """One case as lists, maps and boards show it. Coordinates are WGS-84."""
+
+    id: int
+    number: str  # the case number shown to people, e.g. "110101-20261125-0042"
+    kind: str  # "event" (事件) or "component" (部件)
+    class_code: str  # 4-digit event code (big + small, e.g. "0102") or component class code
+    class_name: str  # e.g. 暴露垃圾
+    big_class_code: str  # e.g. "01"
+    big_class_name: str  # e.g. 市容环境
+    source: CaseSource
+    status: CaseStatus
+    description: str
+    address: str
+    lon: float
+    lat: float
+    grid_code: str  # 14-digit unit grid code
+    community_code: str  # 12 digits
+    street_code: str  # 9 digits
+    district_code: str  # 6 digits, GB/T 2260
+    reported_at: datetime
+    urgent: bool = False
+    department_code: str | None = None
+    registered_at: datetime | None = None
+    dispatched_at: datetime | None = None
+    deadline: datetime | None = None  # SLA deadline of the current stage, from the calendar
+    handled_at: datetime | None = None
+    closed_at: datetime | None = None
+    rework_count: int = 0
+    extended: bool = False
+    sla_state: SlaState | None = None  # None when no clock runs (closed, voided, not dispatched)
+    component_code: str | None = None  # 16-digit component code for component cases
+
+
+@dataclass(frozen=True)
+class CaseStep:
+    """One step in a case's history: who did what, when, with which note."""
+
+    at: datetime
+    action: str  # a CaseAction value, or "report" for the first step
+    actor: str
+    note: str
+    from_status: CaseStatus | None
+    to_status: CaseStatus
+
+
+@dataclass
+class CaseDetail:
+    case: Case
+    history: list[CaseStep] = field(default_factory=list)
+
+
+@dataclass
+class NewCase:
+    """A report coming in. Give either a point (in ``datum``) or a grid code, or both."""
+
+    kind: str
+    class_code: str
+    source: CaseSource
+    description: str
+    lon: float | None = None
+    lat: float | None = None
+    datum: str = "wgs84"  # "wgs84", "gcj02" or "bd09"
+    grid_code: str | None = None
+    address: str = ""
+    reported_at: datetime | None = None
+    reporter: str = ""
+    external_id: str | None = None  # the source's own id, to refuse duplicate reports
+    component_code: str | None = None
+    urgent: bool = False
+
+
+@dataclass
+class CaseFilter:
+    """Which cases. Every field is optional; ``region_code`` may be any level's code."""
+
+    region_code: str | None = None
+    statuses: Sequence[CaseStatus] | None = None
+    class_codes: Sequence[str] | None = None
+    big_class_codes: Sequence[str] | None = None
+    sources: Sequence[CaseSource] | None = None
+    department_code: str | None = None
+    since: datetime | None = None  # reported_at >= since
+    until: datetime | None = None  # reported_at < until
+    sla_states: Sequence[SlaState] | None = None
+    open_only: bool = False
+    limit: int | None = 500
+    newest_first: bool = True
+
+
+#: Dimensions ``CaseAdapter.case_stats`` can group by.
+GROUP_DIMENSIONS = (
+    "status",
+    "class_code",
+    "big_class_code",
+    "source",
+    "district_code",
+    "street_code",
+    "community_code",
+    "grid_code",
+    "department_code",
+    "day",  # date of reported_at, ISO "YYYY-MM-DD"
+    "hour_of_week",  # 0..167, Monday 00h = 0, of reported_at
+)
+
+
+@dataclass
+class CaseStats:
+    """Counts for one group of cases (one row of ``case_stats``).
+
+    The appraisal indicators (结案率, 按期结案率, 返工率 ...) are computed from these in
+    ``command_center``; adapters only count.
+    """
+
+    key: dict[str, str | int]
+    reported: int = 0  # 上报数 (all cases reported in the period)
+    registered: int = 0  # 立案数
+    dispatched: int = 0  # 派遣数 (应处置数)
+    handled: int = 0  # 处置数 (reported back at least once)
+    handled_on_time: int = 0  # 按期处置数
+    closed: int = 0  # 结案数
+    closed_on_time: int = 0  # 按期结案数
+    open: int = 0  # not closed and not voided
+    overdue_open: int = 0  # 超期未处置数 (open and past deadline now)
+    reworked: int = 0  # 返工数 (cases reworked at least once)
+    extended: int = 0  # 延期数
+    returned: int = 0  # 回退数
+    voided: int = 0  # 作废数
+
+
+class CaseAdapter(Adapter):
+    """A case system: the city's 数字城管 / 网格化 business platform, or the built-in one."""
+
+    kind = "case"
+
+    @abstractmethod
+    def list_cases(self, flt: CaseFilter) -> list[Case]:
+        """Cases matching ``flt``, newest reported first unless ``newest_first`` is false."""
+
+    @abstractmethod
+    def get_case(self, case_id: int) -> CaseDetail:
+        """One case with its full history, oldest step first. Raises ``NotFound``."""
+
+    @abstractmethod
+    def case_stats(self, group_by: Sequence[str], flt: CaseFilter) -> list[CaseStats]:
+        """Counts grouped by dimensions of ``GROUP_DIMENSIONS`` (empty: one total row).
+
+        Must stay fast on ten million cases: implementations keep rollups or an analytical
+        store rather than scanning raw rows for every wall refresh.
+        """
+
+    @abstractmethod
+    def departments(self) -> list[Department]:
+        """Departments and streets a case can be dispatched to."""
+
+    @abstractmethod
+    def report_case(self, new: NewCase) -> Case:
+        """File a new report. Raises ``AdapterError`` for an unknown class, a point outside
+        every grid, a malformed code or a duplicate ``external_id``; nothing is written then."""
+
+    @abstractmethod
+    def act(
+        self,
+        case_id: int,
+        action: CaseAction,
+        actor: str,
+        note: str = "",
+        *,
+        department_code: str | None = None,
+        extend_hours: float | None = None,
+        at: datetime | None = None,
+    ) -> Case:
+        """Apply one workflow action. ``dispatch`` needs ``department_code``; ``extend`` needs
+        ``extend_hours``. A transition the state machine forbids raises
+        ``command_center.domain.workflow.TransitionError`` and changes nothing."""
