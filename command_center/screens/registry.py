@@ -1,15 +1,20 @@
 """The panel registry: every kind of panel an admin can place on a screen.
 
-A panel kind declares its options model (validated when screens.yaml is loaded), the
-function that builds its component tree from its options and data, and the function that
-registers its callbacks once per app. Layout builders live in ``layouts/``, callbacks in
-``callbacks/``; the registration happens in ``command_center.panels``.
+A panel kind declares:
+- its options model (validated when screens.yaml is loaded),
+- ``build(ctx)``: the static frame of the panel, a pure function of its spec,
+- ``fetch(services, ctx)`` and ``render(value, ctx)``: how its body is refreshed; the generic
+  refresh callback calls ``fetch`` (a data service, cached) then ``render`` (pure),
+- ``register_callbacks(app, cc)`` for interactivity beyond the refresh (clicks, drill-down).
+
+Layout code lives in ``layouts/``, callbacks in ``callbacks/``; ``command_center.panels``
+assembles the registry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -22,13 +27,40 @@ class PanelOptions(BaseModel):
 
 
 @dataclass(frozen=True)
+class PanelContext:
+    """What a panel's builder knows: its place, its options, the language, the region."""
+
+    screen_id: str
+    panel_id: str
+    kind: str
+    options: Any
+    lang: str = "zh"
+    title: str = ""
+    theme: str = "dark"
+    region_code: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pid(self) -> str:
+        """The instance id used in pattern-matching component ids."""
+        return f"{self.screen_id}.{self.panel_id}"
+
+    def id(self, role: str) -> dict[str, str]:
+        """A pattern-matching id for one component of this panel instance."""
+        return {"role": role, "kind": self.kind, "pid": self.pid}
+
+
+@dataclass(frozen=True)
 class PanelKind:
     name: str
     options_model: type[PanelOptions]
-    build: Callable[..., Any]  # build(ctx: PanelContext) -> Dash component
-    register_callbacks: Callable[..., None] | None = None  # register(app, services)
+    build: Callable[[PanelContext], Any]
+    fetch: Callable[[Any, PanelContext], Any] | None = None
+    render: Callable[[Any, PanelContext], Any] | None = None
+    register_callbacks: Callable[[Any, Any], None] | None = None
     title_key: str = ""  # i18n key of the default title
-    module: str = ""  # one of the six business modules, for the screen list
+    module: str = ""  # one of the six business modules
+    refresh_seconds: float | None = None  # None: the screen's refresh interval
 
 
 class PanelRegistry:
