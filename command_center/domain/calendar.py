@@ -1,0 +1,333 @@
+"""The working calendar and the SLA clocks of cases (处置时限, 超期, 临期).
+
+Time limits in working hours (工作时) or working days (工作日) only run during working hours
+(by default 08:30-17:30) on working days: nights, weekends and public holidays are excluded,
+and the make-up working days (调休上班, usually a Saturday or Sunday next to a long holiday)
+count as ordinary working days. Limits in wall-clock ``hours`` (danger items) never stop.
+
+All datetimes are **naive local time**, i.e. Asia/Shanghai wall time (China Standard Time,
+UTC+8, no daylight saving since 1991). A timezone-aware datetime given to these functions is
+converted to that wall time first; results are always naive.
+
+YAML shape of a city's calendar file (``Settings.calendar_file``)::
+
+    include_builtin: false          # optional: also keep the built-in 2025/2026 dates
+    holidays:
+      - 2026-01-01
+      - 2026-10-01..2026-10-07      # an inclusive range
+    makeup_workdays:
+      - 2026-09-20
+      - 2026-10-10
+
+A date in both lists is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from adapters.case.contract import SlaState
+from command_center.domain.classes import TimeLimit
+
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+
+_ONE_DAY = timedelta(days=1)
+# A calendar without a working day for this long is surely misconfigured; stop rather than loop.
+_MAX_IDLE_DAYS = 400
+
+
+def to_local_naive(dt: datetime) -> datetime:
+    """``dt`` as naive Asia/Shanghai wall time (naive datetimes are taken as already local)."""
+    if dt.tzinfo is None:
+        return dt
+    return dt.astimezone(CHINA_STANDARD_TIME).replace(tzinfo=None)
+
+
+def date_range(first: date, last: date) -> set[date]:
+    """Every date from ``first`` to ``last`` inclusive."""
+    if last < first:
+        raise ValueError(f"date range {first}..{last} ends before it starts")
+    return {first + timedelta(days=i) for i in range((last - first).days + 1)}
+
+
+def _holiday_block(first: str, last: str) -> set[date]:
+    return date_range(date.fromisoformat(first), date.fromisoformat(last))
+
+
+# China's public holidays and make-up working days, from the State Council General Office
+# notices (国务院办公厅关于2025年/2026年部分节假日安排的通知, 国办发明电〔2024〕12号 and the
+# notice of 2025-11-04). They change every year and are published each November: a city must
+# check them and extend its calendar file every year; dates after 2026 are not known here.
+DEFAULT_HOLIDAYS: frozenset[date] = frozenset(
+    set()
+    # 2025
+    | _holiday_block("2025-01-01", "2025-01-01")  # 元旦
+    | _holiday_block("2025-01-28", "2025-02-04")  # 春节
+    | _holiday_block("2025-04-04", "2025-04-06")  # 清明节
+    | _holiday_block("2025-05-01", "2025-05-05")  # 劳动节
+    | _holiday_block("2025-05-31", "2025-06-02")  # 端午节
+    | _holiday_block("2025-10-01", "2025-10-08")  # 国庆节、中秋节
+    # 2026
+    | _holiday_block("2026-01-01", "2026-01-03")  # 元旦
+    | _holiday_block("2026-02-15", "2026-02-23")  # 春节
+    | _holiday_block("2026-04-04", "2026-04-06")  # 清明节
+    | _holiday_block("2026-05-01", "2026-05-05")  # 劳动节
+    | _holiday_block("2026-06-19", "2026-06-21")  # 端午节
+    | _holiday_block("2026-09-25", "2026-09-27")  # 中秋节
+    | _holiday_block("2026-10-01", "2026-10-07")  # 国庆节
+)
+DEFAULT_MAKEUP_WORKDAYS: frozenset[date] = frozenset(
+    date.fromisoformat(d)
+    for d in (
+        # 2025
+        "2025-01-26",
+        "2025-02-08",
+        "2025-04-27",
+        "2025-09-28",
+        "2025-10-11",
+        # 2026
+        "2026-01-04",
+        "2026-02-14",
+        "2026-02-28",
+        "2026-05-09",
+        "2026-09-20",
+        "2026-10-10",
+    )
+)
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Working days and the working hours of each; weekends off unless a make-up day.
+
+    The defaults are 08:30-17:30 with China's built-in 2025/2026 holidays; pass empty sets for
+    a calendar with weekends only.
+    """
+
+    day_start: time = time(8, 30)
+    day_end: time = time(17, 30)
+    holidays: frozenset[date] = field(default=DEFAULT_HOLIDAYS)
+    makeup_workdays: frozenset[date] = field(default=DEFAULT_MAKEUP_WORKDAYS)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "holidays", frozenset(self.holidays))
+        object.__setattr__(self, "makeup_workdays", frozenset(self.makeup_workdays))
+        if self.day_end <= self.day_start:
+            raise ValueError(
+                f"the working day must end after it starts ({self.day_start}-{self.day_end})"
+            )
+        both = self.holidays & self.makeup_workdays
+        if both:
+            days = ", ".join(sorted(d.isoformat() for d in both))
+            raise ValueError(f"dates both holiday and make-up working day: {days}")
+
+    @property
+    def hours_per_day(self) -> float:
+        """Length of one working day in hours (9.0 for 08:30-17:30)."""
+        return self._day_length.total_seconds() / 3600
+
+    @property
+    def _day_length(self) -> timedelta:
+        return datetime.combine(date.min, self.day_end) - datetime.combine(date.min, self.day_start)
+
+    def is_working_day(self, d: date) -> bool:
+        """Make-up days work, holidays do not, otherwise Monday to Friday."""
+        if isinstance(d, datetime):
+            d = d.date()
+        if d in self.makeup_workdays:
+            return True
+        if d in self.holidays:
+            return False
+        return d.weekday() < 5
+
+    def _hours_of(self, d: date) -> tuple[datetime, datetime]:
+        return datetime.combine(d, self.day_start), datetime.combine(d, self.day_end)
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """The moment ``hours`` working hours after ``start``.
+
+        A start outside working time counts from the next working moment. A deadline that
+        falls exactly at the end of a working day is that day's ``day_end``, not the next
+        morning.
+        """
+        if hours < 0:
+            raise ValueError(f"cannot add a negative number of working hours ({hours})")
+        cursor = to_local_naive(start)
+        remaining = timedelta(hours=hours)
+        if not remaining:
+            return cursor
+        day = cursor.date()
+        idle = 0
+        while True:
+            if self.is_working_day(day):
+                idle = 0
+                opens, closes = self._hours_of(day)
+                begin = max(cursor, opens)
+                if begin < closes:
+                    available = closes - begin
+                    if remaining <= available:
+                        return begin + remaining
+                    remaining -= available
+            else:
+                idle += 1
+                if idle > _MAX_IDLE_DAYS:
+                    raise ValueError(f"no working day for {_MAX_IDLE_DAYS} days after {day}")
+            day += _ONE_DAY
+            cursor = datetime.combine(day, time.min)
+
+    def add_working_days(self, start: datetime, days: float) -> datetime:
+        """The moment ``days`` working days after ``start``; one working day is
+        ``hours_per_day`` working hours, so Tuesday 10:00 + 1 is Wednesday 10:00."""
+        return self.add_working_hours(start, days * self.hours_per_day)
+
+    def working_hours_between(self, a: datetime, b: datetime) -> float:
+        """Working hours from ``a`` to ``b``; negative when ``b`` is before ``a``."""
+        a, b = to_local_naive(a), to_local_naive(b)
+        if b < a:
+            return -self.working_hours_between(b, a)
+        total = timedelta(0)
+        day = a.date()
+        last = b.date()
+        while day <= last:
+            if self.is_working_day(day):
+                opens, closes = self._hours_of(day)
+                overlap = min(b, closes) - max(a, opens)
+                if overlap > timedelta(0):
+                    total += overlap
+            day += _ONE_DAY
+        return total.total_seconds() / 3600
+
+    def working_days(self, first: date, last: date) -> list[date]:
+        """The working days from ``first`` to ``last`` inclusive."""
+        return sorted(d for d in date_range(first, last) if self.is_working_day(d))
+
+
+#: The built-in calendar: 08:30-17:30, China's 2025 and 2026 holidays.
+DEFAULT_CALENDAR = WorkingCalendar()
+
+
+def _parse_time(value: str | time, what: str) -> time:
+    if isinstance(value, time):
+        return value
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{what}: expected HH:MM, got {value!r}") from None
+
+
+def _parse_dates(entries: Any, where: str) -> set[date]:
+    if entries is None:
+        return set()
+    if not isinstance(entries, list):
+        raise ValueError(f"{where}: expected a list of dates or date ranges")
+    out: set[date] = set()
+    for entry in entries:
+        if isinstance(entry, datetime):
+            out.add(entry.date())
+        elif isinstance(entry, date):
+            out.add(entry)
+        elif isinstance(entry, str):
+            try:
+                if ".." in entry:
+                    first, last = entry.split("..", 1)
+                    out |= date_range(
+                        date.fromisoformat(first.strip()), date.fromisoformat(last.strip())
+                    )
+                else:
+                    out.add(date.fromisoformat(entry.strip()))
+            except ValueError as exc:
+                raise ValueError(f"{where}: bad date or range {entry!r} ({exc})") from None
+        else:
+            raise ValueError(
+                f"{where}: bad date {entry!r}; use YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"
+            )
+    return out
+
+
+def load_calendar(
+    path: Path | None, day_start: str = "08:30", day_end: str = "17:30"
+) -> WorkingCalendar:
+    """The working calendar: the built-in one, or a city's YAML file (see module docstring)."""
+    start, end = _parse_time(day_start, "day_start"), _parse_time(day_end, "day_end")
+    if path is None:
+        return WorkingCalendar(start, end, DEFAULT_HOLIDAYS, DEFAULT_MAKEUP_WORKDAYS)
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping with 'holidays' and 'makeup_workdays'")
+    unknown = set(data) - {"holidays", "makeup_workdays", "include_builtin"}
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
+    holidays = _parse_dates(data.get("holidays"), f"{path}: holidays")
+    makeup = _parse_dates(data.get("makeup_workdays"), f"{path}: makeup_workdays")
+    if data.get("include_builtin"):
+        holidays |= DEFAULT_HOLIDAYS - makeup
+        makeup |= DEFAULT_MAKEUP_WORKDAYS - holidays
+    try:
+        return WorkingCalendar(start, end, frozenset(holidays), frozenset(makeup))
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- SLA clocks
+
+
+def sla_deadline(start: datetime, limit: TimeLimit, calendar: WorkingCalendar) -> datetime:
+    """When a clock started at ``start`` with ``limit`` runs out (naive local time)."""
+    start = to_local_naive(start)
+    if limit.unit == "hours":
+        return start + timedelta(hours=limit.amount)
+    if limit.unit == "work_hours":
+        return calendar.add_working_hours(start, limit.amount)
+    if limit.unit == "work_days":
+        return calendar.add_working_days(start, limit.amount)
+    raise ValueError(f"unknown time-limit unit {limit.unit!r}")
+
+
+def remaining_time(
+    deadline: datetime, now: datetime, limit: TimeLimit, calendar: WorkingCalendar
+) -> float:
+    """Time left until ``deadline`` in the limit's own unit (negative once overdue)."""
+    if limit.unit == "hours":
+        return (to_local_naive(deadline) - to_local_naive(now)).total_seconds() / 3600
+    hours = calendar.working_hours_between(now, deadline)
+    if limit.unit == "work_days":
+        return hours / calendar.hours_per_day
+    return hours
+
+
+def sla_state(
+    deadline: datetime,
+    now: datetime,
+    limit: TimeLimit,
+    calendar: WorkingCalendar,
+    due_soon_fraction: float = 0.2,
+) -> SlaState:
+    """超期 once ``now`` is past ``deadline``; 临期 when less than ``due_soon_fraction`` of the
+    limit is left, counted in the limit's unit (so a weekend does not use up a working-day
+    clock); else 正常."""
+    if to_local_naive(now) > to_local_naive(deadline):
+        return SlaState.OVERDUE
+    if remaining_time(deadline, now, limit, calendar) < due_soon_fraction * limit.amount:
+        return SlaState.DUE_SOON
+    return SlaState.ON_TIME
+
+
+def sla_states(
+    deadlines: Iterable[datetime],
+    now: datetime,
+    limit: TimeLimit,
+    calendar: WorkingCalendar,
+    due_soon_fraction: float = 0.2,
+) -> list[SlaState]:
+    """``sla_state`` for many deadlines sharing one limit."""
+    return [sla_state(d, now, limit, calendar, due_soon_fraction) for d in deadlines]

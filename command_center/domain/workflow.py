@@ -1,0 +1,233 @@
+"""The case state machine (闭环流程): which action may follow which status.
+
+Every case adapter enforces this table; the board groups statuses into the standard's stages
+with ``STAGE_OF_STATUS``::
+
+    reported   --accept-->  accepted      reported  --reject--> voided
+    accepted   --register-> registered    accepted  --reject--> voided
+    registered --dispatch-> dispatched
+    dispatched --return-->  registered    (回退: a wrongly dispatched case goes back)
+    dispatched --urge / escalate / extend--> dispatched   (催办, 督办, 延期: no change)
+    dispatched --report_back--> handled
+    handled    --verify-->  verified      handled   --rework--> dispatched
+    verified   --close-->   closed        verified  --rework--> dispatched
+
+``closed`` and ``voided`` are final. An extension (延期) is granted at most
+``max_extensions`` times (default once; the city may allow more).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from adapters.base import AdapterError
+from adapters.case.contract import CaseAction, CaseStatus
+
+S, A = CaseStatus, CaseAction
+
+#: (status, action) -> the status after the action.
+TRANSITIONS: Mapping[tuple[CaseStatus, CaseAction], CaseStatus] = {
+    (S.REPORTED, A.ACCEPT): S.ACCEPTED,
+    (S.REPORTED, A.REJECT): S.VOIDED,
+    (S.ACCEPTED, A.REGISTER): S.REGISTERED,
+    (S.ACCEPTED, A.REJECT): S.VOIDED,
+    (S.REGISTERED, A.DISPATCH): S.DISPATCHED,
+    (S.DISPATCHED, A.RETURN): S.REGISTERED,
+    (S.DISPATCHED, A.URGE): S.DISPATCHED,
+    (S.DISPATCHED, A.ESCALATE): S.DISPATCHED,
+    (S.DISPATCHED, A.EXTEND): S.DISPATCHED,
+    (S.DISPATCHED, A.REPORT_BACK): S.HANDLED,
+    (S.HANDLED, A.VERIFY): S.VERIFIED,
+    (S.HANDLED, A.REWORK): S.DISPATCHED,
+    (S.VERIFIED, A.CLOSE): S.CLOSED,
+    (S.VERIFIED, A.REWORK): S.DISPATCHED,
+}
+
+FINAL_STATUSES: frozenset[CaseStatus] = frozenset({S.CLOSED, S.VOIDED})
+OPEN_STATUSES: frozenset[CaseStatus] = frozenset(set(S) - FINAL_STATUSES)
+
+#: The board's stages, in workflow order.
+STAGES: tuple[str, ...] = ("accept", "register", "dispatch", "handle", "verify", "close")
+
+#: Status -> board stage: 受理, 立案, 派遣, 处置, 核查, 结案. A voided case (作废) is on no
+#: stage and leaves the board, so ``voided`` is deliberately absent: use ``stage_of``.
+STAGE_OF_STATUS: Mapping[CaseStatus, str] = {
+    S.REPORTED: "accept",
+    S.ACCEPTED: "accept",
+    S.REGISTERED: "register",
+    S.DISPATCHED: "dispatch",
+    S.HANDLED: "handle",
+    S.VERIFIED: "verify",
+    S.CLOSED: "close",
+}
+
+DEFAULT_MAX_EXTENSIONS = 1
+
+# For the error messages only; the UI has its own i18n.
+_STATUS_ZH = {
+    S.REPORTED: "已上报",
+    S.ACCEPTED: "已受理",
+    S.REGISTERED: "已立案",
+    S.DISPATCHED: "已派遣",
+    S.HANDLED: "已反馈",
+    S.VERIFIED: "已核查",
+    S.CLOSED: "已结案",
+    S.VOIDED: "已作废",
+}
+_ACTION_ZH = {
+    A.ACCEPT: "受理",
+    A.REJECT: "作废",
+    A.REGISTER: "立案",
+    A.DISPATCH: "派遣",
+    A.URGE: "催办",
+    A.ESCALATE: "督办",
+    A.EXTEND: "延期",
+    A.RETURN: "回退",
+    A.REPORT_BACK: "处置反馈",
+    A.VERIFY: "核查",
+    A.CLOSE: "结案",
+    A.REWORK: "返工",
+}
+
+
+class TransitionError(AdapterError):
+    """An action the state machine forbids in the case's current status."""
+
+    def __init__(
+        self, action: CaseAction | str, status: CaseStatus | str, reason: str = ""
+    ) -> None:
+        self.action = action
+        self.status = status
+        self.reason = reason
+        action_zh = _ACTION_ZH.get(action, str(action))  # type: ignore[call-overload]
+        status_zh = _STATUS_ZH.get(status, str(status))  # type: ignore[call-overload]
+        if reason:
+            message = f"无法{action_zh}：{reason} / cannot {action}: {reason}"
+        else:
+            message = f"{status_zh}的案件不能{action_zh} / cannot {action} a case that is {status}"
+            allowed = _allowed(status)
+            if allowed is not None:
+                message += (
+                    f" (allowed: {', '.join(a.value for a in allowed)})"
+                    if allowed
+                    else " (the case is final)"
+                )
+        super().__init__(message)
+
+
+def _allowed(status: object) -> list[CaseAction] | None:
+    try:
+        return allowed_actions(CaseStatus(status))
+    except ValueError:
+        return None
+
+
+def _coerce(status: CaseStatus | str, action: CaseAction | str) -> tuple[CaseStatus, CaseAction]:
+    try:
+        st = CaseStatus(status)
+    except ValueError:
+        raise TransitionError(action, status, f"unknown status {status!r}") from None
+    try:
+        act = CaseAction(action)
+    except ValueError:
+        raise TransitionError(action, status, f"unknown action {action!r}") from None
+    return st, act
+
+
+def next_status(
+    status: CaseStatus | str,
+    action: CaseAction | str,
+    *,
+    extensions: int = 0,
+    max_extensions: int = DEFAULT_MAX_EXTENSIONS,
+) -> CaseStatus:
+    """The status after ``action``; raises ``TransitionError`` when it is not allowed.
+
+    ``extensions`` is how many extensions the case already had; a further ``extend`` beyond
+    ``max_extensions`` is refused.
+    """
+    st, act = _coerce(status, action)
+    try:
+        after = TRANSITIONS[(st, act)]
+    except KeyError:
+        raise TransitionError(act, st) from None
+    if act is A.EXTEND and extensions >= max_extensions:
+        raise TransitionError(
+            act,
+            st,
+            f"已延期{extensions}次，最多{max_extensions}次 / "
+            f"already extended {extensions} time(s), at most {max_extensions}",
+        )
+    return after
+
+
+def allowed_actions(
+    status: CaseStatus | str,
+    *,
+    extensions: int = 0,
+    max_extensions: int = DEFAULT_MAX_EXTENSIONS,
+) -> list[CaseAction]:
+    """The actions allowed in ``status``, in ``CaseAction`` order (empty for a final case)."""
+    st = CaseStatus(status)
+    return [
+        act
+        for act in CaseAction
+        if (st, act) in TRANSITIONS and not (act is A.EXTEND and extensions >= max_extensions)
+    ]
+
+
+def is_final(status: CaseStatus | str) -> bool:
+    """Closed and voided cases accept no further action."""
+    return CaseStatus(status) in FINAL_STATUSES
+
+
+def stage_of(status: CaseStatus | str) -> str | None:
+    """The board stage of ``status``, or ``None`` for a voided case."""
+    return STAGE_OF_STATUS.get(CaseStatus(status))
+
+
+# --------------------------------------------------------------------------- roles
+
+#: Roles of the standard: 监督员, 受理员, 值班长, 派遣员, 专业部门 (or a street acting as one).
+ROLES: tuple[str, ...] = ("supervisor", "acceptor", "shift_leader", "dispatcher", "department")
+
+#: Which roles may take each action. Supervision and command are kept apart: a department
+#: reports back but never verifies or closes its own work.
+ROLES_FOR_ACTION: Mapping[CaseAction, frozenset[str]] = {
+    A.ACCEPT: frozenset({"acceptor", "shift_leader"}),
+    A.REJECT: frozenset({"acceptor", "shift_leader"}),
+    A.REGISTER: frozenset({"shift_leader"}),
+    A.DISPATCH: frozenset({"dispatcher", "shift_leader"}),
+    A.RETURN: frozenset({"dispatcher", "department"}),
+    A.URGE: frozenset({"dispatcher", "shift_leader"}),
+    A.ESCALATE: frozenset({"dispatcher", "shift_leader"}),
+    A.EXTEND: frozenset({"dispatcher", "shift_leader"}),
+    A.REPORT_BACK: frozenset({"department"}),
+    A.VERIFY: frozenset({"supervisor"}),
+    A.CLOSE: frozenset({"shift_leader"}),
+    A.REWORK: frozenset({"supervisor", "shift_leader"}),
+}
+
+
+class RoleError(AdapterError):
+    """An actor whose role may not take this action (separation of duties)."""
+
+    def __init__(self, action: CaseAction | str, role: str) -> None:
+        self.action = action
+        self.role = role
+        roles = sorted(ROLES_FOR_ACTION.get(action, frozenset()))  # type: ignore[call-overload]
+        action_zh = _ACTION_ZH.get(action, str(action))  # type: ignore[call-overload]
+        super().__init__(
+            f"该岗位不能{action_zh} / role {role!r} may not {action} "
+            f"(allowed roles: {', '.join(roles) or 'none'})"
+        )
+
+
+def check_actor(action: CaseAction | str, actor_role: str) -> None:
+    """Raise ``RoleError`` unless ``actor_role`` may take ``action``."""
+    try:
+        act = CaseAction(action)
+    except ValueError:
+        raise RoleError(action, actor_role) from None
+    if actor_role not in ROLES_FOR_ACTION[act]:
+        raise RoleError(act, actor_role)
