@@ -54,7 +54,7 @@ class PanelContext:
 class PanelKind:
     name: str
     options_model: type[PanelOptions]
-    build: Callable[[PanelContext], Any]
+    build: Callable[[PanelContext], Any] | None  # None: the generic refreshed frame
     fetch: Callable[[Any, PanelContext], Any] | None = None
     render: Callable[[Any, PanelContext], Any] | None = None
     register_callbacks: Callable[[Any, Any], None] | None = None

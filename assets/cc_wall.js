@@ -1,0 +1,81 @@
+/* Wall behaviour that must run in the browser: scale the design canvas to the viewport
+   (same maths as command_center/screens/scaling.py), show one part of a split wall,
+   rotate pages in step across kiosks (by wall-clock time), and the header clock. */
+(function () {
+  "use strict";
+  window.cc = window.cc || {};
+
+  function transform(dw, dh, vw, vh, mode) {
+    var sx, sy, ox = 0, oy = 0;
+    if (mode === "stretch") { sx = vw / dw; sy = vh / dh; }
+    else if (mode === "fit-width") { sx = sy = vw / dw; }
+    else if (mode === "fit-height") { sx = sy = vh / dh; ox = (vw - dw * sx) / 2; }
+    else { sx = sy = Math.min(vw / dw, vh / dh); ox = (vw - dw * sx) / 2; oy = (vh - dh * sy) / 2; }
+    return { sx: sx, sy: sy, ox: ox, oy: oy };
+  }
+
+  function partRegion(dw, dh, part, of) {
+    var p = part.split(",").map(Number), o = of.split("x").map(Number);
+    var w = dw / o[0], h = dh / o[1];
+    return { x: (p[0] - 1) * w, y: (p[1] - 1) * h, w: w, h: h };
+  }
+
+  var last = "";
+  function apply() {
+    var el = document.getElementById("cc-canvas");
+    if (!el) { last = ""; return; }
+    var dw = +el.dataset.width, dh = +el.dataset.height, mode = el.dataset.scale || "contain";
+    var vw = window.innerWidth, vh = window.innerHeight;
+    var key = [dw, dh, mode, vw, vh, el.dataset.part || "", el.dataset.of || ""].join("|");
+    if (key === last && el.classList.contains("cc-scaled")) { return; }
+    var css;
+    if (el.dataset.part && el.dataset.of) {
+      // One kiosk of a split wall: this part of the canvas fills the whole viewport.
+      var r = partRegion(dw, dh, el.dataset.part, el.dataset.of);
+      var t = transform(r.w, r.h, vw, vh, mode);
+      css = "translate(" + (t.ox - r.x * t.sx) + "px," + (t.oy - r.y * t.sy) + "px) scale(" + t.sx + "," + t.sy + ")";
+    } else {
+      var t2 = transform(dw, dh, vw, vh, mode);
+      css = "translate(" + t2.ox + "px," + t2.oy + "px) scale(" + t2.sx + "," + t2.sy + ")";
+    }
+    el.style.transform = css;
+    el.classList.add("cc-scaled");
+    last = key;
+    window.dispatchEvent(new Event("cc-scaled"));
+  }
+
+  function rotate() {
+    var el = document.getElementById("cc-canvas");
+    if (!el) { return; }
+    var pages = el.querySelectorAll(".cc-page");
+    var dwell = +el.dataset.dwell || 0;
+    var index = 0;
+    if (pages.length > 1 && dwell > 0) {
+      // By wall-clock time, so every kiosk of a split wall shows the same page.
+      index = Math.floor(Date.now() / 1000 / dwell) % pages.length;
+    }
+    var title = document.getElementById("cc-page-title");
+    pages.forEach(function (p, i) {
+      var on = i === index;
+      if (p.classList.contains("active") !== on) {
+        p.classList.toggle("active", on);
+        if (on) { window.dispatchEvent(new Event("resize")); }
+      }
+      if (on && title && pages.length > 1) { title.textContent = p.dataset.title || ""; }
+    });
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  window.cc.wall = {
+    transform: transform,
+    partRegion: partRegion,
+    apply: apply,
+    clock: function () {
+      var d = new Date();
+      return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
+        pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+    }
+  };
+  window.addEventListener("resize", apply);
+  setInterval(function () { apply(); rotate(); }, 250);
+})();

@@ -1,0 +1,143 @@
+"""The application factory. Nothing heavy happens at import; ``create_app`` builds one app
+(tests build as many as they need) and ``CommandCenter`` holds what its callbacks share."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from dash import Dash, dcc, html
+from flask import Flask, jsonify
+
+from command_center.events import SCREENS_RELOADED, EventBus
+from command_center.i18n import t
+from command_center.plugins import Adapters, load_adapters
+from command_center.screens.loader import ScreensWatcher
+from command_center.screens.registry import PanelContext, PanelRegistry
+from command_center.services import DataServices
+from command_center.settings import ROOT, Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CommandCenter:
+    settings: Settings
+    registry: PanelRegistry
+    watcher: ScreensWatcher
+    bus: EventBus
+    adapters: Adapters
+    services: DataServices
+    dash: Dash
+
+    @property
+    def server(self) -> Flask:
+        return self.dash.server  # type: ignore[no-any-return]
+
+    def build_panel(self, ctx: PanelContext) -> Any:
+        """A panel's frame: its kind's own builder, or the generic refreshed frame."""
+        from layouts.common import refreshed_frame
+
+        kind = self.registry.get(ctx.kind)
+        if kind.build is None:
+            return refreshed_frame(ctx, ctx.extra.get("refresh_ms", 5000))
+        ctx.extra.setdefault("tiles", (self.settings.tile_url, self.settings.tile_attribution))
+        ctx.extra.setdefault("centre", self.city_centre())
+        return kind.build(ctx)
+
+    def city_centre(self) -> tuple[float, float]:
+        try:
+            districts = self.services.regions("district").value
+        except Exception:  # noqa: BLE001 - a map without data still centres somewhere sane
+            return (116.4165, 39.9285)
+        return districts[0].centroid if districts else (116.4165, 39.9285)
+
+    def screens_status(self) -> dict[str, Any]:
+        w = self.watcher
+        return {
+            "error": str(w.last_error) if w.last_error else "",
+            "error_at": w.last_error_at.strftime("%H:%M:%S") if w.last_error_at else "",
+            "good_at": w.last_good_at.strftime("%Y-%m-%d %H:%M:%S") if w.last_good_at else "",
+            "version": w.version,
+        }
+
+    def screens_warning(self, lang: str) -> str | None:
+        if self.watcher.last_error is None:
+            return None
+        return t("index.screens_broken", lang, error=str(self.watcher.last_error))
+
+    def start(self) -> None:
+        self.watcher.start()
+
+    def stop(self) -> None:
+        self.watcher.stop()
+        self.adapters.close()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    adapters: Adapters | None = None,
+    registry: PanelRegistry | None = None,
+    start_background: bool = True,
+) -> CommandCenter:
+    """Build the app: adapters (clear error naming the setting if one is wrong), the
+    screens watcher (refuses to start on a broken screens.yaml), services and callbacks."""
+    from callbacks import panels as panel_callbacks
+    from callbacks import wall as wall_callbacks
+    from command_center.panels import default_registry
+
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    registry = registry or default_registry()
+    bus = EventBus()
+    watcher = ScreensWatcher(settings.screens_file, registry, poll_seconds=settings.screens_poll_seconds,
+                             on_change=lambda _f: bus.publish(SCREENS_RELOADED, {}))
+    adapters = adapters or load_adapters(settings)
+    services = DataServices(settings, adapters, bus)
+
+    server = Flask("command_center")
+    server.config["SECRET_KEY"] = settings.secret_key
+    app = Dash(
+        "command_center",
+        server=server,
+        assets_folder=str(ROOT / "assets"),
+        serve_locally=True,
+        update_title=None,  # no "Updating..." flashing in kiosk title bars
+        suppress_callback_exceptions=True,
+        title=t("app.title", settings.lang),
+    )
+    app.layout = html.Div(
+        [
+            dcc.Location(id="cc-url"),
+            dcc.Store(id="cc-region", data={}),
+            html.Div(id="cc-page", className="cc-root"),
+        ]
+    )
+    cc = CommandCenter(settings, registry, watcher, bus, adapters, services, app)
+    services.screens_status = cc.screens_status  # type: ignore[method-assign]
+
+    wall_callbacks.register(app, cc)
+    for kind in registry.kinds():
+        if kind.fetch is not None and kind.render is not None:
+            panel_callbacks.register_refresh(app, cc, kind)
+        if kind.register_callbacks is not None:
+            kind.register_callbacks(app, cc)
+
+    from adapters.video.routes import register_video_routes
+
+    register_video_routes(server, lambda: adapters.video)
+
+    @server.get("/healthz")
+    def healthz() -> Any:
+        report = services.health()
+        body = {kind: {"up": h.up, "latency_ms": round(h.latency_ms, 1), "detail": h.detail}
+                for kind, h in report.items()}
+        body["screens"] = cc.screens_status()
+        return jsonify(body), (200 if all(h.up for h in report.values()) else 503)
+
+    server.extensions["command_center"] = cc
+    if start_background:
+        cc.start()
+    return cc

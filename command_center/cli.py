@@ -1,0 +1,124 @@
+"""``command-center``: run the demo wall, serve, seed the embedded backend, check screens."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from command_center.settings import Settings
+
+
+def _registry():  # noqa: ANN202 - local import keeps `--help` instant
+    from command_center.panels import default_registry
+
+    return default_registry()
+
+
+def cmd_screens_check(args: argparse.Namespace, settings: Settings) -> int:
+    from command_center.screens.loader import check_file
+
+    path = Path(args.file) if args.file else settings.screens_file
+    issues = check_file(path, _registry())
+    for issue in issues:
+        print(issue)
+    if issues:
+        print(f"{path}: {len(issues)} error(s)", file=sys.stderr)
+        return 1
+    print(f"{path}: OK")
+    return 0
+
+
+def cmd_screens_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from command_center.screens.loader import json_schema
+
+    text = json.dumps(json_schema(_registry()), ensure_ascii=False, indent=2)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from command_center.demo.generator import seed_cli
+
+    seed_cli(settings, args.size or settings.seed_size, args.seed or settings.seed, reset=args.reset)
+    return 0
+
+
+def _serve(settings: Settings) -> int:
+    from command_center.app import create_app
+    from command_center.screens.loader import ScreensError
+
+    try:
+        cc = create_app(settings)
+    except ScreensError as exc:
+        print(f"screens file rejected, not starting:\n{exc}", file=sys.stderr)
+        return 2
+    from command_center.runtime import run_server
+
+    print(f"command-center: http://{settings.host}:{settings.port}/  (walls: /wall/<id>)", flush=True)
+    run_server(cc)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    return _serve(settings)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Create and seed the embedded database if it is empty, then serve with the simulator."""
+    from command_center.demo.generator import seed_cli
+
+    seed_cli(settings, args.size or settings.seed_size, settings.seed, reset=args.reset, if_empty=True)
+    return _serve(settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="command-center", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="seed the embedded database if empty and serve the walls")
+    demo.add_argument("--size", choices=["tiny", "demo", "large"])
+    demo.add_argument("--reset", action="store_true", help="drop and regenerate the demo city")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="serve the walls (development server)")
+    serve.set_defaults(func=cmd_serve)
+
+    seed = sub.add_parser("seed", help="generate the demo city into the configured database")
+    seed.add_argument("--size", choices=["tiny", "demo", "large"])
+    seed.add_argument("--seed", type=int)
+    seed.add_argument("--reset", action="store_true", help="drop existing data first")
+    seed.set_defaults(func=cmd_seed)
+
+    screens = sub.add_parser("screens", help="check screens.yaml or write its JSON Schema")
+    ssub = screens.add_subparsers(dest="screens_command", required=True)
+    check = ssub.add_parser("check", help="validate a screens file; errors as FILE:LINE: path: message")
+    check.add_argument("file", nargs="?")
+    check.set_defaults(func=cmd_screens_check)
+    schema = ssub.add_parser("schema", help="write the JSON Schema of screens.yaml")
+    schema.add_argument("-o", "--output")
+    schema.set_defaults(func=cmd_screens_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    from adapters.base import AdapterConfigError
+
+    try:
+        return int(args.func(args, settings))
+    except AdapterConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

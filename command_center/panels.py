@@ -1,0 +1,45 @@
+"""The built-in panel kinds, assembled into one registry.
+
+This is a composition root: it names which layout renders and which fetcher feeds each
+kind. A new kind is one ``PanelKind`` here, a layout in ``layouts/`` and a fetcher (or
+callbacks) in ``callbacks/``.
+"""
+
+from __future__ import annotations
+
+from callbacks import city_map as city_map_callbacks
+from callbacks import fetchers
+from command_center.screens.registry import PanelKind, PanelRegistry
+from layouts import appraisal, city, city_map, collaboration, ops, statistics
+
+
+def default_registry() -> PanelRegistry:
+    registry = PanelRegistry()
+    refreshed = [
+        PanelKind("kpi", city.KpiOptions, build=None, fetch=fetchers.kpis, render=city.render_kpis,
+                  title_key="kind.kpi", module="city"),
+        PanelKind("case_ticker", city.TickerOptions, build=None, fetch=fetchers.ticker,
+                  render=city.render_ticker, title_key="kind.case_ticker", module="city"),
+        PanelKind("case_trend", statistics.TrendOptions, build=None, fetch=fetchers.trend,
+                  render=statistics.render_trend, title_key="kind.case_trend", module="statistics"),
+        PanelKind("breakdown", statistics.BreakdownOptions, build=None, fetch=fetchers.breakdown,
+                  render=statistics.render_breakdown, title_key="kind.breakdown", module="statistics"),
+        PanelKind("ranking", appraisal.RankingOptions, build=None, fetch=fetchers.ranking,
+                  render=appraisal.render_ranking, title_key="kind.ranking", module="appraisal"),
+        PanelKind("workflow_board", collaboration.BoardOptions, build=None, fetch=fetchers.board,
+                  render=collaboration.render_board, title_key="kind.workflow_board",
+                  module="collaboration"),
+        PanelKind("case_list", collaboration.CaseListOptions, build=None, fetch=fetchers.case_list,
+                  render=collaboration.render_case_list, title_key="kind.case_list",
+                  module="collaboration"),
+        PanelKind("ops_health", ops.HealthOptions, build=None, fetch=fetchers.ops_health, render=ops.render_health,
+                  title_key="kind.ops_health", module="ops"),
+    ]
+    for kind in refreshed:
+        registry.register(kind)
+    registry.register(
+        PanelKind("city_map", city_map.MapOptions, build=city_map.build_map,
+                  register_callbacks=city_map_callbacks.register,
+                  title_key="kind.city_map", module="city")
+    )
+    return registry
