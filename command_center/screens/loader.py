@@ -298,7 +298,9 @@ def json_schema(registry: PanelRegistry) -> dict[str, Any]:
     admin gets completion and inline errors for every panel kind's options.
     """
     kinds = registry.kinds()
-    models: list[tuple[type[BaseModel], Any]] = [(ScreensFile, "validation")]
+    models: list[tuple[type[BaseModel], Any]] = [
+        (model, "validation") for model in (ScreensFile, ScreenSpec, PanelSpec)
+    ]
     models += [(kind.options_model, "validation") for kind in kinds]
     refs, top = models_json_schema(models, ref_template="#/$defs/{model}")
     defs: dict[str, Any] = top.get("$defs", {})

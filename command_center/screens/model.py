@@ -76,7 +76,7 @@ class PanelSpec(_Strict):
     title: str | None = Field(None, description="Title; empty means the kind's default title")
     font_scale: float = Field(1.0, gt=0, le=10, description="Font size factor for this panel")
     options: SerializeAsAny[PanelOptions] | dict[str, Any] = Field(
-        default_factory=dict, description="The kind's options"
+        default_factory=dict, validate_default=True, description="The kind's options"
     )
 
     @field_validator("kind")
@@ -184,7 +184,10 @@ class ScreenSpec(_Strict):
             # round as the type errors.
             raise _merge(exc, _layout_errors_raw(data)) from None
         errors = _layout_errors(
-            screen.grid.columns, screen.grid.rows, _placements(screen), both=_both(screen)
+            screen.grid.columns,
+            screen.grid.rows,
+            _placements(screen),
+            both=_both(screen.panels, screen.pages),
         )
         if errors:
             raise _validation_error(errors)
@@ -343,8 +346,8 @@ def _placements(screen: ScreenSpec) -> list[list[_Placement]]:
     return pages
 
 
-def _both(screen: Any) -> str | None:
-    has_panels, has_pages = bool(screen.panels), bool(screen.pages)
+def _both(panels: Any, pages: Any) -> str | None:
+    has_panels, has_pages = bool(panels), bool(pages)
     if has_panels and has_pages:
         return "both"
     if not has_panels and not has_pages:
@@ -403,12 +406,7 @@ def _layout_errors_raw(data: Any) -> list[tuple[Loc, str, str, dict[str, Any]]]:
             )
         pages.append(placements)
 
-    class _Shape:
-        pass
-
-    shape = _Shape()
-    shape.panels, shape.pages = panels, pages_raw  # type: ignore[attr-defined]
-    return _layout_errors(columns, rows, pages, both=_both(shape))
+    return _layout_errors(columns, rows, pages, both=_both(data.get("panels"), data.get("pages")))
 
 
 def _layout_errors(
