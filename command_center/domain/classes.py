@@ -360,10 +360,11 @@ def load_catalogue(path: Path | None) -> Catalogue:
     if unknown:
         raise ValueError(f"{path}: unknown top-level keys {sorted(unknown)}")
 
-    classes = {(c.kind, c.code): c for c in CATALOGUE}
+    classes: dict[tuple[str, str], CaseClass] = {(c.kind, c.code): c for c in CATALOGUE}
     big_en = _builtin_big_names_en()
     big_names: dict[tuple[str, str], str] = {}
-    for section, kind in (("events", "event"), ("components", "component")):
+    sections: tuple[tuple[str, Kind], ...] = (("events", "event"), ("components", "component"))
+    for section, kind in sections:
         entries = data.get(section) or {}
         if not isinstance(entries, Mapping):
             raise ValueError(f"{path}: '{section}' must map class codes to settings")

@@ -64,7 +64,7 @@ STAGE_OF_STATUS: Mapping[CaseStatus, str] = {
 DEFAULT_MAX_EXTENSIONS = 1
 
 # For the error messages only; the UI has its own i18n.
-_STATUS_ZH = {
+_STATUS_ZH: dict[str, str] = {
     S.REPORTED: "已上报",
     S.ACCEPTED: "已受理",
     S.REGISTERED: "已立案",
@@ -74,7 +74,7 @@ _STATUS_ZH = {
     S.CLOSED: "已结案",
     S.VOIDED: "已作废",
 }
-_ACTION_ZH = {
+_ACTION_ZH: dict[str, str] = {
     A.ACCEPT: "受理",
     A.REJECT: "作废",
     A.REGISTER: "立案",
@@ -99,8 +99,8 @@ class TransitionError(AdapterError):
         self.action = action
         self.status = status
         self.reason = reason
-        action_zh = _ACTION_ZH.get(action, str(action))  # type: ignore[call-overload]
-        status_zh = _STATUS_ZH.get(status, str(status))  # type: ignore[call-overload]
+        action_zh = _ACTION_ZH.get(action, str(action))
+        status_zh = _STATUS_ZH.get(status, str(status))
         if reason:
             message = f"无法{action_zh}：{reason} / cannot {action}: {reason}"
         else:
@@ -115,7 +115,7 @@ class TransitionError(AdapterError):
         super().__init__(message)
 
 
-def _allowed(status: object) -> list[CaseAction] | None:
+def _allowed(status: CaseStatus | str) -> list[CaseAction] | None:
     try:
         return allowed_actions(CaseStatus(status))
     except ValueError:
@@ -215,8 +215,9 @@ class RoleError(AdapterError):
     def __init__(self, action: CaseAction | str, role: str) -> None:
         self.action = action
         self.role = role
-        roles = sorted(ROLES_FOR_ACTION.get(action, frozenset()))  # type: ignore[call-overload]
-        action_zh = _ACTION_ZH.get(action, str(action))  # type: ignore[call-overload]
+        by_value = {a.value: r for a, r in ROLES_FOR_ACTION.items()}
+        roles = sorted(by_value.get(str(action), frozenset()))
+        action_zh = _ACTION_ZH.get(action, str(action))
         super().__init__(
             f"该岗位不能{action_zh} / role {role!r} may not {action} "
             f"(allowed roles: {', '.join(roles) or 'none'})"
