@@ -285,7 +285,7 @@ def _parse_size(size: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def _default_id(kind: str, counters: dict[str, int], taken: set[str | None]) -> str:
+def _default_id(kind: str, counters: dict[str, int], taken: set[Any]) -> str:
     while True:
         counters[kind] = counters.get(kind, 0) + 1
         candidate = f"{kind}-{counters[kind]}"
@@ -367,21 +367,20 @@ def _layout_errors_raw(data: Any) -> list[tuple[Loc, str, str, dict[str, Any]]]:
     """Best-effort layout checks on an invalid screen's raw mapping."""
     if not isinstance(data, dict):
         return []
-    grid = data.get("grid") if isinstance(data.get("grid"), dict) else {}
+    grid = data.get("grid")
+    if not isinstance(grid, dict):
+        grid = {}
     columns, rows = _int(grid.get("columns")), _int(grid.get("rows"))
-    panels = data.get("panels") if isinstance(data.get("panels"), list) else []
-    pages_raw = data.get("pages") if isinstance(data.get("pages"), list) else []
-    if panels:
-        raw_pages: list[tuple[Loc, list[Any]]] = [(("panels",), panels)]
-    else:
-        raw_pages = [
-            (("pages", i, "panels"), page.get("panels"))
-            for i, page in enumerate(pages_raw)
-            if isinstance(page, dict) and isinstance(page.get("panels"), list)
-        ]
-    taken: set[str | None] = {
-        p.get("id") for _, page in raw_pages for p in page if isinstance(p, dict)
-    }
+    panels = data.get("panels")
+    pages_raw = data.get("pages")
+    raw_pages: list[tuple[Loc, list[Any]]] = []
+    if isinstance(panels, list) and panels:
+        raw_pages = [(("panels",), panels)]
+    elif isinstance(pages_raw, list):
+        for i, page in enumerate(pages_raw):
+            if isinstance(page, dict) and isinstance(page.get("panels"), list):
+                raw_pages.append((("pages", i, "panels"), page["panels"]))
+    taken: set[Any] = {p.get("id") for _, page in raw_pages for p in page if isinstance(p, dict)}
     counters: dict[str, int] = {}
     pages = []
     for prefix, page in raw_pages:
