@@ -1,0 +1,119 @@
+"""Shared fixtures: a tiny demo city on SQLite, a running app, headless Chromium.
+
+Tests build their own data with the generator's ``tiny`` preset (seconds). Services that
+this machine runs (PostgreSQL, Redis) are used for real; when one is unreachable its tests
+are skipped locally with the reason, but under CI (``CI=true``) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+# A fixed "now" for the tiny city, so its numbers are the same on every run.
+DEMO_NOW = datetime(2026, 11, 25, 10, 30)
+
+
+def service_reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    if service_reachable(host, port):
+        return
+    message = f"{name} not reachable on {host}:{port}"
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI must have it)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def tiny_city_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite file holding the generated tiny city (built once per test session)."""
+    from adapters.sql.db import upgrade
+    from command_center.demo.generator import generate
+
+    path = tmp_path_factory.mktemp("city") / "tiny.sqlite"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    generate(url, "tiny", seed=7, now=DEMO_NOW)
+    return url
+
+
+@pytest.fixture()
+def city_copy(tiny_city_url: str, tmp_path: Path) -> str:
+    """A private copy of the tiny city for a test that writes to it."""
+    src = Path(tiny_city_url.removeprefix("sqlite:///"))
+    dst = tmp_path / "city.sqlite"
+    shutil.copy(src, dst)
+    return f"sqlite:///{dst}"
+
+
+def make_settings(db_url: str, tmp_path: Path, screens: Path | None = None, **overrides):  # noqa: ANN201
+    from command_center.settings import Settings
+
+    screens_file = tmp_path / "screens.yaml"
+    shutil.copy(screens or ROOT / "screens.yaml", screens_file)
+    return Settings(
+        database_url=db_url,
+        data_dir=tmp_path / "var",
+        screens_file=screens_file,
+        screens_poll_seconds=0.5,
+        simulate=False,
+        **overrides,
+    )
+
+
+@pytest.fixture()
+def live_app(city_copy: str, tmp_path: Path) -> Iterator[tuple[object, str]]:
+    """A running app on an ephemeral port over a private copy of the tiny city."""
+    from command_center.app import create_app
+    from command_center.runtime import start_background_server
+
+    cc = create_app(make_settings(city_copy, tmp_path))
+    server, base = start_background_server(cc)
+    yield cc, base
+    server.shutdown()
+    cc.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (make setup installs it)")
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
