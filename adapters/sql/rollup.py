@@ -1,0 +1,150 @@
+"""The case rollups: how one case counts, and how those counts are kept and rebuilt.
+
+A case contributes a vector of 0/1 counters (``ROLLUP_COUNTERS``) to one row of every
+rollup, keyed by its reported day (or month), a few dimensions and its current status. The
+same definition exists twice, once in Python (``counters_of``, for the incremental upkeep in
+``report_case``/``act``) and once in SQL (``counter_exprs``, for bulk rebuilds and the raw
+GROUP BY fallback); the tests hold the two equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Date, and_, case, cast, delete, func, insert, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ColumnElement
+
+from adapters.sql.models import CUBOIDS, ROLLUP_COUNTERS, ROLLUP_TABLES, CaseRow, Cuboid
+
+OPEN_STATUSES = ("reported", "accepted", "registered", "dispatched", "handled", "verified")
+
+cases = CaseRow.__table__
+
+
+def counters_of(row: Mapping[str, Any]) -> dict[str, int]:
+    """How one case counts, from its column values (a ``cases`` row as a mapping)."""
+    status = row["status"]
+    return {
+        "reported": 1,
+        "registered": int(row.get("registered_at") is not None),
+        "dispatched": int(row.get("dispatched_at") is not None),
+        "handled": int(row.get("handled_at") is not None),
+        "handled_on_time": int(bool(row.get("handled_on_time"))),
+        "closed": int(status == "closed"),
+        "closed_on_time": int(status == "closed" and bool(row.get("closed_on_time"))),
+        "reworked": int((row.get("rework_count") or 0) > 0),
+        "extended": int((row.get("extension_count") or 0) > 0),
+        "returned": int((row.get("return_count") or 0) > 0),
+        "voided": int(status == "voided"),
+    }
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def counter_exprs(t=cases) -> dict[str, ColumnElement[int]]:  # noqa: ANN001 - a Table
+    """The SQL twin of ``counters_of`` over table ``t``."""
+    c = t.c
+    return {
+        "reported": literal(1),
+        "registered": _flag(c.registered_at.is_not(None)),
+        "dispatched": _flag(c.dispatched_at.is_not(None)),
+        "handled": _flag(c.handled_at.is_not(None)),
+        "handled_on_time": _flag(c.handled_on_time.is_(True)),
+        "closed": _flag(c.status == "closed"),
+        "closed_on_time": _flag(and_(c.status == "closed", c.closed_on_time.is_(True))),
+        "reworked": _flag(c.rework_count > 0),
+        "extended": _flag(c.extension_count > 0),
+        "returned": _flag(c.return_count > 0),
+        "voided": _flag(c.status == "voided"),
+    }
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def dim_value(row: Mapping[str, Any], dim: str) -> Any:
+    value = row.get(dim)
+    if dim == "department_code":
+        return value or ""  # NULL would defeat the unique key; "" means not dispatched
+    return value
+
+
+def key_of(cuboid: Cuboid, row: Mapping[str, Any]) -> tuple:
+    day = row["reported_day"]
+    if isinstance(day, datetime):
+        day = day.date()
+    period = day if cuboid.period == "day" else month_of(day)
+    return (period, *(dim_value(row, d) for d in cuboid.dims), row["status"])
+
+
+def apply_change(
+    conn: Connection, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> None:
+    """Move one case's contribution from its old rows (``before``) to its new ones (``after``).
+
+    Call inside the transaction that writes the case, so the rollups never drift from it.
+    """
+    for cuboid in CUBOIDS:
+        deltas: dict[tuple, dict[str, int]] = {}
+        for row, sign in ((before, -1), (after, 1)):
+            if row is None:
+                continue
+            vector = deltas.setdefault(key_of(cuboid, row), dict.fromkeys(ROLLUP_COUNTERS, 0))
+            for name, value in counters_of(row).items():
+                vector[name] += sign * value
+        for key, vector in deltas.items():
+            if any(vector.values()):
+                _upsert(conn, cuboid, key, vector)
+
+
+def _upsert(conn: Connection, cuboid: Cuboid, key: tuple, vector: dict[str, int]) -> None:
+    table = ROLLUP_TABLES[cuboid.name]
+    key_cols = (cuboid.period, *cuboid.dims, "status")
+    values = dict(zip(key_cols, key, strict=True)) | vector
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).values(values)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).values(values)
+    else:  # pragma: no cover - only the two supported databases
+        raise NotImplementedError(dialect)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key_cols),
+        set_={name: table.c[name] + stmt.excluded[name] for name in ROLLUP_COUNTERS},
+    )
+    conn.execute(stmt)
+
+
+def period_expr(conn: Connection, cuboid: Cuboid) -> ColumnElement[date]:
+    if cuboid.period == "day":
+        return cases.c.reported_day
+    if conn.dialect.name == "sqlite":
+        return func.date(cases.c.reported_day, "start of month")
+    return cast(func.date_trunc("month", cases.c.reported_day), Date)
+
+
+def rebuild(conn: Connection) -> dict[str, int]:
+    """Recompute every rollup from the cases table (after a bulk load); rows per rollup."""
+    sizes = {}
+    exprs = counter_exprs()
+    for cuboid in CUBOIDS:
+        table = ROLLUP_TABLES[cuboid.name]
+        conn.execute(delete(table))
+        dims = [
+            func.coalesce(cases.c.department_code, "") if d == "department_code" else cases.c[d]
+            for d in cuboid.dims
+        ]
+        period = period_expr(conn, cuboid)
+        select_cols = [period, *dims, cases.c.status]
+        sums = [func.sum(exprs[name]) for name in ROLLUP_COUNTERS]
+        query = select(*select_cols, *sums).group_by(*select_cols)
+        columns = [cuboid.period, *cuboid.dims, "status", *ROLLUP_COUNTERS]
+        conn.execute(insert(table).from_select(columns, query))
+        sizes[cuboid.name] = conn.execute(select(func.count()).select_from(table)).scalar_one()
+    return sizes
