@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 from adapters.sql import rollup
 from adapters.sql.db import downgrade, make_engine, upgrade
 from adapters.sql.models import Base, RegionRow
+from adapters.sql.workflow import apply_action, limit_hours
 from command_center.demo import names
 from command_center.demo.geometry import (
     LocalPlane,
@@ -41,7 +42,7 @@ from command_center.demo.geometry import (
     sample_in,
     voronoi_partition,
 )
-from command_center.domain.calendar import WorkingCalendar, load_calendar, sla_deadline
+from command_center.domain.calendar import WorkingCalendar, load_calendar
 from command_center.domain.classes import DEPARTMENTS, CaseClass, Catalogue, load_catalogue
 from command_center.domain.codes import (
     citizen_id_check_char,
@@ -741,20 +742,6 @@ def hour_of_week(at: datetime) -> int:
     return at.weekday() * 24 + at.hour
 
 
-def extend_deadline(
-    deadline: datetime, hours: float, cls: CaseClass, calendar: WorkingCalendar, urgent: bool
-) -> datetime:
-    """An extension (延期) counts in the class limit's own kind of time."""
-    if cls.limit_for(urgent).unit == "hours":
-        return deadline + timedelta(hours=hours)
-    return calendar.add_working_hours(deadline, hours)
-
-
-def limit_hours(cls: CaseClass, urgent: bool, calendar: WorkingCalendar) -> float:
-    limit = cls.limit_for(urgent)
-    return limit.amount * (calendar.hours_per_day if limit.unit == "work_days" else 1)
-
-
 class CaseSimulator:
     """Plays one case through the workflow up to ``now``: timestamps, flags and steps."""
 
@@ -805,7 +792,6 @@ class CaseSimulator:
             fraction = math.exp(rng.gauss(math.log(0.42), 0.55))
             if rng.random() < 0.004:
                 fraction = rng.uniform(3, 12)  # stuck: long overdue
-            deadline = sla_deadline(t, cls.limit_for(urgent), self.calendar)
             if fraction > 0.8 and rng.random() < 0.35:
                 ext_at = self._after(cls, urgent, t, 0.7)
                 plan.append(
@@ -838,7 +824,6 @@ class CaseSimulator:
             plan.append(("verify", t, "verified", actors["supervisor"], "核查通过"))
             t += timedelta(hours=rng.uniform(0.1, 2.5))
             plan.append(("close", t, "closed", actors["leader"], "结案"))
-            del deadline  # recomputed while replaying, as the adapter would
         plan.sort(key=lambda p: p[1])
 
         steps = [
@@ -855,7 +840,7 @@ class CaseSimulator:
         for action, at, to, actor, note in plan:
             if at > now:
                 break
-            self.apply(case, cls, action, at, note)
+            self.apply(case, cls, action, at, note, to)
             steps.append((at, action, actor, "" if action == "dispatch" else note, status, to))
             status = to
         case["status"] = status
@@ -863,41 +848,19 @@ class CaseSimulator:
         return steps
 
     def apply(
-        self, case: dict[str, Any], cls: CaseClass, action: str, at: datetime, note: str
+        self, case: dict[str, Any], cls: CaseClass, action: str, at: datetime, note: str, to: str
     ) -> None:
-        """The field changes of one action (the adapter's ``act`` does the same)."""
-        urgent = case["urgent"]
-        if action == "accept":
-            case["accepted_at"] = at
-        elif action == "reject":
-            case["voided_at"] = at
-        elif action == "register":
-            case["registered_at"] = at
-        elif action == "dispatch":
-            case["dispatched_at"] = at
-            case["department_code"] = note
-            case["deadline"] = sla_deadline(at, cls.limit_for(urgent), self.calendar)
-        elif action == "return":
-            case["return_count"] += 1
-            case["deadline"] = None
-        elif action == "extend":
-            case["extension_count"] += 1
-            case["deadline"] = extend_deadline(
-                case["deadline"], float(note), cls, self.calendar, urgent
-            )
-        elif action == "urge":
-            case["urge_count"] += 1
-        elif action == "report_back":
-            case["handled_at"] = at
-            case["handled_on_time"] = at <= case["deadline"]
-        elif action == "rework":
-            case["rework_count"] += 1
-            case["deadline"] = sla_deadline(at, cls.limit_for(urgent), self.calendar)
-        elif action == "verify":
-            case["verified_at"] = at
-        elif action == "close":
-            case["closed_at"] = at
-            case["closed_on_time"] = bool(case["handled_on_time"])
+        """The field changes of one action: the same code as the adapter's ``act``."""
+        apply_action(
+            case,
+            cls,
+            action,
+            at,
+            self.calendar,
+            to_status=to,
+            department_code=note if action == "dispatch" else None,
+            extend_hours=float(note) if action == "extend" else None,
+        )
 
 
 def _daily_counts(

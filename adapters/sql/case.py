@@ -1,0 +1,673 @@
+"""The built-in case system: cases and their closed-loop workflow in the ``sql`` backend.
+
+Writes (``report_case``, ``act``) run in one transaction each, which also moves the case's
+contribution in the rollups, so ``case_stats`` reads small pre-aggregated tables that are
+never out of step with the cases. SLA states are computed at read time from the stored
+deadline and "now" (injectable for tests and the generator).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import ColumnElement
+
+from adapters.base import AdapterError, NotFound
+from adapters.case.contract import (
+    GROUP_DIMENSIONS,
+    Case,
+    CaseAction,
+    CaseAdapter,
+    CaseDetail,
+    CaseFilter,
+    CaseSource,
+    CaseStats,
+    CaseStatus,
+    CaseStep,
+    Department,
+    NewCase,
+    SlaState,
+)
+from adapters.sql import rollup
+from adapters.sql.common import (
+    GridIndexCache,
+    clock_option,
+    engine_from_options,
+    optional_path,
+    ping,
+    region_column,
+)
+from adapters.sql.db import IMMEDIATE
+from adapters.sql.models import (
+    CUBOIDS,
+    ROLLUP_COUNTERS,
+    ROLLUP_TABLES,
+    CaseRow,
+    CaseStepRow,
+    ComponentRow,
+    Cuboid,
+    DepartmentRow,
+    RegionRow,
+)
+from adapters.sql.workflow import apply_action
+from command_center.domain.calendar import load_calendar, sla_state, to_local_naive
+from command_center.domain.classes import CaseClass, UnknownClass, load_catalogue
+from command_center.domain.codes import InvalidCode, component_code, grid_code
+from command_center.domain.coords import to_wgs84
+from command_center.domain.grid_index import GridIndex
+from command_center.domain.workflow import DEFAULT_MAX_EXTENSIONS, OPEN_STATUSES, next_status
+
+cases = CaseRow.__table__
+steps_t = CaseStepRow.__table__
+
+OPEN = tuple(sorted(s.value for s in OPEN_STATUSES))
+#: the SLA clock of the handling stage runs while a case is dispatched (派遣 → 处置反馈)
+CLOCK_STATUS = CaseStatus.DISPATCHED.value
+CLASS_DIMS = ("class_code", "big_class_code")
+
+
+class SqlCaseAdapter(CaseAdapter):
+    """Cases in the embedded SQLite/PostgreSQL database.
+
+    Options (keyword, as the app passes them from ``CC_CASE_OPTIONS`` and the settings):
+    ``database_url`` or ``engine``; ``calendar_file``, ``case_classes_file``,
+    ``workday_start``, ``workday_end``, ``due_soon_fraction``, ``grid_seq_width``,
+    ``max_extensions`` (延期 allowed per case, default 1) and ``now`` (a callable giving naive
+    local time, for tests and the simulator).
+    """
+
+    def __init__(
+        self,
+        database_url: str = "",
+        calendar_file: Any = None,
+        case_classes_file: Any = None,
+        workday_start: str = "08:30",
+        workday_end: str = "17:30",
+        due_soon_fraction: float = 0.2,
+        grid_seq_width: int = 2,
+        *,
+        engine: Engine | None = None,
+        now: Callable[[], datetime] | None = None,
+        max_extensions: int = DEFAULT_MAX_EXTENSIONS,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        self.engine, self._owns_engine = engine_from_options(database_url, engine)
+        self.catalogue = load_catalogue(optional_path(case_classes_file))
+        self.calendar = load_calendar(optional_path(calendar_file), workday_start, workday_end)
+        self.due_soon_fraction = float(due_soon_fraction)
+        self.grid_seq_width = int(grid_seq_width)
+        self.max_extensions = int(max_extensions)
+        self.now = clock_option(now)
+        self._grids = GridIndexCache(self.engine)
+
+    # ------------------------------------------------------------------------ plumbing
+
+    def ping(self) -> None:
+        ping(self.engine)
+
+    def close(self) -> None:
+        if self._owns_engine:
+            self.engine.dispose()
+
+    @property
+    def grid_index(self) -> GridIndex:
+        return self._grids.get()
+
+    def _class_of(self, kind: str, code: str) -> CaseClass | None:
+        return self.catalogue.find(kind, code)
+
+    def _to_case(self, row: Any, now: datetime) -> Case:
+        m = row._mapping if hasattr(row, "_mapping") else row
+        cls = self._class_of(m["kind"], m["class_code"])
+        state = None
+        if m["status"] == CLOCK_STATUS and m["deadline"] is not None and cls is not None:
+            state = sla_state(
+                m["deadline"],
+                now,
+                cls.limit_for(bool(m["urgent"])),
+                self.calendar,
+                self.due_soon_fraction,
+            )
+        return Case(
+            id=m["id"],
+            number=m["number"],
+            kind=m["kind"],
+            class_code=m["class_code"],
+            class_name=cls.name if cls else m["class_code"],
+            big_class_code=m["big_class_code"],
+            big_class_name=cls.big_name if cls else m["big_class_code"],
+            source=CaseSource(m["source"]),
+            status=CaseStatus(m["status"]),
+            description=m["description"],
+            address=m["address"],
+            lon=m["lon"],
+            lat=m["lat"],
+            grid_code=m["grid_code"],
+            community_code=m["community_code"],
+            street_code=m["street_code"],
+            district_code=m["district_code"],
+            reported_at=m["reported_at"],
+            urgent=bool(m["urgent"]),
+            department_code=m["department_code"],
+            registered_at=m["registered_at"],
+            dispatched_at=m["dispatched_at"],
+            deadline=m["deadline"],
+            handled_at=m["handled_at"],
+            closed_at=m["closed_at"],
+            rework_count=m["rework_count"] or 0,
+            extended=(m["extension_count"] or 0) > 0,
+            sla_state=state,
+            component_code=m["component_code"],
+        )
+
+    # ------------------------------------------------------------------------ reading
+
+    def _where(
+        self,
+        flt: CaseFilter,
+        t=cases,
+        with_status: bool = True,  # noqa: ANN001 - a Table
+    ) -> list[ColumnElement[bool]]:
+        """Filters every path shares (live table, rollups: same column names)."""
+        clauses: list[ColumnElement[bool]] = []
+        if flt.region_code:
+            clauses.append(t.c[region_column(flt.region_code)] == flt.region_code)
+        if flt.class_codes:
+            clauses.append(t.c.class_code.in_(list(flt.class_codes)))
+        if flt.big_class_codes:
+            clauses.append(t.c.big_class_code.in_(list(flt.big_class_codes)))
+        if flt.sources:
+            clauses.append(t.c.source.in_([CaseSource(s).value for s in flt.sources]))
+        if flt.department_code:
+            clauses.append(t.c.department_code == flt.department_code)
+        statuses = self._statuses(flt) if with_status else None
+        if statuses is not None:
+            clauses.append(t.c.status.in_(statuses))
+        return clauses
+
+    @staticmethod
+    def _statuses(flt: CaseFilter) -> list[str] | None:
+        statuses = None
+        if flt.statuses:
+            statuses = [CaseStatus(s).value for s in flt.statuses]
+        if flt.open_only:
+            statuses = [s for s in (statuses or OPEN) if s in OPEN]
+        return statuses
+
+    def _time_where(self, flt: CaseFilter) -> list[ColumnElement[bool]]:
+        clauses = []
+        if flt.since is not None:
+            clauses.append(cases.c.reported_at >= to_local_naive(flt.since))
+        if flt.until is not None:
+            clauses.append(cases.c.reported_at < to_local_naive(flt.until))
+        return clauses
+
+    def _sla_where(self, conn: Any, flt: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
+        """SLA states: 超期 is one comparison; 临期/正常 depend on each class's limit, so
+        those are decided in Python over the (few) cases whose clock runs."""
+        if not flt.sla_states:
+            return []
+        wanted = {SlaState(s) for s in flt.sla_states}
+        running = and_(cases.c.status == CLOCK_STATUS, cases.c.deadline.is_not(None))
+        if wanted == {SlaState.OVERDUE}:
+            return [running, cases.c.deadline < now]
+        rows = conn.execute(
+            select(
+                cases.c.id, cases.c.kind, cases.c.class_code, cases.c.urgent, cases.c.deadline
+            ).where(running, *self._where(flt), *self._time_where(flt))
+        ).all()
+        ids = []
+        for row in rows:
+            cls = self._class_of(row.kind, row.class_code)
+            if cls is None:
+                continue
+            limit = cls.limit_for(bool(row.urgent))
+            if sla_state(row.deadline, now, limit, self.calendar, self.due_soon_fraction) in wanted:
+                ids.append(row.id)
+        return [cases.c.id.in_(ids)]
+
+    def list_cases(self, flt: CaseFilter) -> list[Case]:
+        now = self.now()
+        with self.engine.connect() as conn:
+            order = cases.c.reported_at.desc() if flt.newest_first else cases.c.reported_at.asc()
+            tie = cases.c.id.desc() if flt.newest_first else cases.c.id.asc()
+            query = (
+                select(cases)
+                .where(*self._where(flt), *self._time_where(flt), *self._sla_where(conn, flt, now))
+                .order_by(order, tie)
+            )
+            if flt.limit is not None:
+                query = query.limit(flt.limit)
+            return [self._to_case(row, now) for row in conn.execute(query)]
+
+    def get_case(self, case_id: int) -> CaseDetail:
+        now = self.now()
+        with self.engine.connect() as conn:
+            row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
+            if row is None:
+                raise NotFound(f"案件不存在 / no case {case_id}")
+            history = conn.execute(
+                select(steps_t)
+                .where(steps_t.c.case_id == case_id)
+                .order_by(steps_t.c.at, steps_t.c.id)
+            ).all()
+        return CaseDetail(
+            self._to_case(row, now),
+            [
+                CaseStep(
+                    at=s.at,
+                    action=s.action,
+                    actor=s.actor,
+                    note=s.note,
+                    from_status=CaseStatus(s.from_status) if s.from_status else None,
+                    to_status=CaseStatus(s.to_status),
+                )
+                for s in history
+            ],
+        )
+
+    def departments(self) -> list[Department]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(DepartmentRow).order_by(DepartmentRow.kind, DepartmentRow.code)
+            ).all()
+        return [Department(r.code, r.name, r.kind) for r in (row[0] for row in rows)]
+
+    # ------------------------------------------------------------------------ statistics
+
+    def case_stats(self, group_by: Sequence[str], flt: CaseFilter) -> list[CaseStats]:
+        """Counts per group; reads a rollup when one can answer, else the cases table.
+
+        Cases count in the period they were reported in (a cohort): ``closed`` is how many of
+        the cases reported in the period are closed now. ``open`` and ``overdue_open`` always
+        come from the live table (index on status, deadline). Grouping by a class adds
+        ``kind`` to the key: event and component classes share 4-digit codes.
+        """
+        group = list(dict.fromkeys(group_by))
+        bad = [g for g in group if g not in GROUP_DIMENSIONS]
+        if bad:
+            raise AdapterError(f"cannot group cases by {bad}; use {', '.join(GROUP_DIMENSIONS)}")
+        if any(g in CLASS_DIMS for g in group) and "kind" not in group:
+            group.insert(group.index(next(g for g in group if g in CLASS_DIMS)), "kind")
+        now = self.now()
+        with self.engine.connect() as conn:
+            cuboid = None if flt.sla_states else self.choose_rollup(group, flt)
+            if cuboid is None:
+                rows = self._raw_stats(conn, group, flt, now)
+            else:
+                rows = self._rollup_stats(conn, cuboid, group, flt)
+                for key, (open_, overdue) in self._live_open(conn, group, flt, now).items():
+                    stats = rows.setdefault(key, dict.fromkeys(ROLLUP_COUNTERS, 0))
+                    stats["open"], stats["overdue_open"] = open_, overdue
+        if not group and not rows:
+            rows[()] = {}
+        return [
+            CaseStats(key=dict(zip(group, key, strict=True)), **counts)
+            for key, counts in sorted(rows.items(), key=lambda kv: tuple(map(str, kv[0])))
+        ]
+
+    def choose_rollup(self, group: Sequence[str], flt: CaseFilter) -> Cuboid | None:
+        """The smallest rollup holding every dimension the query groups or filters by, at a
+        time grain the period fits (``None``: use the live table)."""
+        needed = {g for g in group if g not in ("status", "day")}
+        if flt.region_code:
+            needed.add(region_column(flt.region_code))
+        if flt.class_codes:
+            needed.add("class_code")
+        if flt.big_class_codes:
+            needed.add("big_class_code")
+        if flt.sources:
+            needed.add("source")
+        if flt.department_code:
+            needed.add("department_code")
+        bounds = [b for b in (flt.since, flt.until) if b is not None]
+        for cuboid in CUBOIDS:
+            if not needed <= set(cuboid.dims):
+                continue
+            if cuboid.period == "month" and ("day" in group or any(b.day != 1 for b in bounds)):
+                continue
+            if any(to_local_naive(b).time() != time(0) for b in bounds):
+                continue
+            return cuboid
+        return None
+
+    def _key_columns(self, t, group: Sequence[str], period: str = "reported_day") -> list:  # noqa: ANN001
+        cols = []
+        for g in group:
+            if g == "day":
+                cols.append(t.c[period])
+            elif g == "department_code" and t is cases:
+                cols.append(func.coalesce(t.c.department_code, ""))
+            else:
+                cols.append(t.c[g])
+        return cols
+
+    @staticmethod
+    def _key(values: Sequence[Any]) -> tuple:
+        return tuple(v.isoformat() if isinstance(v, date) else v for v in values)
+
+    def _rollup_stats(
+        self, conn: Any, cuboid: Cuboid, group: Sequence[str], flt: CaseFilter
+    ) -> dict[tuple, dict[str, int]]:
+        t = ROLLUP_TABLES[cuboid.name]
+        period = t.c[cuboid.period]
+        where = self._where(flt, t)
+        if flt.since is not None:
+            where.append(period >= to_local_naive(flt.since).date())
+        if flt.until is not None:
+            where.append(period < to_local_naive(flt.until).date())
+        keys = self._key_columns(t, group, cuboid.period)
+        query = select(*keys, *(func.sum(t.c[c]) for c in ROLLUP_COUNTERS)).where(*where)
+        if keys:
+            query = query.group_by(*keys)
+        out = {}
+        n = len(keys)
+        for row in conn.execute(query):
+            counts = [int(v or 0) for v in row[n:]]
+            if not counts[0]:  # all cases moved away from this group: no row
+                continue
+            out[self._key(row[:n])] = dict(zip(ROLLUP_COUNTERS, counts, strict=True))
+        return out
+
+    def _live_open(
+        self, conn: Any, group: Sequence[str], flt: CaseFilter, now: datetime
+    ) -> dict[tuple, tuple[int, int]]:
+        open_statuses = [s for s in (self._statuses(flt) or OPEN) if s in OPEN]
+        if not open_statuses:
+            return {}
+        keys = self._key_columns(cases, group)
+        overdue = case((and_(cases.c.status == CLOCK_STATUS, cases.c.deadline < now), 1), else_=0)
+        query = select(*keys, func.count(), func.sum(overdue)).where(
+            cases.c.status.in_(open_statuses),
+            *self._where(flt, with_status=False),
+            *self._time_where(flt),
+        )
+        if keys:
+            query = query.group_by(*keys)
+        n = len(keys)
+        return {
+            self._key(row[:n]): (int(row[n]), int(row[n + 1] or 0))
+            for row in conn.execute(query)
+            if row[n]
+        }
+
+    def _raw_stats(
+        self, conn: Any, group: Sequence[str], flt: CaseFilter, now: datetime
+    ) -> dict[tuple, dict[str, int]]:
+        """The plain GROUP BY over the cases table (also what the tests compare against)."""
+        exprs = rollup.counter_exprs()
+        is_open = cases.c.status.in_(OPEN)
+        exprs["open"] = case((is_open, 1), else_=0)
+        exprs["overdue_open"] = case(
+            (and_(cases.c.status == CLOCK_STATUS, cases.c.deadline < now), 1), else_=0
+        )
+        keys = self._key_columns(cases, group)
+        query = select(*keys, *(func.sum(e) for e in exprs.values())).where(
+            *self._where(flt), *self._time_where(flt), *self._sla_where(conn, flt, now)
+        )
+        if keys:
+            query = query.group_by(*keys)
+        n = len(keys)
+        out = {}
+        for row in conn.execute(query):
+            counts = [int(v or 0) for v in row[n:]]
+            if counts[0]:
+                out[self._key(row[:n])] = dict(zip(exprs, counts, strict=True))
+        return out
+
+    def raw_case_stats(self, group_by: Sequence[str], flt: CaseFilter) -> list[CaseStats]:
+        """``case_stats`` without rollups: the reference the rollups must equal (tests, bench)."""
+        group = list(dict.fromkeys(group_by))
+        if any(g in CLASS_DIMS for g in group) and "kind" not in group:
+            group.insert(group.index(next(g for g in group if g in CLASS_DIMS)), "kind")
+        with self.engine.connect() as conn:
+            rows = self._raw_stats(conn, group, flt, self.now())
+        if not group and not rows:
+            rows[()] = {}
+        return [
+            CaseStats(key=dict(zip(group, key, strict=True)), **counts)
+            for key, counts in sorted(rows.items(), key=lambda kv: tuple(map(str, kv[0])))
+        ]
+
+    # ------------------------------------------------------------------------ writing
+
+    def report_case(self, new: NewCase) -> Case:
+        cls = self._check_class(new)
+        try:
+            source = CaseSource(new.source)
+        except ValueError:
+            raise AdapterError(f"未知的案件来源 / unknown case source {new.source!r}") from None
+        reported_at = to_local_naive(new.reported_at) if new.reported_at else self.now()
+        external_id = (new.external_id or "").strip() or None
+        with self.engine.execution_options(**IMMEDIATE).begin() as conn:
+            component = self._check_component(conn, new, cls)
+            lon, lat, grid = self._locate(conn, new, component)
+            if external_id is not None:
+                dup = conn.execute(
+                    select(cases.c.number).where(
+                        cases.c.source == source.value, cases.c.external_id == external_id
+                    )
+                ).first()
+                if dup is not None:
+                    raise AdapterError(
+                        f"重复上报 / duplicate report: {source.value} id {external_id!r} "
+                        f"is already case {dup.number}"
+                    )
+            row = {
+                "kind": cls.kind,
+                "class_code": cls.code,
+                "big_class_code": cls.big_code,
+                "source": source.value,
+                "status": CaseStatus.REPORTED.value,
+                "description": new.description,
+                "address": new.address,
+                "lon": lon,
+                "lat": lat,
+                "grid_code": grid,
+                "community_code": grid[:12],
+                "street_code": grid[:9],
+                "district_code": grid[:6],
+                "reported_at": reported_at,
+                "reported_day": reported_at.date(),
+                "hour_of_week": reported_at.weekday() * 24 + reported_at.hour,
+                "urgent": bool(new.urgent),
+                "department_code": None,
+                "accepted_at": None,
+                "registered_at": None,
+                "dispatched_at": None,
+                "deadline": None,
+                "handled_at": None,
+                "verified_at": None,
+                "closed_at": None,
+                "voided_at": None,
+                "handled_on_time": None,
+                "closed_on_time": None,
+                "rework_count": 0,
+                "extension_count": 0,
+                "return_count": 0,
+                "urge_count": 0,
+                "escalated": False,
+                "component_code": component,
+                "external_id": external_id,
+                "reporter": new.reporter,
+                "updated_at": reported_at,
+            }
+            row["number"] = self._next_number(conn, row["district_code"], reported_at.date())
+            try:
+                with conn.begin_nested():
+                    row["id"] = conn.execute(
+                        cases.insert().values(row).returning(cases.c.id)
+                    ).scalar_one()
+            except IntegrityError as exc:
+                raise AdapterError(
+                    f"案件未能保存 / the case could not be saved: {exc.orig}"
+                ) from None
+            conn.execute(
+                steps_t.insert().values(
+                    case_id=row["id"],
+                    at=reported_at,
+                    action="report",
+                    actor=new.reporter,
+                    note=new.description[:200],
+                    from_status=None,
+                    to_status=CaseStatus.REPORTED.value,
+                )
+            )
+            rollup.apply_change(conn, None, row)
+        return self._to_case(row, self.now())
+
+    def _check_class(self, new: NewCase) -> CaseClass:
+        code = new.class_code
+        if not (isinstance(code, str) and len(code) == 4 and code.isdigit()):
+            raise AdapterError(f"类别编码格式错误 / malformed class code {code!r}: 4 digits")
+        try:
+            return self.catalogue.get(new.kind, code)
+        except UnknownClass as exc:
+            raise AdapterError(str(exc)) from None
+
+    def _check_component(self, conn: Any, new: NewCase, cls: CaseClass) -> str | None:
+        if not new.component_code:
+            return None
+        try:
+            parsed = component_code(new.component_code)
+        except InvalidCode as exc:
+            raise AdapterError(f"部件编码错误 / {exc}") from None
+        if new.kind != "component":
+            raise AdapterError("an event case has no component code")
+        if parsed.class_code != cls.code:
+            raise AdapterError(
+                f"部件编码 {new.component_code} 属于类别 {parsed.class_code}，不是 {cls.code} / "
+                f"component {new.component_code} is of class {parsed.class_code}, not {cls.code}"
+            )
+        return new.component_code
+
+    def _locate(self, conn: Any, new: NewCase, component: str | None) -> tuple[float, float, str]:
+        """WGS-84 point and unit grid of a report: from its point, its grid code or its
+        component, in that order of trust."""
+        if new.grid_code:
+            try:
+                grid_code(new.grid_code, self.grid_seq_width)
+            except InvalidCode as exc:
+                raise AdapterError(f"网格编码错误 / {exc}") from None
+        if new.lon is not None and new.lat is not None:
+            try:
+                lon, lat = to_wgs84(float(new.lon), float(new.lat), new.datum)
+            except ValueError as exc:
+                raise AdapterError(str(exc)) from None
+            grid = self.grid_index.locate(lon, lat)
+            if grid is None:
+                raise AdapterError(
+                    f"位置不在任何网格内 / the point ({lon:.6f}, {lat:.6f}) is outside every grid"
+                )
+            return lon, lat, grid
+        if new.grid_code:
+            region = conn.execute(
+                select(RegionRow.centroid_lon, RegionRow.centroid_lat).where(
+                    RegionRow.code == new.grid_code, RegionRow.level == "grid"
+                )
+            ).first()
+            if region is None:
+                raise AdapterError(f"网格不存在 / no unit grid {new.grid_code}")
+            return region.centroid_lon, region.centroid_lat, new.grid_code
+        if component:
+            comp = conn.execute(
+                select(ComponentRow.lon, ComponentRow.lat, ComponentRow.grid_code).where(
+                    ComponentRow.code == component
+                )
+            ).first()
+            if comp is not None:
+                return comp.lon, comp.lat, comp.grid_code
+        raise AdapterError("a report needs a point (lon, lat) or a grid code")
+
+    @staticmethod
+    def _next_number(conn: Any, district: str, day: date) -> str:
+        """Case number ``district-YYYYMMDD-NNNN``: the day's next free sequence."""
+        prefix = f"{district}-{day:%Y%m%d}-"
+        seq = (
+            conn.execute(
+                select(func.count()).where(
+                    cases.c.district_code == district, cases.c.reported_day == day
+                )
+            ).scalar_one()
+            + 1
+        )
+        while conn.execute(
+            select(cases.c.id).where(cases.c.number == f"{prefix}{seq:04d}")
+        ).first():
+            seq += 1
+        return f"{prefix}{seq:04d}"
+
+    def act(
+        self,
+        case_id: int,
+        action: CaseAction,
+        actor: str,
+        note: str = "",
+        *,
+        department_code: str | None = None,
+        extend_hours: float | None = None,
+        at: datetime | None = None,
+    ) -> Case:
+        try:
+            action = CaseAction(action)
+        except ValueError:
+            raise AdapterError(f"未知的操作 / unknown action {action!r}") from None
+        when = to_local_naive(at) if at is not None else self.now()
+        with self.engine.execution_options(**IMMEDIATE).begin() as conn:
+            found = conn.execute(
+                select(cases).where(cases.c.id == case_id).with_for_update()
+            ).first()
+            if found is None:
+                raise NotFound(f"案件不存在 / no case {case_id}")
+            before = dict(found._mapping)
+            after_status = next_status(
+                before["status"],
+                action,
+                extensions=before["extension_count"] or 0,
+                max_extensions=self.max_extensions,
+            )
+            cls = self._class_of(before["kind"], before["class_code"])
+            if cls is None:
+                raise AdapterError(f"案件类别已不在目录中 / class {before['class_code']} unknown")
+            if action is CaseAction.DISPATCH:
+                if not department_code:
+                    raise AdapterError("派遣需要部门 / dispatch needs a department_code")
+                known = conn.execute(
+                    select(DepartmentRow.code).where(DepartmentRow.code == department_code)
+                ).first()
+                if known is None:
+                    raise AdapterError(f"部门不存在 / no department {department_code!r}")
+            if action is CaseAction.EXTEND and not (extend_hours and extend_hours > 0):
+                raise AdapterError("延期需要时长 / extend needs extend_hours > 0")
+            after = dict(before)
+            apply_action(
+                after,
+                cls,
+                action.value,
+                when,
+                self.calendar,
+                to_status=after_status.value,
+                department_code=department_code,
+                extend_hours=extend_hours,
+            )
+            changed = {k: v for k, v in after.items() if v != before[k]}
+            if changed:
+                conn.execute(cases.update().where(cases.c.id == case_id).values(changed))
+            conn.execute(
+                steps_t.insert().values(
+                    case_id=case_id,
+                    at=when,
+                    action=action.value,
+                    actor=actor,
+                    note=note or (department_code or ""),
+                    from_status=before["status"],
+                    to_status=after_status.value,
+                )
+            )
+            rollup.apply_change(conn, before, after)
+        return self._to_case(after, self.now())
