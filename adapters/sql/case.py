@@ -272,11 +272,10 @@ class SqlCaseAdapter(CaseAdapter):
         )
 
     def departments(self) -> list[Department]:
+        d = DepartmentRow.__table__
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(DepartmentRow).order_by(DepartmentRow.kind, DepartmentRow.code)
-            ).all()
-        return [Department(r.code, r.name, r.kind) for r in (row[0] for row in rows)]
+            rows = conn.execute(select(d.c.code, d.c.name, d.c.kind).order_by(d.c.kind, d.c.code))
+            return [Department(r.code, r.name, r.kind) for r in rows]
 
     # ------------------------------------------------------------------------ statistics
 
