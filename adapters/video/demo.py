@@ -43,11 +43,27 @@ CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 # Real road names around 东四/王府井 so the generated cameras read like a 东城 hall's.
 _ROADS = (
-    "东四北大街", "朝阳门内大街", "王府井大街", "东单北大街", "灯市口大街",
-    "美术馆后街", "交道口南大街", "地安门东大街", "南锣鼓巷", "东直门内大街",
-    "张自忠路", "平安大街", "隆福寺街", "金宝街", "东华门大街",
-    "五四大街", "北河沿大街", "东四十条", "雍和宫大街", "北新桥三条",
-)  # fmt: skip
+    "东四北大街",
+    "朝阳门内大街",
+    "王府井大街",
+    "东单北大街",
+    "灯市口大街",
+    "美术馆后街",
+    "交道口南大街",
+    "地安门东大街",
+    "南锣鼓巷",
+    "东直门内大街",
+    "张自忠路",
+    "平安大街",
+    "隆福寺街",
+    "金宝街",
+    "东华门大街",
+    "五四大街",
+    "北河沿大街",
+    "东四十条",
+    "雍和宫大街",
+    "北新桥三条",
+)
 _SPOTS = ("路口", "北口", "南口", "东口", "西口", "公交站", "菜市场", "小区门口")
 
 
@@ -489,8 +505,13 @@ class _SceneRenderer:
             x = cx + lane - size / 2
             canvas.rect(x, y - size * 0.55, x + size, y, color)
             canvas.rect(x + size * 0.18, y - size * 0.85, x + size * 0.82, y - size * 0.5, color)
-            canvas.rect(x + size * 0.24, y - size * 0.8, x + size * 0.76, y - size * 0.58,
-                        (150, 190, 215) if not night else (40, 50, 70))  # fmt: skip
+            canvas.rect(
+                x + size * 0.24,
+                y - size * 0.8,
+                x + size * 0.76,
+                y - size * 0.58,
+                (150, 190, 215) if not night else (40, 50, 70),
+            )
             light = (255, 240, 180) if towards else (220, 30, 30)
             canvas.rect(x + size * 0.05, y - size * 0.35, x + size * 0.2, y - size * 0.25, light)
             canvas.rect(x + size * 0.8, y - size * 0.35, x + size * 0.95, y - size * 0.25, light)

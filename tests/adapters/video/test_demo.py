@@ -63,11 +63,20 @@ def test_a_one_shot_iterator_of_cameras_is_not_exhausted_by_the_first_read(db_ca
 
 
 def test_gis_camera_points_become_cameras_with_offline_status():
-    point = PointFeature("cam-9", "camera", "北新桥三条东口", 116.42, 39.94, "11010100300101",
-                         status="offline", props={"kind": "ptz"})  # fmt: skip
+    point = PointFeature(
+        "cam-9",
+        "camera",
+        "北新桥三条东口",
+        116.42,
+        39.94,
+        "11010100300101",
+        status="offline",
+        props={"kind": "ptz"},
+    )
     (camera,) = DemoVideoAdapter(cameras_source=[point]).cameras()
-    assert camera == Camera("cam-9", "北新桥三条东口", 116.42, 39.94, "11010100300101",
-                            online=False, kind="ptz")  # fmt: skip
+    assert camera == Camera(
+        "cam-9", "北新桥三条东口", 116.42, 39.94, "11010100300101", online=False, kind="ptz"
+    )
 
 
 def test_live_view_is_a_local_snapshot_url_refreshed_every_three_seconds(db_cameras):
