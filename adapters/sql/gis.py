@@ -274,5 +274,5 @@ class SqlGisAdapter(GisAdapter):
                     updated_at=self.now(),
                 )
             )
-            row = conn.execute(select(WorkerRow).where(WorkerRow.id == worker_id)).scalar()
+            conn.refresh(row)
             return self._worker(row)
