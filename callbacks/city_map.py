@@ -14,8 +14,8 @@ from dash import MATCH, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from adapters.case.contract import CaseFilter
-from command_center.i18n import t
 from callbacks.panels import locate_panel
+from command_center.i18n import t
 from layouts.city_map import cases_geojson, regions_geojson
 from layouts.common import stale_mark
 
@@ -37,8 +37,12 @@ def register(app: Any, cc: Any) -> None:
         State("cc-wall-meta", "data"),
         State("cc-region", "data"),
     )
-    def refresh_layers(_n: int, hashes: dict[str, str] | None, meta: dict[str, Any] | None,
-                       region: dict[str, Any] | None) -> tuple[Any, ...]:
+    def refresh_layers(
+        _n: int,
+        hashes: dict[str, str] | None,
+        meta: dict[str, Any] | None,
+        region: dict[str, Any] | None,
+    ) -> tuple[Any, ...]:
         pid = ctx.outputs_list[0]["id"]["pid"]
         lang = (meta or {}).get("lang", cc.settings.lang)
         panel = locate_panel(cc, pid, lang, (region or {}).get("code"))
@@ -56,16 +60,22 @@ def register(app: Any, cc: Any) -> None:
                 counts = services.open_breakdown(f"{opts.level}_code")
                 column = "open" if opts.measure == "open" else "overdue_open"
                 frame = counts.value
-                values = {str(k): int(v) for k, v in zip(frame[f"{opts.level}_code"], frame[column], strict=False)}
-                data = regions_geojson(regions.value, values, t(f"map.measure.{opts.measure}", lang))
+                values = {
+                    str(k): int(v)
+                    for k, v in zip(frame[f"{opts.level}_code"], frame[column], strict=False)
+                }
+                data = regions_geojson(
+                    regions.value, values, t(f"map.measure.{opts.measure}", lang)
+                )
                 digest = _digest(data)
                 if hashes.get("regions") != digest:
                     regions_out, hashes["regions"] = data, digest
                 stale |= counts.stale
                 fetched_at, error = counts.fetched_at, counts.error
             if "cases" in opts.layers:
-                result = services.cases(CaseFilter(region_code=panel.region_code, open_only=True,
-                                                   limit=opts.max_cases))
+                result = services.cases(
+                    CaseFilter(region_code=panel.region_code, open_only=True, limit=opts.max_cases)
+                )
                 data = cases_geojson(result.value)
                 digest = _digest(data)
                 if hashes.get("cases") != digest:

@@ -32,10 +32,11 @@ def breakdown(services: DataServices, ctx: PanelContext) -> Result[Any]:
     result = services.breakdown(opts.dimension, ctx.region_code, opts.days)
     names: dict[str, str] = {}
     if opts.dimension in ("class_code", "big_class_code"):
+        # Keys are "kind:code": event and component classes share codes.
         catalogue = load_catalogue(services.settings.case_classes_file)
         for cls in catalogue.events() + catalogue.components():
-            names.setdefault(cls.code, cls.name)
-            names.setdefault(cls.big_code, cls.big_name)
+            names[f"{cls.kind}:{cls.code}"] = cls.name
+            names[f"{cls.kind}:{cls.big_code}"] = cls.big_name
     elif opts.dimension == "street_code":
         names = {r.code: r.name for r in services.regions("street").value}
     return Result((result.value, names), result.fetched_at, result.stale, result.error)

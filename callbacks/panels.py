@@ -46,7 +46,9 @@ def register_refresh(app: Any, cc: Any, kind: PanelKind) -> None:
         State("cc-wall-meta", "data"),
         State("cc-region", "data"),
     )
-    def refresh(_n: int, meta: dict[str, Any] | None, region: dict[str, Any] | None) -> tuple[Any, Any]:
+    def refresh(
+        _n: int, meta: dict[str, Any] | None, region: dict[str, Any] | None
+    ) -> tuple[Any, Any]:
         pid = ctx.outputs_list[0]["id"]["pid"]
         lang = (meta or {}).get("lang", cc.settings.lang)
         region_code = (region or {}).get("code")

@@ -44,14 +44,29 @@ class CommandCenter:
             return refreshed_frame(ctx, ctx.extra.get("refresh_ms", 5000))
         ctx.extra.setdefault("tiles", (self.settings.tile_url, self.settings.tile_attribution))
         ctx.extra.setdefault("centre", self.city_centre())
+        ctx.extra.setdefault("bounds", self.city_bounds())
         return kind.build(ctx)
 
-    def city_centre(self) -> tuple[float, float]:
+    def _district(self) -> Any:
         try:
             districts = self.services.regions("district").value
         except Exception:  # noqa: BLE001 - a map without data still centres somewhere sane
-            return (116.4165, 39.9285)
-        return districts[0].centroid if districts else (116.4165, 39.9285)
+            return None
+        return districts[0] if districts else None
+
+    def city_centre(self) -> tuple[float, float]:
+        district = self._district()
+        return district.centroid if district else (116.4165, 39.9285)
+
+    def city_bounds(self) -> list[list[float]] | None:
+        """South-west and north-east corners of the district, for the map's first view."""
+        from shapely.geometry import shape
+
+        district = self._district()
+        if district is None:
+            return None
+        west, south, east, north = shape(district.geometry).bounds
+        return [[south, west], [north, east]]
 
     def screens_status(self) -> dict[str, Any]:
         w = self.watcher
@@ -92,8 +107,12 @@ def create_app(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     registry = registry or default_registry()
     bus = EventBus()
-    watcher = ScreensWatcher(settings.screens_file, registry, poll_seconds=settings.screens_poll_seconds,
-                             on_change=lambda _f: bus.publish(SCREENS_RELOADED, {}))
+    watcher = ScreensWatcher(
+        settings.screens_file,
+        registry,
+        poll_seconds=settings.screens_poll_seconds,
+        on_change=lambda _f: bus.publish(SCREENS_RELOADED, {}),
+    )
     adapters = adapters or load_adapters(settings)
     services = DataServices(settings, adapters, bus)
 
@@ -132,8 +151,10 @@ def create_app(
     @server.get("/healthz")
     def healthz() -> Any:
         report = services.health()
-        body = {kind: {"up": h.up, "latency_ms": round(h.latency_ms, 1), "detail": h.detail}
-                for kind, h in report.items()}
+        body = {
+            kind: {"up": h.up, "latency_ms": round(h.latency_ms, 1), "detail": h.detail}
+            for kind, h in report.items()
+        }
         body["screens"] = cc.screens_status()
         return jsonify(body), (200 if all(h.up for h in report.values()) else 503)
 

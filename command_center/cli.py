@@ -46,7 +46,9 @@ def cmd_screens_schema(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     from command_center.demo.generator import seed_cli
 
-    seed_cli(settings, args.size or settings.seed_size, args.seed or settings.seed, reset=args.reset)
+    seed_cli(
+        settings, args.size or settings.seed_size, args.seed or settings.seed, reset=args.reset
+    )
     return 0
 
 
@@ -61,7 +63,9 @@ def _serve(settings: Settings) -> int:
         return 2
     from command_center.runtime import run_server
 
-    print(f"command-center: http://{settings.host}:{settings.port}/  (walls: /wall/<id>)", flush=True)
+    print(
+        f"command-center: http://{settings.host}:{settings.port}/  (walls: /wall/<id>)", flush=True
+    )
     run_server(cc)
     return 0
 
@@ -74,7 +78,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Create and seed the embedded database if it is empty, then serve with the simulator."""
     from command_center.demo.generator import seed_cli
 
-    seed_cli(settings, args.size or settings.seed_size, settings.seed, reset=args.reset, if_empty=True)
+    seed_cli(
+        settings, args.size or settings.seed_size, settings.seed, reset=args.reset, if_empty=True
+    )
     return _serve(settings)
 
 
@@ -98,7 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     screens = sub.add_parser("screens", help="check screens.yaml or write its JSON Schema")
     ssub = screens.add_subparsers(dest="screens_command", required=True)
-    check = ssub.add_parser("check", help="validate a screens file; errors as FILE:LINE: path: message")
+    check = ssub.add_parser(
+        "check", help="validate a screens file; errors as FILE:LINE: path: message"
+    )
     check.add_argument("file", nargs="?")
     check.set_defaults(func=cmd_screens_check)
     schema = ssub.add_parser("schema", help="write the JSON Schema of screens.yaml")
@@ -108,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     args = build_parser().parse_args(argv)
     settings = Settings()
     from adapters.base import AdapterConfigError

@@ -46,7 +46,9 @@ class Adapters:
 def available(kind: str) -> list[str]:
     """Names of the installed adapters of one kind."""
     prefix = f"{kind}."
-    return sorted(ep.name[len(prefix) :] for ep in entry_points(group=GROUP) if ep.name.startswith(prefix))
+    return sorted(
+        ep.name[len(prefix) :] for ep in entry_points(group=GROUP) if ep.name.startswith(prefix)
+    )
 
 
 def _defaults(settings: Settings) -> dict[str, Any]:

@@ -19,7 +19,9 @@ def run_server(cc: Any) -> None:
         cc.stop()
 
 
-def start_background_server(cc: Any, host: str = "127.0.0.1", port: int = 0) -> tuple[BaseWSGIServer, str]:
+def start_background_server(
+    cc: Any, host: str = "127.0.0.1", port: int = 0
+) -> tuple[BaseWSGIServer, str]:
     """Start serving in a daemon thread; returns the server and its base URL (tests, bench)."""
     server = make_server(host, port, cc.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="cc-http")

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import pandas as pd
@@ -24,10 +24,7 @@ from adapters.case.contract import (
     CaseAction,
     CaseDetail,
     CaseFilter,
-    CaseSource,
     CaseStats,
-    CaseStatus,
-    SlaState,
 )
 from adapters.gis.contract import Region
 from command_center import events
@@ -110,7 +107,9 @@ class DataServices:
                 if isinstance(key, tuple) and key[0] == "points":
                     entry.expires = 0.0
 
-    def _read(self, key: Hashable, backend: str, fetch: Callable[[], T], ttl: float | None = None) -> Result[T]:
+    def _read(
+        self, key: Hashable, backend: str, fetch: Callable[[], T], ttl: float | None = None
+    ) -> Result[T]:
         ttl = self.settings.cache_seconds if ttl is None else ttl
         with self._lock:
             entry = self._cache.get(key)
@@ -166,15 +165,26 @@ class DataServices:
             today = datetime.combine(current.date(), datetime.min.time())
             yesterday = today - timedelta(days=1)
             same_time_yesterday = current - timedelta(days=1)
-            t = _one(case.case_stats([], self.region_filter(region_code, since=today, until=current, limit=None)))
-            y = _one(
+            t = _one(
                 case.case_stats(
-                    [], self.region_filter(region_code, since=yesterday, until=same_time_yesterday, limit=None)
+                    [], self.region_filter(region_code, since=today, until=current, limit=None)
                 )
             )
-            live = _one(case.case_stats([], self.region_filter(region_code, open_only=True, limit=None)))
+            y = _one(
+                case.case_stats(
+                    [],
+                    self.region_filter(
+                        region_code, since=yesterday, until=same_time_yesterday, limit=None
+                    ),
+                )
+            )
+            live = _one(
+                case.case_stats([], self.region_filter(region_code, open_only=True, limit=None))
+            )
             month_start = today.replace(day=1)
-            month = _one(case.case_stats([], self.region_filter(region_code, since=month_start, limit=None)))
+            month = _one(
+                case.case_stats([], self.region_filter(region_code, since=month_start, limit=None))
+            )
             ind = indicators(month)
             return {
                 "reported": t.reported,
@@ -226,7 +236,9 @@ class DataServices:
 
         return self._read(("breakdown", dimension, region_code, days), "case", fetch)
 
-    def open_breakdown(self, dimension: str, region_code: str | None = None) -> Result[pd.DataFrame]:
+    def open_breakdown(
+        self, dimension: str, region_code: str | None = None
+    ) -> Result[pd.DataFrame]:
         """What is open now (and overdue) by one dimension, whenever it was reported."""
 
         def fetch() -> pd.DataFrame:
@@ -273,10 +285,16 @@ class DataServices:
         """Open cases per workflow status, and closed today."""
 
         def fetch() -> dict[str, int]:
-            rows = self.adapters.case.case_stats(["status"], self.region_filter(region_code, open_only=True, limit=None))
+            rows = self.adapters.case.case_stats(
+                ["status"], self.region_filter(region_code, open_only=True, limit=None)
+            )
             counts = {str(r.key["status"]): r.open for r in rows}
             today = datetime.combine(self.clock().date(), datetime.min.time())
-            closed = _one(self.adapters.case.case_stats([], self.region_filter(region_code, since=today, limit=None)))
+            closed = _one(
+                self.adapters.case.case_stats(
+                    [], self.region_filter(region_code, since=today, limit=None)
+                )
+            )
             counts["closed_today"] = closed.closed
             return counts
 
@@ -306,7 +324,10 @@ class DataServices:
     # --- geography -----------------------------------------------------------------------
     def regions(self, level: str, parent_code: str | None = None) -> Result[list[Region]]:
         return self._read(
-            ("regions", level, parent_code), "gis", lambda: self.adapters.gis.regions(level, parent_code), ttl=3600
+            ("regions", level, parent_code),
+            "gis",
+            lambda: self.adapters.gis.regions(level, parent_code),
+            ttl=3600,
         )
 
     def region(self, code: str) -> Result[Region]:
@@ -324,7 +345,11 @@ class DataServices:
         return self._read(("departments",), "case", self.adapters.case.departments, ttl=3600)
 
     def points(self, layer: str, region_code: str | None = None) -> Result[list[Any]]:
-        return self._read(("points", layer, region_code), "gis", lambda: self.adapters.gis.points(layer, region_code))
+        return self._read(
+            ("points", layer, region_code),
+            "gis",
+            lambda: self.adapters.gis.points(layer, region_code),
+        )
 
     # --- health --------------------------------------------------------------------------
     def ops_report(self) -> Result[dict[str, Any]]:
@@ -367,9 +392,13 @@ def _one(rows: list[CaseStats]) -> CaseStats:
 
 
 def _frame(rows: list[CaseStats], dims: list[str]) -> pd.DataFrame:
+    """One row per group: the key's columns (``dims`` and any the adapter added, such as
+    ``kind`` beside a class) and the counters."""
     counters = [f for f in CaseStats.__dataclass_fields__ if f != "key"]
-    records = [{**{d: r.key.get(d) for d in dims}, **{c: getattr(r, c) for c in counters}} for r in rows]
+    dims = list(dict.fromkeys([*dims, *(k for r in rows for k in r.key)]))
+    records = [
+        {**{d: r.key.get(d) for d in dims}, **{c: getattr(r, c) for c in counters}} for r in rows
+    ]
     if not records:
         return pd.DataFrame(columns=[*dims, *counters])
     return pd.DataFrame.from_records(records)
-

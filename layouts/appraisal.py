@@ -44,10 +44,14 @@ def render_ranking(frame: pd.DataFrame, ctx: PanelContext) -> html.Div:
                     html.Td(str(i), className="cc-rank"),
                     html.Td(row.name, className="cc-rank-name"),
                     html.Td(fmt_int(int(row.dispatched))),
-                    html.Td(fmt_pct(None if pd.isna(row.closure_rate) else float(row.closure_rate))),
+                    html.Td(
+                        fmt_pct(None if pd.isna(row.closure_rate) else float(row.closure_rate))
+                    ),
                     html.Td(fmt_pct(rate), style={"color": colour}, className="cc-rank-rate"),
-                    html.Td(fmt_int(int(row.overdue_open)),
-                            className="cc-alert-text" if row.overdue_open else ""),
+                    html.Td(
+                        fmt_int(int(row.overdue_open)),
+                        className="cc-alert-text" if row.overdue_open else "",
+                    ),
                 ]
             )
         )

@@ -61,7 +61,9 @@ def render_kpis(data: dict[str, Any], ctx: PanelContext) -> html.Div:
             )
         )
     return html.Div(
-        tiles, className="cc-kpi-grid", style={"gridTemplateColumns": f"repeat({opts.columns}, 1fr)"}
+        tiles,
+        className="cc-kpi-grid",
+        style={"gridTemplateColumns": f"repeat({opts.columns}, 1fr)"},
     )
 
 
@@ -80,7 +82,7 @@ def render_ticker(cases: list[Case], ctx: PanelContext) -> html.Div:
             html.Div(
                 className=f"cc-ticker-row {'urgent' if case.urgent else ''}",
                 children=[
-                    html.Span(case.reported_at.strftime("%H:%M"), className="cc-ticker-time"),
+                    html.Span(case.reported_at.strftime("%m-%d %H:%M"), className="cc-ticker-time"),
                     html.Span(case.class_name, className="cc-ticker-class"),
                     html.Span(case.address or case.grid_code, className="cc-ticker-place"),
                     html.Span(t(f"source.{case.source}", ctx.lang), className="cc-ticker-source"),

@@ -25,7 +25,8 @@ class MapOptions(PanelOptions):
     layers: list[Layer] = ["boundaries", "cases"]
     level: Literal["street", "community"] = "street"
     measure: Literal["open", "overdue"] = "open"
-    zoom: int = 13
+    zoom: int = 13  # used when fit_district is off
+    fit_district: bool = True  # first view: the whole district
     max_cases: int = 3000
 
 
@@ -66,10 +67,12 @@ def build_map(ctx: PanelContext) -> Any:
             superClusterOptions={"radius": 60},
         )
     )
+    view: dict[str, Any] = {"center": [centre[1], centre[0]], "zoom": opts.zoom}
+    if ctx.extra.get("bounds") and opts.fit_district:
+        view = {"bounds": ctx.extra["bounds"], "boundsOptions": {"padding": [12, 12]}}
     body = dl.Map(
         id=ctx.id("map"),
-        center=[centre[1], centre[0]],
-        zoom=opts.zoom,
+        **view,
         zoomControl=False,
         attributionControl=bool(tile_url),
         children=children,
@@ -80,7 +83,9 @@ def build_map(ctx: PanelContext) -> Any:
         className="cc-panel-wrap",
         children=[
             panel_frame(ctx, html.Div(body, className="cc-map-wrap")),
-            dcc.Interval(id=ctx.id("tick"), interval=ctx.extra.get("refresh_ms", 5000), n_intervals=0),
+            dcc.Interval(
+                id=ctx.id("tick"), interval=ctx.extra.get("refresh_ms", 5000), n_intervals=0
+            ),
             dcc.Store(id=ctx.id("hash"), data={}),
         ],
     )

@@ -47,7 +47,11 @@ class CaseListOptions(PanelOptions):
     limit: int = 15
 
 
-SLA_CLASS = {SlaState.OVERDUE: "overdue", SlaState.DUE_SOON: "due-soon", SlaState.ON_TIME: "on-time"}
+SLA_CLASS = {
+    SlaState.OVERDUE: "overdue",
+    SlaState.DUE_SOON: "due-soon",
+    SlaState.ON_TIME: "on-time",
+}
 
 
 def render_case_list(cases: list[Case], ctx: PanelContext) -> html.Div:

@@ -95,7 +95,13 @@ def figure_layout(fig: go.Figure, ctx: PanelContext, *, legend: bool = True) -> 
         margin={"l": size * 0.4, "r": size * 0.4, "t": size * 0.4, "b": size * 0.4},
         colorway=pal["series"],
         showlegend=legend,
-        legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom", "bgcolor": "rgba(0,0,0,0)"},
+        legend={
+            "orientation": "h",
+            "y": 1.02,
+            "x": 0,
+            "yanchor": "bottom",
+            "bgcolor": "rgba(0,0,0,0)",
+        },
         uirevision="keep",  # keep zoom/hover state across refreshes: no visual jump
     )
     fig.update_xaxes(gridcolor=pal["grid"], zeroline=False, automargin=True)

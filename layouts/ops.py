@@ -33,7 +33,11 @@ def render_health(data: dict[str, Any], ctx: PanelContext) -> html.Div:
                     html.Td(f"{health.latency_ms:.1f} ms"),
                     html.Td(
                         health.detail
-                        or (t("ops.outage_since", lang, time=outage.since.strftime("%H:%M:%S")) if outage else "")
+                        or (
+                            t("ops.outage_since", lang, time=outage.since.strftime("%H:%M:%S"))
+                            if outage
+                            else ""
+                        )
                     ),
                 ],
             )
@@ -60,9 +64,19 @@ def render_health(data: dict[str, Any], ctx: PanelContext) -> html.Div:
         screens_box = html.Div(
             className="cc-screens-status bad",
             children=[
-                html.Div(t("ops.screens_error", lang, time=screens["error_at"]), className="cc-warn-title"),
+                html.Div(
+                    t("ops.screens_error", lang, time=screens["error_at"]),
+                    className="cc-warn-title",
+                ),
                 html.Pre(screens["error"], className="cc-warn-text"),
-                html.Div(t("ops.screens_last_good", lang, time=screens["good_at"], version=screens["version"])),
+                html.Div(
+                    t(
+                        "ops.screens_last_good",
+                        lang,
+                        time=screens["good_at"],
+                        version=screens["version"],
+                    )
+                ),
             ],
         )
     else:

@@ -24,15 +24,27 @@ def render_trend(frame: pd.DataFrame, ctx: PanelContext) -> html.Div | object:
     days = [d[5:] for d in frame["day"]]  # MM-DD reads better on a wall
     fig = go.Figure()
     fig.add_trace(
-        go.Scatter(x=days, y=frame["reported"], name=t("trend.reported", ctx.lang), mode="lines",
-                   line={"width": 3}, fill="tozeroy", fillcolor="rgba(63,169,255,0.12)")
+        go.Scatter(
+            x=days,
+            y=frame["reported"],
+            name=t("trend.reported", ctx.lang),
+            mode="lines",
+            line={"width": 3},
+            fill="tozeroy",
+            fillcolor="rgba(63,169,255,0.12)",
+        )
     )
     fig.add_trace(
-        go.Scatter(x=days, y=frame["closed"], name=t("trend.closed", ctx.lang), mode="lines",
-                   line={"width": 3})
+        go.Scatter(
+            x=days,
+            y=frame["closed"],
+            name=t("trend.closed", ctx.lang),
+            mode="lines",
+            line={"width": 3},
+        )
     )
     figure_layout(fig, ctx)
-    fig.update_xaxes(nticks=8)
+    fig.update_xaxes(type="category", nticks=8)
     return graph(ctx, fig)
 
 
@@ -46,11 +58,20 @@ class BreakdownOptions(PanelOptions):
     top: int = 10
 
 
-def label_breakdown(frame: pd.DataFrame, dimension: str, names: dict[str, str], lang: str) -> list[str]:
+def label_breakdown(
+    frame: pd.DataFrame, dimension: str, names: dict[str, str], lang: str
+) -> list[str]:
     """Human labels for a breakdown's keys (class names, source names, street names)."""
     keys = [str(k) for k in frame[dimension]]
     if dimension == "source":
         return [t(f"source.{k}", lang) for k in keys]
+    if "kind" in frame.columns:
+        # A component class is labelled as such: its codes overlap the event classes'.
+        labels = []
+        for kind, key in zip(frame["kind"], keys, strict=True):
+            name = names.get(f"{kind}:{key}", key)
+            labels.append(name if kind == "event" else f"{name}({t('kind.component_short', lang)})")
+        return labels
     return [names.get(k, k) for k in keys]
 
 
@@ -63,15 +84,26 @@ def render_breakdown(data: tuple[pd.DataFrame, dict[str, str]], ctx: PanelContex
     labels = label_breakdown(frame, opts.dimension, names, ctx.lang)
     if opts.chart == "pie":
         fig = go.Figure(
-            go.Pie(labels=labels, values=frame["reported"], hole=0.55, sort=False,
-                   textinfo="label+percent", textposition="outside")
+            go.Pie(
+                labels=labels,
+                values=frame["reported"],
+                hole=0.55,
+                sort=False,
+                textinfo="label+percent",
+                textposition="outside",
+            )
         )
         figure_layout(fig, ctx, legend=False)
     else:
         fig = go.Figure(
-            go.Bar(y=labels[::-1], x=list(frame["reported"])[::-1], orientation="h",
-                   text=list(frame["reported"])[::-1], textposition="auto",
-                   marker={"color": "#3fa9ff"})
+            go.Bar(
+                y=labels[::-1],
+                x=list(frame["reported"])[::-1],
+                orientation="h",
+                text=list(frame["reported"])[::-1],
+                textposition="auto",
+                marker={"color": "#3fa9ff"},
+            )
         )
         figure_layout(fig, ctx, legend=False)
     return graph(ctx, fig)

@@ -14,7 +14,7 @@ from typing import Any
 from dash import dcc, html
 
 from command_center.i18n import t
-from command_center.screens.model import PanelSpec, ScreenSpec, ScreensFile
+from command_center.screens.model import PanelSpec, ScreensFile, ScreenSpec
 from command_center.screens.registry import PanelContext, PanelRegistry
 
 # Base font size as a share of the canvas height: 36 px on a 2160-high wall, 18 px on 1080.
@@ -25,8 +25,13 @@ def screen_lang(screen: ScreenSpec, default: str) -> str:
     return screen.lang or default
 
 
-def panel_context(screen: ScreenSpec, spec: PanelSpec, registry: PanelRegistry, lang: str,
-                  region_code: str | None = None) -> PanelContext:
+def panel_context(
+    screen: ScreenSpec,
+    spec: PanelSpec,
+    registry: PanelRegistry,
+    lang: str,
+    region_code: str | None = None,
+) -> PanelContext:
     kind = registry.get(spec.kind)
     title = spec.title or t(kind.title_key, lang)
     font_px = screen.height * FONT_SHARE * screen.font_scale * spec.font_scale
@@ -119,7 +124,9 @@ def wall_page(
     return html.Div(
         className=f"cc-wall theme-{screen.theme}",
         children=[
-            dcc.Store(id="cc-wall-meta", data={"screen": screen.id, "version": version, "lang": lang}),
+            dcc.Store(
+                id="cc-wall-meta", data={"screen": screen.id, "version": version, "lang": lang}
+            ),
             dcc.Interval(id="cc-version-poll", interval=2000, n_intervals=0),
             html.Div(
                 id="cc-canvas",
@@ -201,7 +208,12 @@ def not_found_page(screen_id: str, screens: ScreensFile, lang: str, reason: str 
         children=[
             html.H1(t("notfound.title", lang)),
             html.P(reason or t("notfound.text", lang, id=screen_id)),
-            html.Ul([html.Li(html.A(f"{s.title} ({s.id})", href=f"/wall/{s.id}")) for s in screens.screens]),
+            html.Ul(
+                [
+                    html.Li(html.A(f"{s.title} ({s.id})", href=f"/wall/{s.id}"))
+                    for s in screens.screens
+                ]
+            ),
             html.A(t("notfound.back", lang), href="/"),
         ],
     )

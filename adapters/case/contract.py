@@ -157,6 +157,8 @@ class CaseFilter:
 
 #: Dimensions ``CaseAdapter.case_stats`` can group by.
 GROUP_DIMENSIONS = (
+    "kind",  # "event" or "component"; added to the key whenever a class dimension is grouped,
+    # because event and component classes share 4-digit codes ("01" is 市容环境 and 公用设施)
     "status",
     "class_code",
     "big_class_code",

@@ -40,7 +40,8 @@ class PointFeature:
     lon: float
     lat: float
     grid_code: str | None = None
-    status: str = "ok"  # worker: on_duty/off_duty; device: online/offline/alarm; component: 完好/破损/丢失/占用
+    # worker: on_duty/off_duty; device: online/offline/alarm; component: 完好/破损/丢失/占用
+    status: str = "ok"
     props: dict[str, Any] = field(default_factory=dict)
     updated_at: datetime | None = None
 

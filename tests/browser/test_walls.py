@@ -47,13 +47,15 @@ def wait_for_panels(page, timeout: float = 20.0) -> None:  # noqa: ANN001
     empty: list[str] = []
     while time.monotonic() < deadline:
         empty = page.evaluate(
-            """() => Array.from(document.querySelectorAll('.cc-page.active .cc-cell')).filter(cell => {
+            """() => Array.from(document.querySelectorAll('.cc-page.active .cc-cell'))
+               .filter(cell => {
                    const body = cell.querySelector('.cc-panel-body');
                    if (!body || body.querySelector('.cc-loading')) return true;
                    if (cell.dataset.kind === 'city_map')
                        return body.querySelectorAll('path.leaflet-interactive').length === 0;
                    if (body.querySelector('.js-plotly-plot'))
-                       return body.querySelectorAll('.main-svg .trace, .main-svg .slice').length === 0;
+                       return body.querySelectorAll('.main-svg .trace, .main-svg .slice')
+                           .length === 0;
                    return body.innerText.trim().length === 0;
                }).map(cell => cell.dataset.panel)"""
         )
@@ -64,7 +66,9 @@ def wait_for_panels(page, timeout: float = 20.0) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("screen_id", DEFAULT_SCREENS)
-def test_default_screen_renders_every_panel_offline(live_app, browser, artifacts, screen_id) -> None:  # noqa: ANN001
+def test_default_screen_renders_every_panel_offline(
+    live_app, browser, artifacts, screen_id
+) -> None:  # noqa: ANN001
     _cc, base = live_app
     cfg = yaml.safe_load((ROOT / "screens.yaml").read_text())
     spec = next(s for s in cfg["screens"] if s["id"] == screen_id)
@@ -80,7 +84,9 @@ def test_default_screen_renders_every_panel_offline(live_app, browser, artifacts
     box = page.locator("#cc-canvas").bounding_box()
     assert box is not None
     assert abs(box["width"] - width / 2) < 2 and abs(box["height"] - height / 2) < 2
-    scroll = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    scroll = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
     assert scroll == [width // 2, height // 2], "the kiosk view must not scroll"
     watch.assert_clean()
     page.close()
@@ -112,7 +118,9 @@ def test_split_wall_part_shows_its_region(live_app, browser) -> None:  # noqa: A
     page.close()
 
 
-def test_index_lists_every_screen_and_unknown_screen_gets_a_clear_page(live_app, browser, artifacts) -> None:  # noqa: ANN001
+def test_index_lists_every_screen_and_unknown_screen_gets_a_clear_page(
+    live_app, browser, artifacts
+) -> None:  # noqa: ANN001
     _cc, base = live_app
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     watch = PageWatch(page)
@@ -136,7 +144,9 @@ def test_english_by_query_string(live_app, browser) -> None:  # noqa: ANN001
     page.close()
 
 
-def test_hot_reload_changes_open_wall_and_broken_edit_keeps_last_good(live_app, browser, artifacts) -> None:  # noqa: ANN001
+def test_hot_reload_changes_open_wall_and_broken_edit_keeps_last_good(
+    live_app, browser, artifacts
+) -> None:  # noqa: ANN001
     cc, base = live_app
     path = cc.settings.screens_file
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -147,10 +157,13 @@ def test_hot_reload_changes_open_wall_and_broken_edit_keeps_last_good(live_app, 
     good = path.read_text(encoding="utf-8")
     path.write_text(good.replace("title: 运维监控", "title: 运维监控（夜班）"), encoding="utf-8")
     page.wait_for_function(
-        "() => document.querySelector('.cc-header-title').innerText === '运维监控（夜班）'", timeout=10000
+        "() => document.querySelector('.cc-header-title').innerText === '运维监控（夜班）'",
+        timeout=10000,
     )
 
-    broken = good.replace("title: 运维监控", "title: 不会生效").replace("kind: ops_health", "kind: ops_healht")
+    broken = good.replace("title: 运维监控", "title: 不会生效").replace(
+        "kind: ops_health", "kind: ops_healht"
+    )
     path.write_text(broken, encoding="utf-8")
     page.wait_for_selector(".cc-screens-status.bad", timeout=10000)
     warning = page.inner_text(".cc-screens-status.bad")
