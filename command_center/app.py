@@ -144,6 +144,8 @@ def create_app(
         if kind.register_callbacks is not None:
             kind.register_callbacks(app, cc)
 
+    # --- modules install here: each adds its services, routes and callbacks to ``cc`` ---
+
     from adapters.video.routes import register_video_routes
 
     register_video_routes(server, lambda: adapters.video)

@@ -71,8 +71,9 @@ def alembic_config(url: str):  # noqa: ANN201 - alembic is imported lazily
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` to ``revision`` (``alembic upgrade head``)."""
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Bring the database at ``url`` to ``revision`` (``alembic upgrade heads``: each module
+    of the app may add its own branch of migrations on top of 0001)."""
     from alembic import command
 
     engine = make_engine(url)
