@@ -21,6 +21,7 @@ CASE_REPORTED = "case.reported"
 CASE_CHANGED = "case.changed"  # payload: case id, action, from/to status, actor
 WORKER_MOVED = "worker.moved"
 ALARM_RAISED = "alarm.raised"
+ALARM_ACKED = "alarm.acked"  # payload: alarm_id, by, note
 SCREENS_RELOADED = "screens.reloaded"
 
 

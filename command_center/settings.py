@@ -72,6 +72,60 @@ class Settings(BaseSettings):
     # Data services
     cache_seconds: float = Field(5.0, description="How long a data service reuses a result")
 
+    # Statistics, appraisal and the daily briefing (command_center.appraisal / .briefing)
+    appraisal_file: Path | None = Field(
+        None, description="YAML of appraisal weights, targets, rank key; empty: defaults"
+    )
+    briefing_time: str = Field(
+        "", description="HH:MM to write the day's briefing every day; empty: no schedule"
+    )
+    briefing_dir: Path | None = Field(
+        None, description="Folder for scheduled briefings; empty: <data_dir>/briefings"
+    )
+    briefing_paper: Literal["A4", "A3"] = "A4"
+    chromium_path: str = Field(
+        "/usr/bin/chromium", description="Headless Chromium that prints briefings to PDF/PNG"
+    )
+
+    # Alarms (告警) and the real-time layer: command_center/alarms.py, realtime.py
+    api_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description='Per-source keys of POST /api/alarms, JSON {"source": "key"}',
+    )
+    alarm_fold_seconds: float = Field(
+        60.0, description="Same source, class and place within this window: one alarm, counted"
+    )
+    alarm_escalate_level: str = Field(
+        "critical", description="Open alarms at or above this level escalate by SMS"
+    )
+    alarm_escalate_minutes: float = Field(
+        5.0, description="Minutes an alarm may stay unacknowledged before it escalates"
+    )
+    alarm_leader_mobile: str = Field("", description="The on-duty leader's mobile for escalations")
+    alarm_sound_levels: list[str] = Field(
+        default_factory=lambda: ["critical", "emergency"],
+        description="Levels whose arrival plays a sound on walls (mute a wall per panel)",
+    )
+    alarm_open_limit: int = Field(200, description="Most open alarms sent to a screen on connect")
+    alarm_watch_seconds: float = Field(
+        5.0, description="How often escalation and backend health are checked"
+    )
+
+    # Collaboration (业务协同): sessions of the duty consoles, SMS notices of case actions
+    session_minutes: float = Field(
+        480.0, description="A console's sign-in lasts this long without any action"
+    )
+    sms_action_templates: dict[str, str] = Field(
+        default_factory=lambda: {
+            "dispatch": "case_dispatched",
+            "urge": "case_urge",
+            "escalate": "case_urge",
+        },
+        description="Which SMS template notifies the department of each case action",
+    )
+    sms_retry_seconds: float = Field(30.0, description="First retry delay of a queued SMS")
+    sms_max_attempts: int = Field(6, description="Attempts before a queued SMS is given up")
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -1,0 +1,294 @@
+"""Appraisal indicators against hand-computed values on a small fixed set of cases.
+
+The tiny city's regions and departments are kept; its generated cases are removed, and
+seven cases are filed and worked through the sql case adapter with an injected clock, so
+every count below can be checked by reading the story of each case:
+
+===  ======  ==========  =======================================================  =========
+case dept    reported    story                                                    state now
+===  ======  ==========  =======================================================  =========
+c1   D01     10-08 09:00 dispatched, back 10-09 08:00 (deadline 10-09 09:00),     closed on
+                         closed                                                   time
+c2   D01     09-30 16:00 dispatched 16:00; the 国庆 holiday stops the clock:       closed on
+                         deadline 10-08 16:00, back 10-08 15:00, closed           time (Sep)
+c3   D01     10-12 09:00 back late 10-14 10:00, 返工, back 10-14 12:00, closed      closed
+c4   D01     10-13 09:00 延期 9 working hours, never handled                       overdue
+c5   D02     10-15 09:00 back 10-15 10:00, waiting for verification               open
+c6   —       10-16 09:00 rejected (作废)                                           voided
+c7   D02     10-16 09:00 hotline; dispatched, 回退, dispatched again 10-16 10:00   overdue
+                         (deadline Mon 10-19 10:00: the weekend does not count)
+===  ======  ==========  =======================================================  =========
+
+"now" is Tuesday 2026-10-20 10:00. c1-c6 come from supervisors, c7 from the hotline; c5
+and c7 are in the second street.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, delete
+
+from adapters.case.contract import CaseAction, CaseSource, NewCase
+from adapters.sql.case import SqlCaseAdapter
+from adapters.sql.models import ROLLUP_TABLES, CaseRow, CaseStepRow
+from command_center.appraisal import (
+    AppraisalConfig,
+    Period,
+    appraise,
+    overdue_cases,
+    period_of,
+    supervisor_indicators,
+    totals,
+)
+
+A = CaseAction
+NOW = datetime(2026, 10, 20, 10, 0)
+OCT = period_of("month", date(2026, 10, 5))
+SEP = period_of("month", date(2026, 9, 5))
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def empty_city(tiny_city_url: str, tmp_path: Path) -> str:
+    """The tiny city's regions and departments without any case."""
+    dst = tmp_path / "appraisal.sqlite"
+    shutil.copy(tiny_city_url.removeprefix("sqlite:///"), dst)
+    url = f"sqlite:///{dst}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(delete(CaseStepRow.__table__))
+        conn.execute(delete(CaseRow.__table__))
+        for table in ROLLUP_TABLES.values():
+            conn.execute(delete(table))
+    engine.dispose()
+    return url
+
+
+def grids_of_two_streets(cases: SqlCaseAdapter) -> tuple[str, str]:
+    codes = sorted(cases.grid_index.codes)
+    first = codes[0]
+    second = next(c for c in codes if c[:9] != first[:9])
+    return first, second
+
+
+@pytest.fixture(scope="module")
+def story(tiny_city_url: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    url = empty_city(tiny_city_url, tmp_path_factory.mktemp("appraisal"))
+    clock = Clock(NOW)
+    cases = SqlCaseAdapter(database_url=url, now=clock)
+    grid1, grid2 = grids_of_two_streets(cases)
+    ids: dict[str, int] = {}
+
+    def report(name: str, at: datetime, grid: str, source=CaseSource.SUPERVISOR) -> int:  # noqa: ANN001
+        case = cases.report_case(
+            NewCase(
+                kind="event",
+                class_code="0102",  # 暴露垃圾: 1 working day
+                source=source,
+                description=f"测试案件 {name}",
+                grid_code=grid,
+                reported_at=at,
+                reporter="监督员-甲",
+            )
+        )
+        ids[name] = case.id
+        return case.id
+
+    def act(cid: int, action: A, at: str, **kw) -> None:  # noqa: ANN003
+        cases.act(cid, action, "tester", at=datetime.fromisoformat(f"2026-{at}"), **kw)
+
+    def dispatch(cid: int, at: str, dept: str) -> None:
+        act(cid, A.ACCEPT, at)
+        act(cid, A.REGISTER, at)
+        act(cid, A.DISPATCH, at, department_code=dept)
+
+    def finish(cid: int, back: str, close: str) -> None:
+        act(cid, A.REPORT_BACK, back)
+        act(cid, A.VERIFY, close)
+        act(cid, A.CLOSE, close)
+
+    c1 = report("c1", datetime(2026, 10, 8, 9), grid1)
+    dispatch(c1, "10-08 09:00", "D01")
+    finish(c1, "10-09 08:00", "10-09 10:00")
+
+    c2 = report("c2", datetime(2026, 9, 30, 16), grid1)
+    dispatch(c2, "09-30 16:00", "D01")
+    finish(c2, "10-08 15:00", "10-09 10:00")
+
+    c3 = report("c3", datetime(2026, 10, 12, 9), grid1)
+    dispatch(c3, "10-12 09:00", "D01")
+    act(c3, A.REPORT_BACK, "10-14 10:00")
+    act(c3, A.REWORK, "10-14 11:00")
+    finish(c3, "10-14 12:00", "10-14 14:00")
+
+    c4 = report("c4", datetime(2026, 10, 13, 9), grid1)
+    dispatch(c4, "10-13 09:00", "D01")
+    act(c4, A.EXTEND, "10-13 10:00", extend_hours=9)
+
+    c5 = report("c5", datetime(2026, 10, 15, 9), grid2)
+    dispatch(c5, "10-15 09:00", "D02")
+    act(c5, A.REPORT_BACK, "10-15 10:00")
+
+    c6 = report("c6", datetime(2026, 10, 16, 9), grid1)
+    act(c6, A.REJECT, "10-16 09:30")
+
+    c7 = report("c7", datetime(2026, 10, 16, 9), grid2, CaseSource.HOTLINE)
+    dispatch(c7, "10-16 09:00", "D01")
+    act(c7, A.RETURN, "10-16 09:30")
+    act(c7, A.DISPATCH, "10-16 10:00", department_code="D02")
+
+    yield cases, ids, (grid1, grid2)
+    cases.close()
+
+
+def by_code(rows):  # noqa: ANN001, ANN201
+    return {r.code: r for r in rows}
+
+
+def test_holiday_stops_the_clock_of_a_case_dispatched_before_national_day(story) -> None:  # noqa: ANN001
+    cases, ids, _ = story
+    c2 = cases.get_case(ids["c2"]).case
+    assert c2.deadline == datetime(2026, 10, 8, 16, 0)
+    c7 = cases.get_case(ids["c7"]).case
+    assert c7.deadline == datetime(2026, 10, 19, 10, 0)  # Friday 10:00 + 9 h over a weekend
+
+
+def test_department_counts_and_rates_for_october(story) -> None:  # noqa: ANN001
+    cases, _, _ = story
+    rows = by_code(appraise(cases, "department", OCT))
+    assert set(rows) == {"D01", "D02"}
+    d1, d2 = rows["D01"], rows["D02"]
+    assert d1.counts["dispatched"] == 3  # c1 c3 c4 (c2 was reported in September)
+    assert d1.counts["handled"] == 2 and d1.counts["handled_on_time"] == 2
+    assert d1.counts["closed"] == 2 and d1.counts["closed_on_time"] == 2
+    assert d1.counts["reworked"] == 1 and d1.counts["extended"] == 1
+    assert d1.counts["overdue_open"] == 1
+    third = pytest.approx(2 / 3)
+    assert d1.rates["disposal_rate"] == third
+    assert d1.rates["on_time_disposal_rate"] == third
+    assert d1.rates["closure_rate"] == third
+    assert d1.rates["on_time_closure_rate"] == third
+    assert d1.rates["rework_rate"] == pytest.approx(1 / 3)
+    assert d1.rates["extension_rate"] == pytest.approx(1 / 3)
+    assert d1.rates["overdue_open_rate"] == pytest.approx(1 / 3)
+    assert d1.rates["unclosed_rate"] == pytest.approx(1 / 3)
+    # Jinniu: 30·⅔ + 20·⅔ + 20·(1−⅓) + 20·(1−⅓) + 10·(1−⅓) = 66.67
+    assert d1.score == pytest.approx(200 / 3)
+
+    assert d2.counts["dispatched"] == 2 and d2.counts["handled"] == 1
+    assert d2.counts["closed"] == 0 and d2.counts["returned"] == 1
+    assert d2.counts["overdue_open"] == 1  # c7, deadline Monday 10:00
+    assert d2.rates["closure_rate"] == 0.0
+    assert d2.rates["on_time_closure_rate"] == 0.0
+    # 30·½ + 20·½ + 20·1 + 20·½ + 10·1 = 65
+    assert d2.score == pytest.approx(65.0)
+
+
+def test_ranking_colours_and_change_since_previous_month(story) -> None:  # noqa: ANN001
+    cases, _, _ = story
+    rows = appraise(cases, "department", OCT)
+    assert [r.code for r in rows] == ["D01", "D02"]
+    d1, d2 = rows
+    assert (d1.rank, d2.rank) == (1, 2)
+    assert d1.previous_rank == 1 and d1.previous_score == pytest.approx(100.0)
+    assert d1.score_change == pytest.approx(200 / 3 - 100)
+    assert d1.rank_change == 0
+    assert d2.previous_rank is None and d2.rank_change is None  # nothing in September
+    assert d1.rag["on_time_closure_rate"] == "red"  # 66.7% vs 90%
+    assert d1.rag["score"] == "red"
+    assert d2.rag["extension_rate"] == "green"  # 0% vs at most 5%
+
+
+def test_config_changes_weights_targets_and_rank_key(story, tmp_path: Path) -> None:  # noqa: ANN001
+    cases, _, _ = story
+    path = tmp_path / "appraisal.yaml"
+    path.write_text(
+        "weights: {closure_rate: 100}\n"
+        "targets: {on_time_closure_rate: 0.6}\n"
+        "amber_margin: 0.1\n"
+        "rank_by: overdue_open_rate\n",
+        encoding="utf-8",
+    )
+    config = AppraisalConfig.load(path)
+    rows = by_code(appraise(cases, "department", OCT, config=config))
+    assert rows["D01"].score == pytest.approx(200 / 3)  # closure_rate × 100
+    assert rows["D02"].score == pytest.approx(0.0)
+    assert rows["D01"].rag["on_time_closure_rate"] == "green"  # 66.7% ≥ 60%
+    assert rows["D02"].rag["on_time_closure_rate"] == "red"
+    assert rows["D01"].rank == 1  # ⅓ overdue beats ½: lower is better
+    with pytest.raises(ValueError, match="cannot weight"):
+        AppraisalConfig(weights={"overdue_open": 10})
+
+
+def test_street_and_grid_levels_split_the_same_cases(story) -> None:  # noqa: ANN001
+    cases, _, (grid1, grid2) = story
+    streets = by_code(appraise(cases, "street", OCT))
+    assert set(streets) == {grid1[:9], grid2[:9]}
+    assert streets[grid1[:9]].counts["reported"] == 4  # c1 c3 c4 c6
+    assert streets[grid1[:9]].counts["voided"] == 1
+    assert streets[grid2[:9]].counts["reported"] == 2  # c5 c7
+    grids = by_code(appraise(cases, "grid", OCT))
+    assert grids[grid1].counts["dispatched"] == 3
+    communities = by_code(appraise(cases, "community", OCT))
+    assert sum(u.counts["reported"] for u in communities.values()) == 6
+
+
+def test_totals_and_supervisor_valid_report_rate(story) -> None:  # noqa: ANN001
+    cases, _, _ = story
+    counts, rates = totals(cases, OCT)
+    assert counts["reported"] == 6 and counts["registered"] == 5  # 立案数: c6 never registered
+    assert counts["voided"] == 1
+    assert rates["valid_report_rate"] == pytest.approx(5 / 6)
+    assert rates["satisfaction_rate"] is None  # no public evaluations in the data
+    sup = supervisor_indicators(cases, OCT)
+    assert sup["reported"] == 5 and sup["valid"] == 4  # c7 came from the hotline
+    assert sup["valid_report_rate"] == pytest.approx(0.8)
+    assert sup["on_time_verify_rate"] is None
+
+
+def test_case_spanning_two_periods_counts_in_the_month_it_was_reported(story) -> None:  # noqa: ANN001
+    cases, _, _ = story
+    sep = by_code(appraise(cases, "department", SEP))
+    assert set(sep) == {"D01"}
+    assert sep["D01"].counts["closed_on_time"] == 1  # c2, closed in October
+    assert sep["D01"].rates["on_time_closure_rate"] == 1.0
+
+
+def test_a_period_without_cases_gives_no_rates_rather_than_zero(story) -> None:  # noqa: ANN001
+    cases, _, _ = story
+    aug = period_of("month", date(2026, 8, 1))
+    assert appraise(cases, "department", aug) == []
+    counts, rates = totals(cases, aug)
+    assert counts["reported"] == 0
+    assert rates["closure_rate"] is None and rates["valid_report_rate"] is None
+    assert supervisor_indicators(cases, aug)["valid_report_rate"] is None
+
+
+def test_drill_from_a_department_to_its_overdue_cases(story) -> None:  # noqa: ANN001
+    cases, ids, (_, grid2) = story
+    assert [c.id for c in overdue_cases(cases, "department", "D01", OCT)] == [ids["c4"]]
+    assert [c.id for c in overdue_cases(cases, "department", "D02", OCT)] == [ids["c7"]]
+    assert [c.id for c in overdue_cases(cases, "street", grid2[:9], OCT)] == [ids["c7"]]
+
+
+def test_periods_step_back_by_their_own_grain() -> None:
+    assert period_of("week", date(2026, 10, 21)) == Period(
+        date(2026, 10, 19), date(2026, 10, 26), "week"
+    )
+    assert period_of("month", date(2026, 1, 31)).previous() == Period(
+        date(2025, 12, 1), date(2026, 1, 1), "month"
+    )
+    assert period_of("quarter", date(2026, 5, 2)).previous().start == date(2026, 1, 1)
+    assert period_of("year", date(2026, 5, 2)).previous().start == date(2025, 1, 1)
+    assert period_of("day", date(2026, 3, 1)).previous().start == date(2026, 2, 28)
+    assert OCT.label("zh") == "2026年10月"
