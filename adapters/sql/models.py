@@ -271,6 +271,7 @@ class CaseRow(Base):
         # a source's own id is unique within that source (NULLs never collide)
         UniqueConstraint("source", "external_id", name="uq_cases_source_external_id"),
         Index("ix_cases_status_deadline", "status", "deadline"),  # open / overdue boards
+        Index("ix_cases_status_reported", "status", "reported_at"),  # live open counts
         Index("ix_cases_reported_at", "reported_at"),
         Index("ix_cases_grid_reported", "grid_code", "reported_at"),
         Index("ix_cases_community_reported", "community_code", "reported_at"),
