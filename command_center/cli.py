@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     schema = ssub.add_parser("schema", help="write the JSON Schema of screens.yaml")
     schema.add_argument("-o", "--output")
     schema.set_defaults(func=cmd_screens_schema)
+
+    from command_center.auth import add_cli as add_collaboration_cli
+
+    add_collaboration_cli(sub)  # users, audit, contacts
     return parser
 
 

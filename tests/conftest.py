@@ -87,6 +87,73 @@ def make_settings(db_url: str, tmp_path: Path, screens: Path | None = None, **ov
 
 
 @pytest.fixture()
+def city_settings(city_copy: str, tmp_path: Path):  # noqa: ANN201
+    """Settings over a private copy of the tiny city (default screens, no simulator)."""
+    return make_settings(city_copy, tmp_path)
+
+
+@pytest.fixture()
+def switchable_case():  # noqa: ANN201
+    """Wraps a real case adapter in a switch that makes it unreachable (``.down = True``),
+    as a backend that went down would be."""
+    from adapters.base import BackendUnavailable
+    from adapters.case.contract import CaseAdapter
+
+    class SwitchableCase(CaseAdapter):
+        """The real sql case adapter behind a switch that makes it unreachable, as a backend
+        that went down would be (every call raises BackendUnavailable)."""
+
+        def __init__(self, real: CaseAdapter) -> None:
+            super().__init__()
+            self.real = real
+            self.down = False
+            self.calls = 0
+
+        def _through(self, name: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            self.calls += 1
+            if self.down:
+                raise BackendUnavailable("connection refused")
+            return getattr(self.real, name)(*args, **kwargs)
+
+        def list_cases(self, flt):  # noqa: ANN001, ANN201
+            return self._through("list_cases", flt)
+
+        def get_case(self, case_id):  # noqa: ANN001, ANN201
+            return self._through("get_case", case_id)
+
+        def case_stats(self, group_by, flt):  # noqa: ANN001, ANN201
+            return self._through("case_stats", group_by, flt)
+
+        def departments(self):  # noqa: ANN201
+            return self._through("departments")
+
+        def report_case(self, new):  # noqa: ANN001, ANN201
+            return self._through("report_case", new)
+
+        def act(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+            return self._through("act", *args, **kwargs)
+
+    return SwitchableCase
+
+
+@pytest.fixture()
+def flaky_live_app(city_copy: str, tmp_path: Path, switchable_case):  # noqa: ANN001, ANN201
+    """A running app whose case backend can be switched off: ``(cc, base_url, case)``."""
+    from command_center.app import create_app
+    from command_center.plugins import load_adapters
+    from command_center.runtime import start_background_server
+
+    settings = make_settings(city_copy, tmp_path, cache_seconds=1.0)
+    adapters = load_adapters(settings)
+    adapters.case = switchable_case(adapters.case)
+    cc = create_app(settings, adapters=adapters)
+    server, base = start_background_server(cc)
+    yield cc, base, adapters.case
+    server.shutdown()
+    cc.stop()
+
+
+@pytest.fixture()
 def live_app(city_copy: str, tmp_path: Path) -> Iterator[tuple[object, str]]:
     """A running app on an ephemeral port over a private copy of the tiny city."""
     from command_center.app import create_app

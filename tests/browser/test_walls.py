@@ -171,3 +171,20 @@ def test_hot_reload_changes_open_wall_and_broken_edit_keeps_last_good(
     assert page.inner_text(".cc-header-title") == "运维监控（夜班）"  # last good layout stays
     page.screenshot(path=str(artifacts / "wall-ops-broken-screens.png"))
     page.close()
+
+
+def test_backend_down_keeps_last_data_with_a_stale_mark(flaky_live_app, browser, artifacts) -> None:  # noqa: ANN001
+    _cc, base, case_backend = flaky_live_app
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{base}/wall/ops")
+    wait_for_panels(page)
+    before = page.inner_text("[data-panel='events'] .cc-panel-body")
+    case_backend.down = True
+    page.wait_for_selector("[data-panel='events'] .cc-stale-on", timeout=15000)
+    mark = page.inner_text("[data-panel='events'] .cc-stale-on")
+    assert mark.startswith("数据停留于 ")
+    assert page.inner_text("[data-panel='events'] .cc-panel-body") == before, "last data stays"
+    page.screenshot(path=str(artifacts / "wall-ops-backend-down.png"))
+    case_backend.down = False
+    page.wait_for_selector("[data-panel='events'] .cc-stale-on", state="detached", timeout=15000)
+    page.close()

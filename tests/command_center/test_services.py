@@ -1,0 +1,123 @@
+"""Data services: KPIs from the tiny city, caching, and a backend that goes down."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import datetime, timedelta
+
+import pytest
+
+from command_center import events
+from command_center.events import EventBus
+from command_center.plugins import load_adapters
+from command_center.services import DataServices, NoData
+
+NOW = datetime(2026, 11, 25, 10, 30)  # the tiny city's "now" (tests/conftest.py DEMO_NOW)
+
+
+@pytest.fixture()
+def services(city_settings, switchable_case):  # noqa: ANN001, ANN201
+    adapters = load_adapters(city_settings)
+    adapters.case = switchable_case(adapters.case)
+    yield DataServices(city_settings, adapters, EventBus(), clock=lambda: NOW)
+    adapters.close()
+
+
+def count(url: str, sql: str, *params: object) -> int:
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        return int(conn.execute(sql, params).fetchone()[0])
+
+
+def test_kpis_match_hand_counts_of_the_tiny_city(services, city_copy) -> None:  # noqa: ANN001
+    kpis = services.kpis().value
+    today = NOW.replace(hour=0, minute=0).isoformat(sep=" ")
+    yesterday = (NOW.replace(hour=0, minute=0) - timedelta(days=1)).isoformat(sep=" ")
+    same_time = (NOW - timedelta(days=1)).isoformat(sep=" ")
+    q = "SELECT count(*) FROM cases WHERE reported_at >= ? AND reported_at < ?"
+    assert kpis["reported"] == count(city_copy, q, today, NOW.isoformat(sep=" "))
+    assert kpis["reported_yesterday"] == count(city_copy, q, yesterday, same_time)
+    open_q = "SELECT count(*) FROM cases WHERE status NOT IN ('closed', 'voided')"
+    assert kpis["open"] == count(city_copy, open_q)
+    overdue_q = "SELECT count(*) FROM cases WHERE status = 'dispatched' AND deadline < ?"
+    assert kpis["overdue"] == count(city_copy, overdue_q, NOW.isoformat(sep=" "))
+
+
+def test_daily_trend_fills_missing_days_with_zero(services) -> None:  # noqa: ANN001
+    frame = services.daily_trend(days=30).value
+    assert len(frame) == 30
+    assert frame["day"].iloc[-1] == NOW.date().isoformat()
+    assert (frame["reported"] >= 0).all()
+
+
+def test_backend_down_gives_last_result_marked_stale_and_logs_once(services, caplog) -> None:  # noqa: ANN001
+    good = services.kpis()
+    services.daily_trend()
+    assert not good.stale
+    services.adapters.case.down = True
+    services._invalidate("test", {})  # new data arrived: the cache must be re-read
+    caplog.set_level(logging.ERROR, logger="command_center.services")
+    results = [services.kpis(), services.daily_trend(), services.kpis()]
+    assert results[0].stale and results[0].value == good.value
+    assert results[0].fetched_at == good.fetched_at
+    assert "connection refused" in results[0].error
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1, "an outage is reported once, not once per panel"
+    assert "case" in services.status.outages
+
+
+def test_backend_down_before_any_data_says_so(services) -> None:  # noqa: ANN001
+    services.adapters.case.down = True
+    with pytest.raises(NoData):
+        services.ranking()
+
+
+def test_backend_recovery_clears_the_outage(services) -> None:  # noqa: ANN001
+    services.kpis()
+    services.adapters.case.down = True
+    services._invalidate("test", {})
+    assert services.kpis().stale
+    services.adapters.case.down = False
+    services._invalidate("test", {})
+    assert not services.kpis().stale
+    assert services.status.outages == {}
+
+
+def test_reads_are_cached_until_a_case_event_arrives(services) -> None:  # noqa: ANN001
+    services.kpis()
+    calls = services.adapters.case.calls
+    services.kpis()
+    assert services.adapters.case.calls == calls, "second read within the TTL is cached"
+    services.bus.publish(events.CASE_CHANGED, {"case_id": 1})
+    services.kpis()
+    assert services.adapters.case.calls > calls
+
+
+def test_act_publishes_the_change_on_the_bus(services) -> None:  # noqa: ANN001
+    from adapters.case.contract import CaseAction, CaseSource, NewCase
+
+    seen: list[dict] = []
+    services.bus.subscribe(events.CASE_CHANGED, lambda _t, p: seen.append(p))
+    grid = services.adapters.gis.regions("grid")[0]
+    target = services.adapters.case.report_case(
+        NewCase(
+            kind="event",
+            class_code="0102",
+            source=CaseSource.PUBLIC,
+            description="暴露垃圾",
+            lon=grid.centroid[0],
+            lat=grid.centroid[1],
+        )
+    )
+    services.act(target.id, CaseAction.ACCEPT, "测试员", "已核实")
+    assert seen == [
+        {
+            "case_id": target.id,
+            "number": target.number,
+            "action": "accept",
+            "from": "reported",
+            "to": "accepted",
+            "actor": "测试员",
+            "note": "已核实",
+        }
+    ]
