@@ -85,9 +85,8 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        print(
-            f"database: {db.split('/')[-1]}   server pid {server.pid}, idle RSS {rss_mb(server.pid):.0f} MB"
-        )
+        idle = rss_mb(server.pid)
+        print(f"database: {db.split('/')[-1]}   server pid {server.pid}, idle RSS {idle:.0f} MB")
         screens = [s["id"] for s in yaml.safe_load((ROOT / "screens.yaml").read_text())["screens"]]
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)

@@ -145,6 +145,9 @@ def create_app(
             kind.register_callbacks(app, cc)
 
     # --- modules install here: each adds its services, routes and callbacks to ``cc`` ---
+    from command_center.realtime import install_realtime
+
+    install_realtime(cc, start=start_background)  # alarms, Socket.IO, /api/alarms, ops watch
 
     from adapters.video.routes import register_video_routes
 
