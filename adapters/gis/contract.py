@@ -59,6 +59,12 @@ class GridProfile:
     components: int
     key_places: list[PointFeature]
     open_cases: int = 0
+    # people by category (counts only), and the team's phones (raw: a wall masks them)
+    people_registered: int = 0  # 户籍人口
+    people_floating: int = 0  # 流动人口
+    elderly_alone: int = 0  # 独居老人
+    special_care: int = 0  # 特殊关爱人群 (残疾人, 低保, 留守儿童 ...)
+    worker_phones: dict[str, str] = field(default_factory=dict)
 
 
 class GisAdapter(Adapter):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from adapters.base import AdapterError, NotFound
@@ -41,6 +41,8 @@ from adapters.sql.models import (
 from command_center.domain.coords import to_wgs84
 
 OPEN = ("reported", "accepted", "registered", "dispatched", "handled", "verified")
+#: person tags (``people.tags``) counted as special care groups (特殊关爱人群)
+SPECIAL_CARE = ("残疾人", "低保", "特困", "留守儿童", "社区矫正", "刑满释放", "精神障碍")
 
 
 class SqlGisAdapter(GisAdapter):
@@ -223,6 +225,19 @@ class SqlGisAdapter(GisAdapter):
                 .join(HouseRow, HouseholdRow.house_id == HouseRow.id)
                 .where(HouseRow.grid_code == grid_code)
             )
+            residents = (
+                select(func.count())
+                .select_from(PersonRow)
+                .join(HouseholdRow, PersonRow.household_id == HouseholdRow.id)
+                .join(HouseRow, HouseholdRow.house_id == HouseRow.id)
+                .where(HouseRow.grid_code == grid_code)
+            )
+            registered = count(residents.where(HouseholdRow.kind == "户籍"))
+            floating = count(residents.where(HouseholdRow.kind == "流动"))
+            elderly_alone = count(residents.where(PersonRow.tags.contains("独居老人")))
+            special_care = count(
+                residents.where(or_(*(PersonRow.tags.contains(tag) for tag in SPECIAL_CARE)))
+            )
             organisations = count(
                 select(func.count()).where(OrganisationRow.grid_code == grid_code)
             )
@@ -238,7 +253,9 @@ class SqlGisAdapter(GisAdapter):
                     & (WorkerRow.social_grid_code.is_not(None))
                 )
             )
-            workers = [self._worker(r) for r in conn.execute(team.order_by(WorkerRow.id)).scalars()]
+            team_rows = conn.execute(team.order_by(WorkerRow.id)).scalars().all()
+            workers = [self._worker(r) for r in team_rows]
+            phones = {r.id: r.phone for r in team_rows if r.phone}
             places = [
                 self._key_place(r)
                 for r in conn.execute(
@@ -255,6 +272,11 @@ class SqlGisAdapter(GisAdapter):
             components=components,
             key_places=places,
             open_cases=open_cases,
+            people_registered=registered,
+            people_floating=floating,
+            elderly_alone=elderly_alone,
+            special_care=special_care,
+            worker_phones=phones,
         )
 
     def move_worker(self, worker_id: str, lon: float, lat: float, on_duty: bool) -> PointFeature:
