@@ -8,7 +8,8 @@ set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+# grep without -q reads all of fc-list: with -q, pipefail would see fc-list die of SIGPIPE
+fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto-cjk)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
 command -v fc-list >/dev/null 2>&1 || missing+=(fontconfig)
