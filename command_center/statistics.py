@@ -1,0 +1,229 @@
+"""统计分析 statistics: trends, mix by class and source, regions, hour-of-week, hotspots and
+recurring problems, over any period and under the screen's filters.
+
+Every figure comes from ``CaseAdapter.case_stats``, so the sql backend answers from its
+rollups where one holds the dimensions (trend: any daily rollup; class: ``case_rollup_class``;
+source; hour-of-week: ``case_rollup_hour``; street; community and grid over whole months:
+``case_rollup_grid_monthly``). Two questions no rollup answers and that fall back to one
+GROUP BY over the cases table: hotspots *of one class* (grid × class) and recurring problems
+(grid × class × day); both are one indexed range scan over the period, and the data service
+caches their answer until new data arrives.
+
+Counting rule (the backend's): cases count on the day they were reported; ``closed`` in a
+trend is how many of that day's cases are closed now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from adapters.case.contract import CaseAdapter, CaseFilter, CaseSource, CaseStats
+from command_center.appraisal import Period
+
+TrendGrain = Literal["day", "week", "month"]
+RegionLevel = Literal["street", "community", "grid"]
+
+COUNTERS = ("reported", "registered", "dispatched", "closed", "open", "overdue_open")
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    """What a screen is filtered to by clicks: a class (``"event:0102"``, or a big class
+    ``"event:01"``), a source, a region (any level's code)."""
+
+    class_key: str | None = None
+    source: str | None = None
+    region_code: str | None = None
+
+    @classmethod
+    def from_store(cls, data: dict | None, region: dict | None = None) -> StatsFilter:
+        """From the page's ``cc-filter`` and ``cc-region`` stores."""
+        data = data or {}
+        return cls(
+            class_key=data.get("class") or None,
+            source=data.get("source") or None,
+            region_code=(region or {}).get("code") or None,
+        )
+
+    @property
+    def kind(self) -> str | None:
+        return self.class_key.partition(":")[0] if self.class_key else None
+
+    @property
+    def class_code(self) -> str | None:
+        return self.class_key.partition(":")[2] if self.class_key else None
+
+    def case_filter(self, period: Period, *, since: date | None = None) -> CaseFilter:
+        """The contract's filter. A 2-digit code is a big class, 4 digits a small class.
+        ``CaseFilter`` has no ``kind``: a class filter also matches the component class with
+        the same code; results grouped by class are narrowed to the kind afterwards."""
+        flt = CaseFilter(
+            region_code=self.region_code,
+            since=period.since if since is None else pd.Timestamp(since).to_pydatetime(),
+            until=period.until,
+            limit=None,
+        )
+        code = self.class_code
+        if code:
+            if len(code) <= 2:
+                flt.big_class_codes = [code]
+            else:
+                flt.class_codes = [code]
+        if self.source:
+            flt.sources = [CaseSource(self.source)]
+        return flt
+
+    def key(self) -> tuple:
+        return (self.class_key, self.source, self.region_code)
+
+
+def _frame(rows: list[CaseStats], dims: list[str]) -> pd.DataFrame:
+    dims = list(dict.fromkeys([*dims, *(k for r in rows for k in r.key)]))
+    records = [
+        {**{d: r.key.get(d) for d in dims}, **{c: getattr(r, c) for c in COUNTERS}} for r in rows
+    ]
+    if not records:
+        return pd.DataFrame(columns=[*dims, *COUNTERS])
+    return pd.DataFrame.from_records(records)
+
+
+def _narrow_kind(frame: pd.DataFrame, flt: StatsFilter) -> pd.DataFrame:
+    if flt.kind and "kind" in frame.columns:
+        return frame[frame["kind"] == flt.kind]
+    return frame
+
+
+def trend(
+    case: CaseAdapter, period: Period, grain: TrendGrain = "day", flt: StatsFilter | None = None
+) -> pd.DataFrame:
+    """Reported and closed per day, week (Monday) or month, every bucket present (zeros)."""
+    flt = flt or StatsFilter()
+    rows = case.case_stats(["day"], flt.case_filter(period))
+    frame = _frame(rows, ["day"])
+    days = pd.date_range(period.start, period.end - timedelta(days=1), freq="D")
+    counts = (
+        frame.assign(day=pd.to_datetime(frame["day"]))
+        .set_index("day")[["reported", "closed"]]
+        .astype(int)
+        .reindex(days, fill_value=0)
+    )
+    if grain == "week":
+        counts = counts.groupby(counts.index.to_period("W-SUN").start_time).sum()
+    elif grain == "month":
+        counts = counts.groupby(counts.index.to_period("M").start_time).sum()
+    counts.index.name = "bucket"
+    out = counts.reset_index()
+    out["bucket"] = out["bucket"].dt.date.map(date.isoformat)
+    return out
+
+
+def by_class(case: CaseAdapter, period: Period, flt: StatsFilter | None = None) -> pd.DataFrame:
+    """Reported per small class with its big class (``kind`` tells event from component)."""
+    flt = flt or StatsFilter()
+    rows = case.case_stats(["big_class_code", "class_code"], flt.case_filter(period))
+    frame = _narrow_kind(_frame(rows, ["kind", "big_class_code", "class_code"]), flt)
+    return frame.sort_values("reported", ascending=False).reset_index(drop=True)
+
+
+def by_source(case: CaseAdapter, period: Period, flt: StatsFilter | None = None) -> pd.DataFrame:
+    flt = flt or StatsFilter()
+    rows = case.case_stats(["source"], flt.case_filter(period))
+    frame = _frame(rows, ["source"])
+    return frame.sort_values("reported", ascending=False).reset_index(drop=True)
+
+
+def by_region(
+    case: CaseAdapter,
+    period: Period,
+    level: RegionLevel = "street",
+    flt: StatsFilter | None = None,
+) -> pd.DataFrame:
+    """Reported, open and overdue per street, community or grid (``code`` column)."""
+    flt = flt or StatsFilter()
+    dim = f"{level}_code"
+    # The region filter of the screen narrows *which* regions; the choropleth keeps showing
+    # the level asked for.
+    rows = case.case_stats([dim], flt.case_filter(period))
+    frame = _frame(rows, [dim]).rename(columns={dim: "code"})
+    frame["code"] = frame["code"].astype(str)
+    return frame.sort_values("reported", ascending=False).reset_index(drop=True)
+
+
+def hour_of_week(case: CaseAdapter, period: Period, flt: StatsFilter | None = None) -> np.ndarray:
+    """A 7 × 24 matrix of reported cases: rows Monday..Sunday, columns 0..23 h."""
+    flt = flt or StatsFilter()
+    rows = case.case_stats(["hour_of_week"], flt.case_filter(period))
+    matrix = np.zeros((7, 24), dtype=int)
+    for row in rows:
+        how = int(row.key["hour_of_week"])
+        matrix[how // 24, how % 24] += row.reported
+    return matrix
+
+
+def hotspots(
+    case: CaseAdapter, period: Period, flt: StatsFilter | None = None, top: int = 10
+) -> pd.DataFrame:
+    """The grids with the most cases (of the filtered class, if any), most first."""
+    flt = flt or StatsFilter()
+    group = ["grid_code", "class_code"] if flt.kind else ["grid_code"]
+    rows = case.case_stats(group, flt.case_filter(period))
+    frame = _narrow_kind(_frame(rows, group), flt)
+    if frame.empty:
+        return pd.DataFrame(columns=["grid_code", *COUNTERS])
+    frame = frame.groupby("grid_code", as_index=False)[list(COUNTERS)].sum()
+    return frame.sort_values(["reported", "grid_code"], ascending=[False, True]).head(top)
+
+
+def recurring(
+    case: CaseAdapter,
+    period: Period,
+    flt: StatsFilter | None = None,
+    within_days: int = 7,
+    top: int = 10,
+) -> pd.DataFrame:
+    """Recurring problems: the same class in the same grid again within ``within_days``.
+
+    A case *recurs* when an earlier case of its class and grid was reported at most
+    ``within_days`` days before it (same day included). Cases of the ``within_days`` before
+    the period are read too, so the first case of the period can recur. One row per
+    (grid, class) with at least one recurrence: ``cases`` in the period, ``repeats`` among
+    them, first and last day.
+    """
+    flt = flt or StatsFilter()
+    lookback = period.start - timedelta(days=within_days)
+    rows = case.case_stats(
+        ["grid_code", "class_code", "day"], flt.case_filter(period, since=lookback)
+    )
+    columns = ["grid_code", "kind", "class_code", "cases", "repeats", "first_day", "last_day"]
+    frame = _narrow_kind(_frame(rows, ["grid_code", "kind", "class_code", "day"]), flt)
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame = frame.assign(day=pd.to_datetime(frame["day"]).dt.date)
+    start = period.start
+    out = []
+    for (grid, kind, code), group in frame.groupby(["grid_code", "kind", "class_code"]):
+        group = group.sort_values("day")
+        cases_in, repeats, previous = 0, 0, None
+        days_in = []
+        for day, n in zip(group["day"], group["reported"], strict=True):
+            n = int(n)
+            if day >= start:
+                cases_in += n
+                days_in.append(day)
+                # the day's first case recurs if the previous case is close enough,
+                # every further case of the same day recurs
+                repeats += (n - 1) + int(
+                    previous is not None and (day - previous).days <= within_days
+                )
+            previous = day
+        if repeats:
+            out.append((grid, kind, code, cases_in, repeats, min(days_in), max(days_in)))
+    result = pd.DataFrame(out, columns=columns)
+    return (
+        result.sort_values(["repeats", "cases"], ascending=False).head(top).reset_index(drop=True)
+    )

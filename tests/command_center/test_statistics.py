@@ -1,0 +1,145 @@
+"""Statistics on a small fixed set of cases filed through the sql case adapter.
+
+grid 1 (street 1), 暴露垃圾 0102, supervisors: 09-28 09:00, 10-01 09:00 (a Thursday),
+10-03 09:00 (closed later), 10-20 09:00. grid 2 (street 2), 道路不洁 0104, hotline: two on
+10-05 08:00.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from adapters.case.contract import CaseAction, CaseSource, NewCase
+from adapters.sql.case import SqlCaseAdapter
+from command_center.appraisal import period_of
+from command_center.statistics import (
+    StatsFilter,
+    by_class,
+    by_region,
+    by_source,
+    hotspots,
+    hour_of_week,
+    recurring,
+    trend,
+)
+
+from test_appraisal import Clock, empty_city, grids_of_two_streets
+
+OCT = period_of("month", date(2026, 10, 1))
+A = CaseAction
+
+
+@pytest.fixture(scope="module")
+def city(tiny_city_url: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    url = empty_city(tiny_city_url, tmp_path_factory.mktemp("stats"))
+    cases = SqlCaseAdapter(database_url=url, now=Clock(datetime(2026, 10, 25, 10)))
+    g1, g2 = grids_of_two_streets(cases)
+
+    def report(at: datetime, grid: str, code: str, source: CaseSource) -> int:
+        return cases.report_case(
+            NewCase(
+                kind="event",
+                class_code=code,
+                source=source,
+                description="统计测试",
+                grid_code=grid,
+                reported_at=at,
+            )
+        ).id
+
+    for day in (datetime(2026, 9, 28, 9), datetime(2026, 10, 1, 9), datetime(2026, 10, 20, 9)):
+        report(day, g1, "0102", CaseSource.SUPERVISOR)
+    closed = report(datetime(2026, 10, 3, 9), g1, "0102", CaseSource.SUPERVISOR)
+    for action, kw in (
+        (A.ACCEPT, {}),
+        (A.REGISTER, {}),
+        (A.DISPATCH, {"department_code": "D02"}),
+        (A.REPORT_BACK, {}),
+        (A.VERIFY, {}),
+        (A.CLOSE, {}),
+    ):
+        cases.act(closed, action, "t", at=datetime(2026, 10, 8, 10), **kw)
+    for _ in range(2):
+        report(datetime(2026, 10, 5, 8), g2, "0104", CaseSource.HOTLINE)
+    yield cases, g1, g2
+    cases.close()
+
+
+def test_daily_trend_has_every_day_and_counts_closed_on_the_reported_day(city) -> None:  # noqa: ANN001
+    cases, _, _ = city
+    frame = trend(cases, OCT, "day")
+    assert len(frame) == 31 and frame["reported"].sum() == 5
+    day = frame.set_index("bucket")
+    assert day.loc["2026-10-03", "closed"] == 1
+    assert day.loc["2026-10-05", "reported"] == 2
+    assert day.loc["2026-10-02", "reported"] == 0
+
+
+def test_weekly_and_monthly_trend_add_up_the_days(city) -> None:  # noqa: ANN001
+    cases, _, _ = city
+    weeks = trend(cases, OCT, "week").set_index("bucket")["reported"].to_dict()
+    assert weeks == {
+        "2026-09-28": 2,
+        "2026-10-05": 2,
+        "2026-10-12": 0,
+        "2026-10-19": 1,
+        "2026-10-26": 0,
+    }
+    months = trend(cases, period_of("year", date(2026, 1, 1)), "month")
+    assert len(months) == 12
+    assert months.set_index("bucket").loc["2026-09-01", "reported"] == 1
+
+
+def test_class_and_source_mix(city) -> None:  # noqa: ANN001
+    cases, _, _ = city
+    classes = by_class(cases, OCT)
+    assert list(zip(classes["kind"], classes["class_code"], classes["reported"], strict=True)) == [
+        ("event", "0102", 3),
+        ("event", "0104", 2),
+    ]
+    sources = by_source(cases, OCT).set_index("source")["reported"].to_dict()
+    assert sources == {"supervisor": 3, "hotline": 2}
+
+
+def test_filters_narrow_every_statistic(city) -> None:  # noqa: ANN001
+    cases, g1, g2 = city
+    hotline = StatsFilter(source="hotline")
+    assert trend(cases, OCT, "day", hotline)["reported"].sum() == 2
+    road = StatsFilter(class_key="event:0104")
+    assert list(hotspots(cases, OCT, road)["grid_code"]) == [g2]
+    big = StatsFilter(class_key="event:01")  # 暴露垃圾 and 道路不洁 are both 市容环境
+    assert by_class(cases, OCT, big)["reported"].sum() == 5
+    assert by_class(cases, OCT, StatsFilter(class_key="event:02")).empty
+    street = StatsFilter(region_code=g1[:9])
+    assert by_source(cases, OCT, street)["reported"].sum() == 3
+    regions = by_region(cases, OCT, "street").set_index("code")["reported"].to_dict()
+    assert regions == {g1[:9]: 3, g2[:9]: 2}
+
+
+def test_hour_of_week_puts_a_thursday_nine_oclock_case_in_its_cell(city) -> None:  # noqa: ANN001
+    cases, _, _ = city
+    matrix = hour_of_week(cases, OCT)
+    assert matrix.shape == (7, 24) and matrix.sum() == 5
+    assert matrix[3, 9] == 1  # 10-01 Thursday 09h
+    assert matrix[0, 8] == 2  # 10-05 Monday 08h
+
+
+def test_recurring_problems_count_repeats_within_the_window_and_look_back(city) -> None:  # noqa: ANN001
+    cases, g1, g2 = city
+    frame = recurring(cases, OCT, within_days=7)
+    rows = {(r.grid_code, r.class_code): r for r in frame.itertuples()}
+    # 10-01 recurs (09-28 is 3 days before), 10-03 recurs, 10-20 does not (17 days)
+    assert rows[(g1, "0102")].cases == 3 and rows[(g1, "0102")].repeats == 2
+    assert rows[(g2, "0104")].repeats == 1  # two on the same day
+    short = recurring(cases, OCT, within_days=1)
+    assert {(r.grid_code, r.repeats) for r in short.itertuples()} == {(g2, 1)}
+
+
+def test_statistics_of_an_empty_period_are_empty_not_errors(city) -> None:  # noqa: ANN001
+    cases, _, _ = city
+    aug = period_of("month", date(2026, 8, 1))
+    assert trend(cases, aug)["reported"].sum() == 0
+    assert by_class(cases, aug).empty and hotspots(cases, aug).empty
+    assert recurring(cases, aug).empty and hour_of_week(cases, aug).sum() == 0
