@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from test_appraisal import Clock, empty_city, grids_of_two_streets
 
 from adapters.case.contract import CaseAction, CaseSource, NewCase
 from adapters.sql.case import SqlCaseAdapter
@@ -24,8 +25,6 @@ from command_center.statistics import (
     recurring,
     trend,
 )
-
-from test_appraisal import Clock, empty_city, grids_of_two_streets
 
 OCT = period_of("month", date(2026, 10, 1))
 A = CaseAction
