@@ -328,9 +328,10 @@ class HttpSmsAdapter(SmsAdapter):
                 if not s.record.gateway_id:
                     by_request[(s.request_id, s.record.to)].append(s)
             for report in reports:
-                sent = by_msg_id.get(report.get("msg_id"))
+                sent = by_msg_id.get(str(report.get("msg_id") or ""))
                 if sent is None:  # an answer to a request-id question: adopt the msg_id
-                    pending = by_request.get((report.get("request_id"), str(report.get("phone"))))
+                    asked = (str(report.get("request_id") or ""), str(report.get("phone")))
+                    pending = by_request.get(asked)
                     if not pending:
                         continue
                     sent = pending.popleft()

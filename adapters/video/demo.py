@@ -465,8 +465,7 @@ class _SceneRenderer:
             bh = rng.randint(h // 8, int(h * 0.42))
             shade = rng.randint(70, 150) if not night else rng.randint(30, 60)
             tint = (shade, shade - rng.randint(0, 12), shade - rng.randint(0, 20))
-            tint = tuple(max(0, c) for c in tint)
-            canvas.rect(x, horizon - bh, x + bw, horizon, tint)  # type: ignore[arg-type]
+            canvas.rect(x, horizon - bh, x + bw, horizon, tint)
             for wy in range(horizon - bh + 8, horizon - 10, 14):
                 for wx in range(x + 6, x + bw - 8, 12):
                     lit = night and rng.random() < 0.45
