@@ -151,7 +151,7 @@ def index_page(screens: ScreensFile, lang: str, warning: str | None) -> html.Div
         page = screen.all_pages()[0]
         minis = [
             html.Div(
-                t(f"kind.{p.kind}", lang),
+                p.title or t(f"kind.{p.kind}", lang),
                 className="cc-mini-panel",
                 style={
                     "gridColumn": f"{p.col} / span {p.col_span}",
