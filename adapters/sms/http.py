@@ -96,31 +96,60 @@ class HttpSmsAdapter(SmsAdapter):
     - ``keep_messages``: how many messages to remember for ``status`` (default 10000).
     """
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.url = str(options.get("url") or "")
+    def __init__(
+        self,
+        *,
+        url: str = "",
+        status_url: str | None = None,
+        health_url: str | None = None,
+        account: str = "",
+        password: str | None = None,
+        api_key: str | None = None,
+        sign_name: str = DEFAULT_SIGN_NAME,
+        timeout_seconds: float = 5.0,
+        templates: Mapping[str, str] | None = None,
+        template_codes: Mapping[str, str] | None = None,
+        proxy: str | None = None,
+        keep_messages: int = 10_000,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        # Named keyword options: a misspelt CC_SMS_OPTIONS key fails at start-up. The
+        # secrets are kept out of ``self.options``, which an ops page may show.
+        super().__init__(
+            url=url,
+            status_url=status_url,
+            health_url=health_url,
+            account=account,
+            sign_name=sign_name,
+            timeout_seconds=timeout_seconds,
+            templates=templates,
+            template_codes=template_codes,
+            proxy=proxy,
+            keep_messages=keep_messages,
+        )
+        self.url = str(url or "")
         if not self.url:
             raise AdapterConfigError(f"{SETTING} url is required for the http SMS adapter")
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise AdapterConfigError(f"{SETTING} url must be an http(s) URL, got {self.url!r}")
-        self.status_url = options.get("status_url") or None
-        self.health_url = options.get("health_url") or f"{parts.scheme}://{parts.netloc}/health"
-        self.account = str(options.get("account", ""))
-        secret = options.get("api_key") or options.get("password")
+        self.status_url = status_url or None
+        self.health_url = health_url or f"{parts.scheme}://{parts.netloc}/health"
+        self.account = str(account)
+        secret = api_key or password
         if not secret:
             raise AdapterConfigError(f"{SETTING} password or api_key is required to sign requests")
         self._secret = str(secret).encode()
-        self.sign_name = str(options.get("sign_name", DEFAULT_SIGN_NAME))
-        self.timeout = float(options.get("timeout_seconds", 5))
-        self._bodies = template_bodies(options.get("templates"), SETTING)
-        self._codes = {str(k): str(v) for k, v in (options.get("template_codes") or {}).items()}
-        self._keep = int(options.get("keep_messages", 10_000))
-        self._clock: Callable[[], datetime] = options.get("clock") or now_utc
+        self.sign_name = str(sign_name)
+        self.timeout = float(timeout_seconds)
+        self._bodies = template_bodies(templates, SETTING)
+        self._codes = {str(k): str(v) for k, v in (template_codes or {}).items()}
+        self._keep = int(keep_messages)
+        self._clock: Callable[[], datetime] = clock or now_utc
         self._session = requests.Session()
         self._session.trust_env = False
-        if options.get("proxy"):
-            self._session.proxies = {"http": options["proxy"], "https": options["proxy"]}
+        if proxy:
+            self._session.proxies = {"http": proxy, "https": proxy}
         self._messages: OrderedDict[str, _Sent] = OrderedDict()
         self._lock = threading.Lock()
 

@@ -108,15 +108,30 @@ class LogSmsAdapter(SmsAdapter):
     with the reason, as a real gateway's refusal would.
     """
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        log_file = options.get("log_file")
+    def __init__(
+        self,
+        *,
+        log_file: str | Path | None = None,
+        deliver_after_seconds: float = 2.0,
+        sign_name: str = DEFAULT_SIGN_NAME,
+        templates: Mapping[str, str] | None = None,
+        keep_messages: int = 10_000,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        # Named keyword options: a misspelt CC_SMS_OPTIONS key fails at start-up.
+        super().__init__(
+            log_file=log_file,
+            deliver_after_seconds=deliver_after_seconds,
+            sign_name=sign_name,
+            templates=templates,
+            keep_messages=keep_messages,
+        )
         self.log_file = Path(log_file) if log_file else None
-        self.deliver_after = timedelta(seconds=float(options.get("deliver_after_seconds", 2)))
-        self.sign_name = str(options.get("sign_name", DEFAULT_SIGN_NAME))
-        self._bodies = template_bodies(options.get("templates"), "CC_SMS_OPTIONS")
-        self._keep = int(options.get("keep_messages", 10_000))
-        self._clock: Callable[[], datetime] = options.get("clock") or now_utc
+        self.deliver_after = timedelta(seconds=float(deliver_after_seconds))
+        self.sign_name = str(sign_name)
+        self._bodies = template_bodies(templates, "CC_SMS_OPTIONS")
+        self._keep = int(keep_messages)
+        self._clock: Callable[[], datetime] = clock or now_utc
         self._messages: OrderedDict[str, SmsMessage] = OrderedDict()
         self._lock = threading.Lock()
         self._file_lock = threading.Lock()

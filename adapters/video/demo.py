@@ -145,31 +145,56 @@ class DemoVideoAdapter(VideoAdapter):
         self,
         cameras_source: CamerasSource | None = None,
         base_url: str = "/video",
-        **options: Any,
+        *,
+        refresh_seconds: int = 3,
+        seed: int = 20261125,
+        alarms_per_minute: float = 2.0,
+        recent_alarm_minutes: float = 10,
+        alarm_classes: Iterable[Sequence[Any]] = DEFAULT_ALARM_CLASSES,
+        snapshot_size: Sequence[int] = (640, 360),
+        camera_count: int = 20,
+        center: Sequence[float] = (116.416, 39.928),
+        district_code: str = "110101",
+        cameras_cache_seconds: float = 30,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
-        super().__init__(cameras_source=cameras_source, base_url=base_url, **options)
+        # Named keyword options, not **options: a misspelt CC_VIDEO_OPTIONS key is an error
+        # at start-up rather than a silently ignored setting.
+        super().__init__(
+            cameras_source=cameras_source,
+            base_url=base_url,
+            refresh_seconds=refresh_seconds,
+            seed=seed,
+            alarms_per_minute=alarms_per_minute,
+            recent_alarm_minutes=recent_alarm_minutes,
+            alarm_classes=alarm_classes,
+            snapshot_size=snapshot_size,
+            camera_count=camera_count,
+            center=center,
+            district_code=district_code,
+            cameras_cache_seconds=cameras_cache_seconds,
+        )
         self.base_url = base_url.rstrip("/")
-        self.refresh_seconds = int(options.get("refresh_seconds", 3))
-        self.seed = int(options.get("seed", 20261125))
-        self.alarms_per_minute = float(options.get("alarms_per_minute", 2.0))
-        self.recent_alarm_window = timedelta(minutes=float(options.get("recent_alarm_minutes", 10)))
-        self.alarm_classes = _alarm_classes(options.get("alarm_classes", DEFAULT_ALARM_CLASSES))
-        width, height = options.get("snapshot_size", (640, 360))
-        if not (64 <= int(width) <= 3840 and 64 <= int(height) <= 2160):
+        self.refresh_seconds = int(refresh_seconds)
+        self.seed = int(seed)
+        self.alarms_per_minute = float(alarms_per_minute)
+        self.recent_alarm_window = timedelta(minutes=float(recent_alarm_minutes))
+        self.alarm_classes = _alarm_classes(alarm_classes)
+        width, height = (int(v) for v in snapshot_size)
+        if not (64 <= width <= 3840 and 64 <= height <= 2160):
             raise AdapterConfigError(
                 "CC_VIDEO_OPTIONS snapshot_size must be [width, height] between 64 and 3840x2160"
             )
-        self.snapshot_size = (int(width), int(height))
-        self._clock: Callable[[], datetime] = options.get("clock") or (lambda: datetime.now(UTC))
-        self._cache_seconds = float(options.get("cameras_cache_seconds", 30))
+        self.snapshot_size = (width, height)
+        self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self._cache_seconds = float(cameras_cache_seconds)
 
         if cameras_source is None:
-            center = options.get("center", (116.416, 39.928))
             generated = generate_cameras(
-                int(options.get("camera_count", 20)),
+                int(camera_count),
                 seed=self.seed,
                 center=(float(center[0]), float(center[1])),
-                district_code=str(options.get("district_code", "110101")),
+                district_code=str(district_code),
             )
             self._source: Callable[[], Iterable[Camera | PointFeature]] = lambda: generated
         elif callable(cameras_source):

@@ -10,6 +10,8 @@ import pytest
 from adapters.base import AdapterConfigError, AdapterError, BackendUnavailable
 from adapters.sms.contract import DeliveryStatus
 from adapters.sms.http import HttpSmsAdapter
+from command_center.plugins import build_adapter
+from command_center.settings import Settings
 
 from .conftest import TIMEOUT
 from .fake_gateway import BLACKLIST_REASON, UNDELIVERABLE_ERROR
@@ -236,3 +238,25 @@ def test_the_entry_points_name_the_built_in_adapters():
     assert found["sms.http"] is HttpSmsAdapter
     assert found["sms.log"].__name__ == "LogSmsAdapter"
     assert found["video.demo"].__name__ == "DemoVideoAdapter"
+
+
+def test_the_app_builds_the_http_adapter_from_cc_sms_options(gateway, tmp_path):
+    options = {
+        "url": gateway.url,
+        "account": gateway.account,
+        "password": gateway.secret,
+        "timeout_seconds": TIMEOUT,
+    }
+    settings = Settings(data_dir=tmp_path, sms_adapter="http", sms_options=options)
+    adapter = build_adapter("sms", settings)
+    assert isinstance(adapter, HttpSmsAdapter)
+    assert "password" not in adapter.options  # the ops page may show options
+    (message,) = adapter.send(["13800138000"], "case_overdue", OVERDUE)
+    assert message.status == DeliveryStatus.SENT
+
+
+def test_a_misspelt_cc_sms_option_fails_at_start_up_naming_the_setting(tmp_path):
+    options = {"url": "http://127.0.0.1:9/sms/send", "api_key": "k", "timeout": 3}
+    settings = Settings(data_dir=tmp_path, sms_adapter="http", sms_options=options)
+    with pytest.raises(AdapterConfigError, match="CC_SMS_OPTIONS"):
+        build_adapter("sms", settings)

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from adapters.sms.contract import DeliveryStatus
 from adapters.sms.log import LogSmsAdapter, mask_mobile, normalise_mobile
+from command_center.plugins import build_adapter
+from command_center.settings import Settings
 
 DISPATCHED = {
     "number": "202611250007",
@@ -126,3 +128,10 @@ def test_only_the_most_recent_messages_are_kept(clock):
 
 def test_health_is_up(log_sms):
     assert log_sms.health().up
+
+
+def test_the_app_builds_the_log_adapter_with_its_outbox_in_the_data_dir(tmp_path):
+    adapter = build_adapter("sms", Settings(data_dir=tmp_path))
+    assert isinstance(adapter, LogSmsAdapter)
+    adapter.send(["13800138000"], "case_dispatched", DISPATCHED)
+    assert (tmp_path / "sms.jsonl").read_text(encoding="utf-8").count("\n") == 1

@@ -7,11 +7,15 @@ import zlib
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 
-from adapters.base import BackendUnavailable, NotFound
+from adapters.base import AdapterConfigError, BackendUnavailable, NotFound
 from adapters.gis.contract import PointFeature
 from adapters.video.contract import Camera
 from adapters.video.demo import DEFAULT_ALARM_CLASSES, DemoVideoAdapter
+from adapters.video.routes import register_video_routes
+from command_center.plugins import build_adapter
+from command_center.settings import Settings
 
 ALARM_CODES = {code for code, _, _ in DEFAULT_ALARM_CLASSES}
 
@@ -149,10 +153,6 @@ def test_snapshot_route_answers_503_for_an_offline_camera(snapshot_client):
 
 
 def test_snapshot_route_can_live_under_two_prefixes(db_cameras):
-    from flask import Flask
-
-    from adapters.video.routes import register_video_routes
-
     adapter = DemoVideoAdapter(cameras_source=db_cameras)
     app = Flask(__name__)
     register_video_routes(app, lambda: adapter)
@@ -246,3 +246,17 @@ def test_cameras_raise_backend_unavailable_when_the_source_fails():
 
     with pytest.raises(BackendUnavailable):
         DemoVideoAdapter(cameras_source=broken_database).cameras()
+
+
+def test_the_app_builds_the_demo_adapter_over_its_camera_source(db_cameras, tmp_path):
+    settings = Settings(data_dir=tmp_path, video_options={"alarms_per_minute": 0})
+    adapter = build_adapter("video", settings, cameras_source=lambda: db_cameras)
+    assert isinstance(adapter, DemoVideoAdapter)
+    assert adapter.cameras() == db_cameras
+    assert adapter.poll_alarms(None) == []
+
+
+def test_a_misspelt_cc_video_option_fails_at_start_up_naming_the_setting(tmp_path):
+    settings = Settings(data_dir=tmp_path, video_options={"alarm_rate": 5})
+    with pytest.raises(AdapterConfigError, match="CC_VIDEO_OPTIONS"):
+        build_adapter("video", settings)
