@@ -20,8 +20,9 @@ answered by ``{"code": "OK", "messages": [{"phone", "msg_id", "status": "accepte
 "PENDING"|"DELIVERED"|"FAILED", "error", "request_id", "phone"}]}``. Asking by
 ``request_id`` is how a send whose answer never came is reconciled (see ``send``).
 
-The request id doubles as the idempotency key: a gateway may refuse a request id it has
-already seen, so the same request is never delivered twice.
+The request id doubles as the idempotency key: the gateway answers a request id it has
+already seen with its first answer, so the same request is never delivered twice. Callers
+that retry (the SMS queue) pass an ``idempotency_key`` tag to get the same request id.
 """
 
 from __future__ import annotations
@@ -175,7 +176,8 @@ class HttpSmsAdapter(SmsAdapter):
         - The request went out but no usable answer came back (read timeout, connection
           dropped, HTTP 5xx): the gateway may have accepted it, so the records are UNKNOWN,
           not FAILED (a retry could text a citizen twice) and not raised (the send would be
-          lost from the audit trail). ``status`` later asks the gateway by request id.
+          lost from the audit trail). ``status`` later asks the gateway by request id; a
+          caller that would rather resend passes the same ``idempotency_key`` tag.
         - The gateway refused (bad credentials, unknown template, blacklisted number): FAILED
           with the gateway's code and reason.
         """
@@ -186,7 +188,7 @@ class HttpSmsAdapter(SmsAdapter):
         else:  # the gateway may know templates we do not: send, and let it decide
             shown = json.dumps(dict(params), ensure_ascii=False)
             text = f"【{self.sign_name}】[{template_id}] {shown}"
-        request_id = uuid.uuid4().hex
+        request_id = self._request_id(tags)
         records = []
         for number in to:
             mobile = normalise_mobile(number)
@@ -225,6 +227,15 @@ class HttpSmsAdapter(SmsAdapter):
                 record.error,
             )
         return [replace(r, tags=dict(r.tags)) for r in records]
+
+    def _request_id(self, tags: Mapping[str, str] | None) -> str:
+        """A fresh id, or one derived from the caller's ``idempotency_key`` tag: resending
+        after an UNKNOWN outcome then reuses the request id, and the gateway answers the
+        first request again instead of texting twice."""
+        key = (tags or {}).get("idempotency_key")
+        if not key:
+            return uuid.uuid4().hex
+        return hashlib.sha256(f"{self.account}\n{key}".encode()).hexdigest()[:32]
 
     def status(self, message_ids: Sequence[str]) -> list[SmsMessage]:
         """The messages asked for, refreshed from the gateway's delivery reports. Ids this

@@ -260,3 +260,21 @@ def test_a_misspelt_cc_sms_option_fails_at_start_up_naming_the_setting(tmp_path)
     settings = Settings(data_dir=tmp_path, sms_adapter="http", sms_options=options)
     with pytest.raises(AdapterConfigError, match="CC_SMS_OPTIONS"):
         build_adapter("sms", settings)
+
+
+def test_resending_with_the_same_idempotency_key_after_a_timeout_texts_only_once(http_sms, gateway):
+    tags = {"idempotency_key": "sms-queue-17", "case_id": "42"}
+    gateway.slow_seconds = TIMEOUT + 0.3
+    (lost,) = http_sms.send(["13800138000"], "case_overdue", OVERDUE, tags=tags)
+    assert lost.status == DeliveryStatus.UNKNOWN
+    gateway.slow_seconds = 0
+    (resent,) = http_sms.send(["13800138000"], "case_overdue", OVERDUE, tags=tags)
+    assert resent.status == DeliveryStatus.SENT
+    assert len(gateway.messages) == 1
+    assert resent.gateway_id == next(iter(gateway.messages))
+
+
+def test_sends_without_an_idempotency_key_are_distinct_requests(http_sms, gateway):
+    http_sms.send(["13800138000"], "case_urge", OVERDUE, tags={"case_id": "42"})
+    http_sms.send(["13800138000"], "case_urge", OVERDUE, tags={"case_id": "42"})
+    assert len(gateway.messages) == 2
