@@ -44,7 +44,7 @@ def register_refresh(app: Any, cc: Any, kind: PanelKind) -> None:
         Output({"role": "stale", "kind": kind.name, "pid": MATCH}, "children"),
         Input({"role": "tick", "kind": kind.name, "pid": MATCH}, "n_intervals"),
         State("cc-wall-meta", "data"),
-        State("cc-region", "data"),
+        Input("cc-region", "data"),  # a drill-down on the map: every panel follows at once
     )
     def refresh(
         _n: int, meta: dict[str, Any] | None, region: dict[str, Any] | None

@@ -131,6 +131,7 @@ def create_app(
         [
             dcc.Location(id="cc-url"),
             dcc.Store(id="cc-region", data={}),
+            dcc.Store(id="cc-focus-case", data={}),  # {"case_id": ...}: a case to open
             html.Div(id="cc-page", className="cc-root"),
         ]
     )
@@ -145,6 +146,9 @@ def create_app(
             kind.register_callbacks(app, cc)
 
     # --- modules install here: each adds its services, routes and callbacks to ``cc`` ---
+    from command_center.geo import install as install_geo
+
+    install_geo(cc)  # map services, patrol positions (全景城市, 网格管理)
     from command_center.realtime import install_realtime
 
     install_realtime(cc, start=start_background)  # alarms, Socket.IO, /api/alarms, ops watch

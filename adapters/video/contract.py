@@ -36,7 +36,7 @@ class LiveView:
 class VideoAlarm:
     camera_id: str
     source_id: str  # the platform's own alarm id, for idempotency
-    class_code: str  # e.g. 占道经营 -> event class "0503"
+    class_code: str  # event class, e.g. 占道经营 -> "0502"
     label: str
     at: datetime
     confidence: float = 1.0
