@@ -1,22 +1,72 @@
-/* Functional props of the city map (dash-leaflet resolves {"variable": "cc.map.*"}). */
+/* Functional props of the city map (dash-leaflet resolves {"variable": "cc.map.*"}), and the
+   camera snapshot refresher. Owned by the city map module (layouts/city_map.py). */
 (function () {
   "use strict";
   window.cc = window.cc || {};
+
+  function hideoutOf(context) {
+    if (!context) { return {}; }
+    return context.hideout || (context.props && context.props.hideout) || {};
+  }
+
+  var LINES = { district: "#9fd6ff", street: "#7fc8ff", community: "#4f8fc9", grid: "#3d6f9e" };
+  var WEIGHTS = { district: 3, street: 2, community: 1.2, grid: 0.8 };
+  var PLACE_LETTERS = {
+    school: "校", hospital: "医", market: "市", park: "园", police: "警",
+    metro: "铁", gas_station: "油", elderly_care: "老"
+  };
+
   window.cc.map = {
-    regionStyle: function (feature) {
+    regionStyle: function (feature, context) {
       var p = feature.properties || {};
+      var h = hideoutOf(context);
+      var fills = h.fills || {};
+      var selected = h.selected && p.code === h.selected;
+      var touring = h.touring && p.code && p.code.indexOf(h.touring) === 0;
+      var unpatrolled = h.unpatrolled && h.unpatrolled[p.code];
       return {
-        color: p.level === "street" ? "#7fc8ff" : "#4f8fc9",
-        weight: p.level === "street" ? 2 : 1,
-        fillColor: p.fill || "#16314f",
-        fillOpacity: 0.55
+        color: selected ? "#ffe066" : (unpatrolled ? "#ff5b5b" : (touring ? "#ffffff" : (LINES[p.level] || "#4f8fc9"))),
+        weight: selected ? 4 : (unpatrolled ? 2 : (touring ? 2.5 : (WEIGHTS[p.level] || 1))),
+        dashArray: unpatrolled ? "4 3" : null,
+        fillColor: fills[p.code] || "#16314f",
+        fillOpacity: selected || touring ? 0.75 : 0.55
       };
+    },
+    bindTooltip: function (feature, layer) {
+      var p = feature.properties || {};
+      if (p.cluster) { return; }
+      var text = p.tooltip || p.name;
+      if (text) { layer.bindTooltip(text, { sticky: true, className: "cc-map-tooltip" }); }
     },
     casePoint: function (feature, latlng) {
       var p = feature.properties || {};
+      if (p.kind === "component") {
+        var size = p.state === "overdue" ? 13 : 11;
+        return L.marker(latlng, {
+          icon: L.divIcon({
+            html: "<div class='cc-case-component' style='background:" + (p.colour || "#3fa9ff") +
+              "'></div>",
+            className: "", iconSize: L.point(size, size)
+          })
+        });
+      }
       return L.circleMarker(latlng, {
         radius: p.state === "overdue" ? 7 : 5, color: "#ffffff", weight: 1,
         fillColor: p.colour || "#3fa9ff", fillOpacity: 0.95
+      });
+    },
+    devicePoint: function (feature, latlng) {
+      var p = feature.properties || {};
+      var cls = "cc-pt cc-pt-" + p.layer + " cc-st-" + p.status;
+      var text = "";
+      if (p.layer === "key_place") { text = PLACE_LETTERS[p.kind] || "·"; }
+      if (p.layer === "camera") { text = "◉"; }
+      if (p.layer === "sensor") { text = "◆"; }
+      if (p.layer === "worker") { text = "人"; }
+      return L.marker(latlng, {
+        icon: L.divIcon({ html: "<div class='" + cls + "'>" + text + "</div>", className: "",
+          iconSize: L.point(18, 18) }),
+        zIndexOffset: p.layer === "worker" ? 500 : 0
       });
     },
     clusterIcon: function (feature, latlng, index) {
@@ -32,4 +82,13 @@
       return L.marker(latlng, { icon: icon });
     }
   };
+
+  // A camera card shows a live view: its snapshot, reloaded every few seconds.
+  window.setInterval(function () {
+    var imgs = document.querySelectorAll("img.cc-cam-live");
+    for (var i = 0; i < imgs.length; i++) {
+      var src = imgs[i].getAttribute("data-src");
+      if (src) { imgs[i].src = src + "?t=" + Date.now(); }
+    }
+  }, 3000);
 })();

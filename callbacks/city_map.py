@@ -1,90 +1,325 @@
-"""The city map's live layers: boundaries shaded by the measure, and open cases.
+"""The city map's interactivity: drill-down (region clicks, breadcrumb), the region scope the
+other panels follow (``cc-region``), live layers sent as differences, cards for clicked
+cases and cameras, and the street tour of an untouched wall.
 
-Only the layers' ``data`` change, so the view (zoom, pan) is never reset; a layer whose
-content has not changed is not sent again (its hash is kept in the page).
+Live updates send only what changed: boundaries are sent when the scope changes (simplified
+for the zoom and cached in ``CityGeo``); each tick patches the fills that changed and the
+point features that appeared, changed or went (dash ``Patch``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import logging
 from typing import Any
 
-from dash import MATCH, Input, Output, State, ctx, no_update
+from dash import ALL, MATCH, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from adapters.case.contract import CaseFilter
 from callbacks.panels import locate_panel
+from command_center.geo import (
+    CityGeo,
+    Diff,
+    case_state,
+    collection,
+    diff_features,
+    geo_of,
+    level_of,
+    view_level,
+    zoom_for_bounds,
+)
 from command_center.i18n import t
-from layouts.city_map import cases_geojson, regions_geojson
+from layouts.city_map import (
+    POINT_LAYERS,
+    breadcrumb,
+    camera_card,
+    caption,
+    case_card,
+    empty_hideout,
+    point_card,
+)
 from layouts.common import stale_mark
 
+log = logging.getLogger(__name__)
+KIND = "city_map"
+#: more changes than this share of what is shown: send the whole layer instead of a patch
+FULL_SEND_SHARE = 0.5
 
-def _digest(data: Any) -> str:
-    return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+def _id(role: str, pid: Any = MATCH) -> dict[str, Any]:
+    return {"role": role, "kind": KIND, "pid": pid}
+
+
+def scope_of(geo: CityGeo, level: str, region_code: str | None) -> dict[str, Any]:
+    """What the map shows for a region: boundaries of which level inside which parent, the
+    bounds to fit and the zoom to simplify for."""
+    if region_code:
+        region = geo.region(region_code)
+        bounds = geo.latlng_bounds(region)
+        code_level = level_of(region_code)
+    else:
+        districts = geo.services.regions("district").value
+        bounds = geo.latlng_bounds(districts[0]) if districts else None
+        code_level = "district"
+    shown = view_level(level, region_code)
+    parent = region_code or ""
+    if code_level == "grid":
+        parent = region_code[:12] if region_code else ""
+    zoom = zoom_for_bounds(bounds, 1024) if bounds else 13
+    return {
+        "code": region_code or "",
+        "level": shown,
+        "parent": parent,
+        "bounds": bounds,
+        "zoom": zoom,
+    }
+
+
+def patch_layer(patch: Any, diff: Diff) -> Any:
+    """Apply ``diff`` to a GeoJSON ``data`` Patch (replace in place, delete, append)."""
+    for index, feature in diff.replace:
+        patch["features"][index] = feature
+    for index in diff.delete:
+        del patch["features"][index]
+    for feature in diff.append:
+        patch["features"].append(feature)
+    return patch
+
+
+def layer_update(shown: list[list[Any]] | None, features: list[dict[str, Any]]) -> tuple[Any, Any]:
+    """The data output and the new ``shown`` list for one layer: nothing when nothing
+    changed, a Patch for a few changes, the whole collection the first time or for many."""
+    diff = diff_features(shown, features)
+    if shown is not None and diff.empty:
+        return no_update, diff.shown
+    changes = len(diff.replace) + len(diff.delete) + len(diff.append)
+    if shown is None or changes > FULL_SEND_SHARE * max(len(shown), 1) + 20:
+        return collection(features), diff.shown
+    return patch_layer(Patch(), diff), diff.shown
 
 
 def register(app: Any, cc: Any) -> None:
-    kind = "city_map"
-
+    # --- drill-down: a region click or a breadcrumb step sets the page's region ---------
     @app.callback(
-        Output({"role": "regions", "kind": kind, "pid": MATCH}, "data"),
-        Output({"role": "cases", "kind": kind, "pid": MATCH}, "data"),
-        Output({"role": "hash", "kind": kind, "pid": MATCH}, "data"),
-        Output({"role": "stale", "kind": kind, "pid": MATCH}, "children"),
-        Input({"role": "tick", "kind": kind, "pid": MATCH}, "n_intervals"),
-        State({"role": "hash", "kind": kind, "pid": MATCH}, "data"),
-        State("cc-wall-meta", "data"),
+        Output("cc-region", "data", allow_duplicate=True),
+        Input(_id("regions", ALL), "clickData"),
+        Input({"role": "crumb", "kind": KIND, "pid": ALL, "code": ALL}, "n_clicks"),
         State("cc-region", "data"),
+        prevent_initial_call=True,
+    )
+    def drill(_clicks: list[Any], _crumbs: list[Any], region: dict[str, Any] | None) -> Any:
+        trigger = ctx.triggered_id
+        if not trigger or not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise PreventUpdate
+        if trigger.get("role") == "crumb":
+            code = trigger["code"]
+        else:
+            feature = ctx.triggered[0]["value"]
+            code = str((feature.get("properties") or {}).get("code") or "")
+            panel = locate_panel(cc, trigger["pid"], cc.settings.lang)
+            if not code or (panel is not None and not panel.options.drill):
+                raise PreventUpdate
+        if code == (region or {}).get("code", ""):
+            raise PreventUpdate
+        return {"code": code} if code else {}
+
+    # --- the scope follows the region: boundaries, fills, view, breadcrumb, caption -----
+    @app.callback(
+        Output(_id("regions", ALL), "data"),
+        Output(_id("regions", ALL), "hideout"),
+        Output(_id("map", ALL), "viewport"),
+        Output(_id("crumbs", ALL), "children"),
+        Output(_id("caption", ALL), "children"),
+        Output(_id("scope", ALL), "data"),
+        Input("cc-region", "data"),
+        State("cc-wall-meta", "data"),
+    )
+    def follow_region(region: dict[str, Any] | None, meta: dict[str, Any] | None) -> Any:
+        outs: list[list[Any]] = [[] for _ in range(6)]
+        lang = (meta or {}).get("lang", cc.settings.lang)
+        code = (region or {}).get("code") or None
+        geo = geo_of(cc)
+        for out in ctx.outputs_list[0]:
+            panel = locate_panel(cc, out["id"]["pid"], lang, code)
+            row: list[Any] = [no_update] * 6
+            if panel is not None:
+                try:
+                    row = _scope_outputs(geo, panel, code)
+                except Exception:  # noqa: BLE001 - a bad code or a backend outage
+                    log.exception("map scope %s failed", code)
+            for i, value in enumerate(row):
+                outs[i].append(value)
+        return tuple(outs)
+
+    def _scope_outputs(geo: CityGeo, panel: Any, code: str | None) -> list[Any]:
+        opts = panel.options
+        scope = scope_of(geo, opts.level, code)
+        data: Any = no_update
+        hideout = empty_hideout()
+        if "boundaries" in opts.layers:
+            data = geo.boundaries(scope["level"], scope["parent"], scope["zoom"])
+            codes = [f["properties"]["code"] for f in data["features"]]
+            hideout["fills"] = geo.fills(
+                geo.measures(scope["level"], scope["parent"], opts.measure).value, codes
+            )
+            hideout["selected"] = code or ""
+            if opts.patrol and scope["level"] == "grid":
+                hideout["unpatrolled"] = _unpatrolled(cc, codes, scope["parent"])
+        viewport: Any = no_update
+        if scope["bounds"] and (code or opts.fit_district):
+            transition = "flyToBounds" if ctx.triggered_id else "fitBounds"
+            viewport = {"bounds": scope["bounds"], "transition": transition}
+        crumbs = breadcrumb(panel, geo.breadcrumb(code))
+        cap = caption(panel, geo.synthetic(scope["level"], scope["parent"]), scope["level"])
+        return [data, hideout, viewport, crumbs, cap, scope]
+
+    # --- live layers: only what changed --------------------------------------------------
+    @app.callback(
+        Output(_id("regions"), "hideout", allow_duplicate=True),
+        Output(_id("cases"), "data"),
+        *(Output(_id(name), "data") for name in POINT_LAYERS),
+        Output(_id("shown"), "data"),
+        Output(_id("stale"), "children"),
+        Input(_id("tick"), "n_intervals"),
+        Input(_id("scope"), "data"),
+        State(_id("shown"), "data"),
+        State(_id("regions"), "hideout"),
+        State("cc-wall-meta", "data"),
+        prevent_initial_call=True,
     )
     def refresh_layers(
         _n: int,
-        hashes: dict[str, str] | None,
+        scope: dict[str, Any] | None,
+        shown: dict[str, Any] | None,
+        hideout: dict[str, Any] | None,
         meta: dict[str, Any] | None,
-        region: dict[str, Any] | None,
     ) -> tuple[Any, ...]:
         pid = ctx.outputs_list[0]["id"]["pid"]
         lang = (meta or {}).get("lang", cc.settings.lang)
-        panel = locate_panel(cc, pid, lang, (region or {}).get("code"))
-        if panel is None:
+        scope = scope or {}
+        code = scope.get("code") or None
+        panel = locate_panel(cc, pid, lang, code)
+        if panel is None or not scope:
             raise PreventUpdate
         opts = panel.options
-        services = cc.services
-        hashes = dict(hashes or {})
-        stale, fetched_at, error = False, None, ""
-        regions_out: Any = no_update
-        cases_out: Any = no_update
+        geo = geo_of(cc)
+        scope_changed = ctx.triggered_id is not None and ctx.triggered_id.get("role") == "scope"
+        shown = {} if scope_changed else dict(shown or {})
+        hideout_out: Any = no_update
+        points: dict[str, Any] = {name: no_update for name in ("cases", *POINT_LAYERS)}
+        results = []
         try:
-            if "boundaries" in opts.layers:
-                regions = services.regions(opts.level)
-                counts = services.open_breakdown(f"{opts.level}_code")
-                column = "open" if opts.measure == "open" else "overdue_open"
-                frame = counts.value
-                values = {
-                    str(k): int(v)
-                    for k, v in zip(frame[f"{opts.level}_code"], frame[column], strict=False)
-                }
-                data = regions_geojson(
-                    regions.value, values, t(f"map.measure.{opts.measure}", lang)
-                )
-                digest = _digest(data)
-                if hashes.get("regions") != digest:
-                    regions_out, hashes["regions"] = data, digest
-                stale |= counts.stale
-                fetched_at, error = counts.fetched_at, counts.error
-            if "cases" in opts.layers:
-                result = services.cases(
-                    CaseFilter(region_code=panel.region_code, open_only=True, limit=opts.max_cases)
-                )
-                data = cases_geojson(result.value)
-                digest = _digest(data)
-                if hashes.get("cases") != digest:
-                    cases_out, hashes["cases"] = data, digest
-                stale |= result.stale
-                fetched_at, error = result.fetched_at, result.error or error
+            if "boundaries" in opts.layers and hideout and hideout.get("fills"):
+                measured = geo.measures(scope["level"], scope["parent"], opts.measure)
+                results.append(measured)
+                fills = geo.fills(measured.value, list(hideout["fills"]))
+                changed = {c: f for c, f in fills.items() if hideout["fills"].get(c) != f}
+                if changed:
+                    hideout_out = Patch()
+                    for c, f in changed.items():
+                        hideout_out["fills"][c] = f
+            for name in ("cases", *POINT_LAYERS):
+                if name not in opts.layers:
+                    continue
+                if name == "cases":
+                    result = geo.case_features(code, opts.max_cases)
+                else:
+                    result = geo.point_features(name, code)
+                results.append(result)
+                points[name], shown[name] = layer_update(shown.get(name), result.value)
         except Exception:  # noqa: BLE001 - keep what the map shows
-            return no_update, no_update, no_update, t("panel.source_down", lang)
-        mark = stale_mark(stale, fetched_at, lang, error) if fetched_at else ""
-        return regions_out, cases_out, hashes, mark
+            log.exception("map layers of %s failed", pid)
+            return (no_update,) * (3 + len(POINT_LAYERS)) + (t("panel.source_down", lang),)
+        stale = next((r for r in results if r.stale), None)
+        mark = stale_mark(True, stale.fetched_at, lang, stale.error) if stale else ""
+        return (
+            hideout_out,
+            points["cases"],
+            *(points[name] for name in POINT_LAYERS),
+            shown,
+            mark,
+        )
 
-    _ = refresh_layers
+    # --- cards: a clicked case (and the page's focus hook), camera or other point --------
+    @app.callback(
+        Output(_id("card"), "children"),
+        Input(_id("cases"), "clickData"),
+        *(Input(_id(name), "clickData") for name in POINT_LAYERS),
+        Input(_id("card-close"), "n_clicks"),
+        State("cc-wall-meta", "data"),
+        prevent_initial_call=True,
+    )
+    def open_card(*args: Any) -> Any:
+        trigger = ctx.triggered_id
+        meta = args[-1]
+        if trigger is None:
+            raise PreventUpdate
+        if trigger["role"] == "card-close":
+            return None
+        feature = ctx.triggered[0]["value"] or {}
+        props = feature.get("properties") or {}
+        if props.get("cluster") or "id" not in props:
+            raise PreventUpdate
+        lang = (meta or {}).get("lang", cc.settings.lang)
+        panel = locate_panel(cc, trigger["pid"], lang)
+        if panel is None:
+            raise PreventUpdate
+        if trigger["role"] == "cases":
+            case = cc.services.case_detail(int(props["id"])).case
+            department = (
+                cc.services.name_of("department", case.department_code)
+                if case.department_code
+                else ""
+            )
+            return case_card(panel, case, case_state(case), department)
+        if trigger["role"] == "cameras":
+            return camera_card(panel, props)
+        return point_card(panel, props)
+
+    @app.callback(
+        Output("cc-focus-case", "data", allow_duplicate=True),
+        Input(_id("cases", ALL), "clickData"),
+        prevent_initial_call=True,
+    )
+    def focus_case(_clicks: list[Any]) -> Any:
+        feature = (ctx.triggered[0]["value"] if ctx.triggered else None) or {}
+        props = feature.get("properties") or {}
+        if props.get("cluster") or "id" not in props:
+            raise PreventUpdate
+        return {"case_id": int(props["id"])}
+
+    # --- the tour: an untouched wall visits the streets in turn --------------------------
+    @app.callback(
+        Output(_id("map"), "viewport", allow_duplicate=True),
+        Output(_id("regions"), "hideout", allow_duplicate=True),
+        Input(_id("tour"), "n_intervals"),
+        State("cc-region", "data"),
+        prevent_initial_call=True,
+    )
+    def tour(n: int, region: dict[str, Any] | None) -> Any:
+        if (region or {}).get("code"):
+            raise PreventUpdate  # someone drilled in: the tour waits until they go back up
+        geo = geo_of(cc)
+        streets = geo.services.regions("street").value
+        if not streets:
+            raise PreventUpdate
+        step = n % (len(streets) + 1)
+        patch = Patch()
+        if step == len(streets):  # the whole district again between rounds
+            districts = geo.services.regions("district").value
+            patch["touring"] = ""
+            return {"bounds": geo.latlng_bounds(districts[0]), "transition": "flyToBounds"}, patch
+        street = streets[step]
+        patch["touring"] = street.code
+        return {"bounds": geo.latlng_bounds(street), "transition": "flyToBounds"}, patch
+
+    _ = (drill, follow_region, refresh_layers, open_card, focus_case, tour)
+
+
+def _unpatrolled(cc: Any, codes: list[str], parent: str) -> dict[str, int]:
+    from command_center.patrol import store_of
+
+    store = store_of(cc)
+    if store is None:
+        return {}
+    covered = store.covered_grids(cc.services.clock().date(), parent or None)
+    return {c: 1 for c in codes if c not in covered}

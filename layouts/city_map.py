@@ -1,8 +1,10 @@
-"""The city map (全景城市, shared with 网格管理): region boundaries shaded by a measure and
-live cases, on a configured local base map or none.
+"""The city map (全景城市, shared with 网格管理): region boundaries shaded by a measure, live
+cases, grid workers, cameras, IoT sensors and key places, on a configured local base map or
+none.
 
-The map component is built once per page; its layers' ``data`` are refreshed by callbacks,
-so new cases appear without resetting the view.
+The map component is built once per page; callbacks change only its layers' ``data`` and
+``hideout`` (with dash ``Patch``), so new cases appear without resetting the view. Pure: data
+in, components out.
 """
 
 from __future__ import annotations
@@ -11,139 +13,246 @@ from typing import Any, Literal
 
 import dash_leaflet as dl
 from dash import dcc, html
+from pydantic import field_validator
 
-from adapters.case.contract import Case, CaseStatus, SlaState
-from adapters.gis.contract import Region
+from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
 from layouts.common import panel_frame
 
 Layer = Literal["boundaries", "cases", "workers", "cameras", "sensors", "key_places"]
 LAYERS: tuple[str, ...] = ("boundaries", "cases", "workers", "cameras", "sensors", "key_places")
+POINT_LAYERS: tuple[str, ...] = ("workers", "cameras", "sensors", "key_places")
 
 
 class MapOptions(PanelOptions):
     layers: list[Layer] = ["boundaries", "cases"]
-    level: Literal["street", "community"] = "street"
-    measure: Literal["open", "overdue"] = "open"
+    level: Literal["district", "street", "community", "grid"] = "street"
+    measure: Literal["open", "overdue", "per_1000"] = "open"
     zoom: int = 13  # used when fit_district is off
     fit_district: bool = True  # first view: the whole district
     max_cases: int = 3000
+    drill: bool = True  # a click on a region zooms to it and filters the screen's panels
+    tour_seconds: int = 0  # an untouched wall visits the streets in turn; 0 = off
+    layer_control: bool = False  # a layer switcher (consoles; walls have no mouse)
+    patrol: bool = False  # outline the grids nobody patrolled today (网格管理)
+
+    @field_validator("layers")
+    @classmethod
+    def _unique(cls, layers: list[str]) -> list[str]:
+        if len(set(layers)) != len(layers):
+            raise ValueError("each layer once")
+        return layers
+
+    @field_validator("tour_seconds", "max_cases")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 or more")
+        return value
 
 
 # Function props live in assets/cc_map.js (no inline JS, nothing from the internet).
 REGION_STYLE = {"variable": "cc.map.regionStyle"}
 CASE_POINT = {"variable": "cc.map.casePoint"}
 CLUSTER_ICON = {"variable": "cc.map.clusterIcon"}
+DEVICE_POINT = {"variable": "cc.map.devicePoint"}
+TOOLTIP = {"variable": "cc.map.bindTooltip"}
 
-STATUS_COLOURS = {
-    "overdue": "#ff4d4f",
-    "due_soon": "#ffb020",
-    "on_time": "#3fa9ff",
-    "waiting": "#b38cff",
-}
-
-SHADES = ["#16314f", "#1d4e7a", "#2a6fa8", "#3b8fd0", "#f0a030", "#e0492f"]
+CASE_LEGEND = ("overdue", "due_soon", "on_time", "waiting")
 
 
-def build_map(ctx: PanelContext) -> Any:
-    """The map, centred on ``ctx.extra["centre"]`` with the base map of ``ctx.extra["tiles"]``."""
-    opts: MapOptions = ctx.options
-    tile_url, attribution = ctx.extra.get("tiles", ("", ""))
-    centre = ctx.extra.get("centre", (116.4165, 39.9285))
-    children: list[Any] = []
-    if tile_url:
-        children.append(dl.TileLayer(url=tile_url, attribution=attribution, maxZoom=18))
-    children.append(
-        dl.GeoJSON(id=ctx.id("regions"), data=None, style=REGION_STYLE, hoverStyle={"weight": 4})
-    )
-    children.append(
-        dl.GeoJSON(
+def empty_hideout() -> dict[str, Any]:
+    return {"fills": {}, "selected": "", "unpatrolled": {}, "touring": ""}
+
+
+def _layer(ctx: PanelContext, name: str) -> Any:
+    if name == "boundaries":
+        return dl.GeoJSON(
+            id=ctx.id("regions"),
+            data=None,
+            style=REGION_STYLE,
+            hideout=empty_hideout(),
+            onEachFeature=TOOLTIP,
+            hoverStyle={"weight": 4, "color": "#ffffff"},
+        )
+    if name == "cases":
+        return dl.GeoJSON(
             id=ctx.id("cases"),
             data=None,
             cluster=True,
             zoomToBoundsOnClick=True,
             pointToLayer=CASE_POINT,
             clusterToLayer=CLUSTER_ICON,
-            superClusterOptions={"radius": 60},
+            onEachFeature=TOOLTIP,
+            superClusterOptions={"radius": 60, "maxZoom": 16},
         )
-    )
+    return dl.GeoJSON(id=ctx.id(name), data=None, pointToLayer=DEVICE_POINT, onEachFeature=TOOLTIP)
+
+
+def build_map(ctx: PanelContext) -> Any:
+    """The map, fitted to ``ctx.extra["bounds"]`` with the base map of ``ctx.extra["tiles"]``.
+
+    Every layer component exists (so the panel's callbacks always find them); only the
+    layers in ``options.layers`` are drawn or offered in the layer switcher."""
+    opts: MapOptions = ctx.options
+    tile_url, attribution = ctx.extra.get("tiles", ("", ""))
+    centre = ctx.extra.get("centre", (116.4165, 39.9285))
+    children: list[Any] = []
+    if tile_url:
+        children.append(dl.TileLayer(url=tile_url, attribution=attribution, maxZoom=18))
+    shown = [name for name in LAYERS if name in opts.layers]
+    hidden = [name for name in LAYERS if name not in opts.layers]
+    if opts.layer_control:
+        overlays = [
+            dl.Overlay(_layer(ctx, name), name=t(f"map.layer.{name}", ctx.lang), checked=True)
+            for name in shown
+        ]
+        children.append(dl.LayersControl(overlays, position="topright", collapsed=False))
+    else:
+        children.extend(_layer(ctx, name) for name in shown)
+    # Layers not asked for: present (their callbacks need them), never filled or drawn.
+    children.append(dl.LayerGroup([_layer(ctx, name) for name in hidden]))
     view: dict[str, Any] = {"center": [centre[1], centre[0]], "zoom": opts.zoom}
     if ctx.extra.get("bounds") and opts.fit_district:
         view = {"bounds": ctx.extra["bounds"], "boundsOptions": {"padding": [12, 12]}}
     body = dl.Map(
         id=ctx.id("map"),
         **view,
-        zoomControl=False,
+        zoomControl=bool(opts.layer_control),
+        trackViewport=False,  # the view is ours to set (drill, tour); nothing reads it back
         attributionControl=bool(tile_url),
         children=children,
         className="cc-map",
         style={"height": "100%", "width": "100%"},
     )
-    return html.Div(
-        className="cc-panel-wrap",
+    overlay = html.Div(
+        className="cc-map-overlay",
         children=[
-            panel_frame(ctx, html.Div(body, className="cc-map-wrap")),
-            dcc.Interval(
-                id=ctx.id("tick"), interval=ctx.extra.get("refresh_ms", 5000), n_intervals=0
+            html.Div(id=ctx.id("crumbs"), className="cc-map-crumbs"),
+            html.Div(id=ctx.id("card"), className="cc-map-card-slot"),
+        ],
+    )
+    foot = html.Div(
+        className="cc-map-foot",
+        children=[
+            legend(ctx) if "cases" in opts.layers else None,
+            html.Div(id=ctx.id("caption"), className="cc-map-caption"),
+        ],
+    )
+    parts: list[Any] = [
+        panel_frame(ctx, html.Div([body, overlay, foot], className="cc-map-wrap")),
+        dcc.Interval(id=ctx.id("tick"), interval=ctx.extra.get("refresh_ms", 5000), n_intervals=0),
+        dcc.Interval(
+            id=ctx.id("tour"),
+            interval=max(1, opts.tour_seconds) * 1000,
+            disabled=opts.tour_seconds <= 0,
+            n_intervals=0,
+        ),
+        dcc.Store(id=ctx.id("shown"), data={}),
+        dcc.Store(id=ctx.id("scope"), data={}),
+    ]
+    return html.Div(className="cc-panel-wrap", children=parts)
+
+
+def legend(ctx: PanelContext) -> html.Div:
+    return html.Div(
+        [
+            html.Span(
+                [html.I(className=f"cc-dot cc-dot-{state}"), t(f"map.legend.{state}", ctx.lang)],
+                className="cc-map-legend-item",
+            )
+            for state in CASE_LEGEND
+        ],
+        className="cc-map-legend",
+    )
+
+
+def breadcrumb(ctx: PanelContext, crumbs: list[dict[str, str]]) -> list[Any]:
+    """全区 > street > community > grid; each step but the last leads back up."""
+    items: list[Any] = [
+        html.Button(
+            t("map.city", ctx.lang),
+            id={**ctx.id("crumb"), "code": ""},
+            className="cc-crumb" + ("" if crumbs else " current"),
+            n_clicks=0,
+        )
+    ]
+    for index, crumb in enumerate(crumbs):
+        items.append(html.Span("›", className="cc-crumb-sep"))
+        items.append(
+            html.Button(
+                crumb["name"],
+                id={**ctx.id("crumb"), "code": crumb["code"]},
+                className="cc-crumb" + (" current" if index == len(crumbs) - 1 else ""),
+                title=crumb["code"],
+                n_clicks=0,
+            )
+        )
+    return items
+
+
+def caption(ctx: PanelContext, synthetic: bool, level: str) -> list[Any]:
+    parts: list[Any] = [t(f"map.level.{level}", ctx.lang)]
+    if synthetic:
+        parts = [html.Span(t("map.synthetic", ctx.lang), className="cc-map-synthetic"), *parts]
+    return [html.Span(p) if isinstance(p, str) else p for p in parts]
+
+
+def _card(ctx: PanelContext, title: str, rows: list[tuple[str, Any]], extra: Any = None) -> Any:
+    return html.Div(
+        className="cc-map-card",
+        children=[
+            html.Div(
+                [
+                    html.Span(title, className="cc-map-card-title"),
+                    html.Button("×", id=ctx.id("card-close"), className="cc-map-card-close"),
+                ],
+                className="cc-map-card-head",
             ),
-            dcc.Store(id=ctx.id("hash"), data={}),
+            extra,
+            html.Table(
+                [html.Tr([html.Th(k), html.Td(v)]) for k, v in rows if v not in (None, "")],
+                className="cc-map-card-rows",
+            ),
         ],
     )
 
 
-def shade(value: int, top: int) -> str:
-    if top <= 0 or value <= 0:
-        return SHADES[0]
-    index = min(len(SHADES) - 1, 1 + int((len(SHADES) - 2) * value / top))
-    return SHADES[index]
+def case_card(ctx: PanelContext, case: Any, state: str, department: str) -> Any:
+    """A case's card on the map: number, class, state, place and clocks (no reporter)."""
+    lang = ctx.lang
+    deadline = case.deadline.strftime("%m-%d %H:%M") if case.deadline else ""
+    rows = [
+        (t("map.card.class", lang), case.class_name),
+        (t("map.card.status", lang), t(f"status.{case.status}", lang)),
+        (t("map.card.sla", lang), t(f"map.legend.{state}", lang)),
+        (t("map.card.address", lang), case.address or case.grid_code),
+        (t("map.card.source", lang), t(f"source.{case.source}", lang)),
+        (t("map.card.reported", lang), case.reported_at.strftime("%m-%d %H:%M")),
+        (t("map.card.deadline", lang), deadline),
+        (t("map.card.department", lang), department),
+    ]
+    return _card(ctx, case.number, rows)
 
 
-def regions_geojson(regions: list[Region], counts: dict[str, int], label: str) -> dict[str, Any]:
-    """Boundaries with their fill precomputed from the measure, and a tooltip."""
-    top = max(counts.values(), default=0)
-    features = []
-    for region in regions:
-        value = counts.get(region.code, 0)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": region.geometry,
-                "properties": {
-                    "code": region.code,
-                    "name": region.name,
-                    "level": region.level,
-                    "fill": shade(value, top),
-                    "tooltip": f"{region.name}<br>{label}: {value}",
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
+def camera_card(ctx: PanelContext, camera: dict[str, Any]) -> Any:
+    """A camera's live view: its snapshot, reloaded every few seconds by assets/cc_map.js."""
+    src = f"/video/{camera['id']}/snapshot.png"
+    img = html.Img(
+        src=src,
+        className="cc-cam-live",
+        alt=camera.get("name", ""),
+        **{"data-src": src},
+    )
+    rows = [(t("map.card.status", ctx.lang), t(f"map.status.{camera['status']}", ctx.lang))]
+    return _card(ctx, camera.get("name", camera["id"]), rows, extra=img)
 
 
-def case_state(case: Case) -> str:
-    if case.sla_state == SlaState.OVERDUE:
-        return "overdue"
-    if case.sla_state == SlaState.DUE_SOON:
-        return "due_soon"
-    if case.status in (CaseStatus.REPORTED, CaseStatus.ACCEPTED, CaseStatus.REGISTERED):
-        return "waiting"
-    return "on_time"
-
-
-def cases_geojson(cases: list[Case]) -> dict[str, Any]:
-    features = []
-    for case in cases:
-        state = case_state(case)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [case.lon, case.lat]},
-                "properties": {
-                    "id": case.id,
-                    "state": state,
-                    "colour": STATUS_COLOURS[state],
-                    "tooltip": f"{case.number}<br>{case.class_name}<br>{case.address}",
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
+def point_card(ctx: PanelContext, props: dict[str, Any]) -> Any:
+    """Workers, sensors, key places: what the tooltip says, kept open."""
+    title = str(props.get("tooltip", "")).split("<br>")[0]
+    detail = str(props.get("tooltip", "")).split("<br>")[1:]
+    rows = [(t(f"map.layer.{props.get('layer', '')}s", ctx.lang), " ".join(detail))]
+    if props.get("status"):
+        rows.append((t("map.card.status", ctx.lang), t(f"map.status.{props['status']}", ctx.lang)))
+    return _card(ctx, title, rows)
