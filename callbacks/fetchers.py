@@ -15,7 +15,13 @@ from command_center.services import DataServices, Result
 
 
 def kpis(services: DataServices, ctx: PanelContext) -> Result[Any]:
-    return services.kpis(ctx.region_code)
+    result = services.kpis(ctx.region_code)
+    if not {"workers_on_duty", "devices_online"} & set(ctx.options.metrics):
+        return result
+    from command_center.geo import kpi_extras
+
+    extras = kpi_extras(services, ctx.region_code)
+    return Result({**result.value, **extras}, result.fetched_at, result.stale, result.error)
 
 
 def ticker(services: DataServices, ctx: PanelContext) -> Result[Any]:

@@ -314,18 +314,22 @@ class CityGeo:
 
     # --- KPIs ----------------------------------------------------------------------------
     def kpi_extras(self, region_code: str | None) -> dict[str, int]:
-        """Workers on duty and devices online (cameras and sensors; one in alarm is online)."""
-        workers = self.services.points("worker", region_code or None).value
-        devices = [
-            *self.services.points("camera", region_code or None).value,
-            *self.services.points("sensor", region_code or None).value,
-        ]
-        return {
-            "workers_on_duty": sum(w.status == "on_duty" for w in workers),
-            "workers": len(workers),
-            "devices_online": sum(d.status in ("online", "alarm") for d in devices),
-            "devices": len(devices),
-        }
+        return kpi_extras(self.services, region_code)
+
+
+def kpi_extras(services: DataServices, region_code: str | None) -> dict[str, int]:
+    """Workers on duty and devices online (cameras and sensors; one in alarm is online)."""
+    workers = services.points("worker", region_code or None).value
+    devices = [
+        *services.points("camera", region_code or None).value,
+        *services.points("sensor", region_code or None).value,
+    ]
+    return {
+        "workers_on_duty": sum(w.status == "on_duty" for w in workers),
+        "workers": len(workers),
+        "devices_online": sum(d.status in ("online", "alarm") for d in devices),
+        "devices": len(devices),
+    }
 
 
 def wall_safe_profile(profile: Any) -> dict[str, Any]:

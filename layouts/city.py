@@ -12,8 +12,18 @@ from command_center.screens.registry import PanelContext, PanelOptions
 from layouts.common import fmt_int, fmt_pct, message
 
 KpiMetric = Literal[
-    "reported", "registered", "dispatched", "closed", "open", "overdue", "on_time_closure_rate"
+    "reported",
+    "registered",
+    "dispatched",
+    "closed",
+    "open",
+    "overdue",
+    "on_time_closure_rate",
+    "workers_on_duty",
+    "devices_online",
 ]
+#: shown as "on duty / all" (the total in small print)
+OF_TOTAL = {"workers_on_duty": "workers", "devices_online": "devices"}
 TODAY_METRICS = ("reported", "registered", "dispatched", "closed")
 
 
@@ -26,8 +36,10 @@ class KpiOptions(PanelOptions):
         "open",
         "overdue",
         "on_time_closure_rate",
+        "workers_on_duty",
+        "devices_online",
     ]
-    columns: int = 4
+    columns: int = 5
 
 
 def render_kpis(data: dict[str, Any], ctx: PanelContext) -> html.Div:
@@ -48,6 +60,11 @@ def render_kpis(data: dict[str, Any], ctx: PanelContext) -> html.Div:
             trend = html.Div(
                 [t("kpi.vs_yesterday", ctx.lang), f" {arrow} {abs(delta):,}"],
                 className=f"cc-kpi-trend {'up' if delta > 0 else 'down' if delta < 0 else 'flat'}",
+            )
+        if metric in OF_TOTAL and data.get(OF_TOTAL[metric]) is not None:
+            trend = html.Div(
+                t("kpi.of_total", ctx.lang, total=f"{data[OF_TOTAL[metric]]:,}"),
+                className="cc-kpi-trend flat",
             )
         tone = "alert" if metric == "overdue" and (value or 0) > 0 else ""
         tiles.append(
