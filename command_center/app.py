@@ -153,6 +153,10 @@ def create_app(
 
     install_realtime(cc, start=start_background)  # alarms, Socket.IO, /api/alarms, ops watch
 
+    from command_center.collaboration import install_collaboration
+
+    install_collaboration(cc, start=start_background)  # users, audit, drawer, queue, SMS
+
     from adapters.video.routes import register_video_routes
 
     register_video_routes(server, lambda: adapters.video)

@@ -1,0 +1,92 @@
+/* The duty console in the browser (command_center/collaboration.py):
+   - a click on anything carrying data-case-id opens the case drawer (queue rows, case
+     lists, tickers, department boards …): one delegated listener, no callback per row;
+   - a click on data-department filters the case queue by that department;
+   - SLA countdowns (.cc-sla-clock) tick every second between server refreshes, counting
+     only until data-runs-until (the end of the working period) for working-hour limits;
+   - a case put on a wall: its maps fly there, and back home when the focus ends. */
+(function () {
+  "use strict";
+  window.cc = window.cc || {};
+
+  function setProps(id, props) {
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props(id, props);
+    }
+  }
+
+  document.addEventListener("click", function (ev) {
+    var el = ev.target.closest ? ev.target.closest("[data-case-id]") : null;
+    if (el && !ev.target.closest(".cc-drawer")) {
+      var id = parseInt(el.getAttribute("data-case-id"), 10);
+      if (id) { setProps("cc-drawer-case", { data: { case_id: id, t: Date.now() } }); }
+      return;
+    }
+    var dep = ev.target.closest ? ev.target.closest("[data-department]") : null;
+    if (dep) {
+      var q = document.querySelector("[data-queue-dept-id]");
+      if (q) {
+        setProps(JSON.parse(q.getAttribute("data-queue-dept-id")),
+                 { value: dep.getAttribute("data-department") || null });
+      }
+    }
+  });
+
+  function fmt(seconds) {
+    var s = Math.floor(Math.abs(seconds));
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    return h + ":" + (m < 10 ? "0" : "") + m;
+  }
+
+  function tick() {
+    var now = Date.now();
+    var clocks = document.querySelectorAll(".cc-sla-clock[data-remaining]");
+    for (var i = 0; i < clocks.length; i++) {
+      var el = clocks[i];
+      var rem = +el.dataset.remaining, asof = +el.dataset.asof;
+      var runs = el.dataset.runsUntil;
+      var until = runs === "" || runs === undefined ? now : Math.min(now, +runs);
+      var left = rem - Math.max(0, until - asof) / 1000;
+      var text = (left < 0 ? el.dataset.overdueLabel : el.dataset.leftLabel) + " " + fmt(left);
+      if (el.textContent !== text) { el.textContent = text; }
+      if (left < 0 && !el.classList.contains("overdue")) {
+        el.classList.remove("due-soon", "on-time");
+        el.classList.add("overdue");
+      }
+    }
+  }
+  setInterval(tick, 1000);
+
+  function maps() {
+    var out = [];
+    var els = document.querySelectorAll(".cc-map[id]");
+    for (var i = 0; i < els.length; i++) {
+      try { out.push(JSON.parse(els[i].id)); } catch (e) { out.push(els[i].id); }
+    }
+    return out;
+  }
+
+  var lastSeq = null;
+  function focus() {
+    var target = document.querySelector("#cc-focus-card .cc-focus-target");
+    if (target && target.dataset.seq !== lastSeq) {
+      lastSeq = target.dataset.seq;
+      var c = [+target.dataset.lat, +target.dataset.lon];
+      maps().forEach(function (id) {
+        setProps(id, { viewport: { center: c, zoom: 17, transition: "flyTo" } });
+      });
+    }
+    var home = document.querySelector("#cc-focus-card .cc-focus-home");
+    if (home && lastSeq !== null) {
+      lastSeq = null;
+      var b = JSON.parse(home.dataset.bounds || "null");
+      if (b) {
+        maps().forEach(function (id) {
+          setProps(id, { viewport: { bounds: b, transition: "flyToBounds" } });
+        });
+      }
+    }
+  }
+  setInterval(focus, 500);
+  window.cc.duty = { tick: tick };
+})();

@@ -1,0 +1,352 @@
+"""The case drawer's callbacks: open a case from anywhere, act on it, put it on a wall.
+
+A case opens when ``cc-drawer-case`` gets ``{"case_id": …}``: assets/cc_duty.js sets it when
+anything carrying ``data-case-id`` is clicked (queue rows, case lists, tickers …), and the
+map's ``cc-focus-case`` store (set by the city map, when that panel is on the page) is
+forwarded here. The user comes from the Flask session of the request: a kiosk without one
+sees the card only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import dash_leaflet as dl
+from dash import ALL, Input, Output, State, ctx, no_update
+from dash.exceptions import PreventUpdate
+from flask import session
+
+from command_center.auth import session_user
+from command_center.i18n import t
+from layouts.case_drawer import (
+    action_buttons,
+    department_options,
+    drawer_body,
+    drawer_shell,
+    drawer_summary,
+    focus_card,
+    sla_clock_span,
+)
+
+log = logging.getLogger(__name__)
+
+
+def screen_of(pathname: str | None) -> str:
+    path = (pathname or "/").rstrip("/")
+    return path[len("/wall/") :] if path.startswith("/wall/") else path or "/"
+
+
+def lang_of(cc: Any, search: str | None) -> str:
+    from urllib.parse import parse_qs
+
+    q = parse_qs((search or "").lstrip("?"))
+    return (q.get("lang") or [cc.settings.lang])[-1]
+
+
+def current_user(cc: Any, *, renew: bool = False) -> Any:
+    collab = cc.collab
+    minutes = cc.settings.session_minutes if renew else None
+    return session_user(session, collab.clock(), minutes=minutes, store=collab.users)
+
+
+def linked_extras(cc: Any, case: Any) -> dict[str, Any]:
+    """Alarms linked to the case (when the alarm store exists) and cameras within 300 m."""
+    out: dict[str, Any] = {}
+    alarms = getattr(cc, "alarms", None)
+    if alarms is not None:
+        try:
+            linked = [
+                a.as_dict()
+                for a in alarms.open_alarms()
+                if str(getattr(a, "case_id", "") or "") == str(case.id)
+            ]
+            out["alarms"] = linked
+        except Exception:  # noqa: BLE001 - extras never break the drawer
+            log.debug("alarms unavailable for the drawer", exc_info=True)
+    try:
+        from command_center.domain.coords import distance_m  # type: ignore[attr-defined]
+    except ImportError:
+        distance_m = _distance_m
+    try:
+        cams = cc.services.points("cameras", case.street_code).value
+        near = []
+        for cam in cams:
+            d = distance_m(case.lon, case.lat, cam.lon, cam.lat)
+            if d <= 300:
+                near.append({"name": getattr(cam, "name", cam.id), "distance": d})
+        out["cameras"] = sorted(near, key=lambda c: c["distance"])[:5]
+    except Exception:  # noqa: BLE001
+        log.debug("cameras unavailable for the drawer", exc_info=True)
+    return out
+
+
+def _distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    from math import asin, cos, radians, sin, sqrt
+
+    p1, p2 = radians(lat1), radians(lat2)
+    dp, dl_ = p2 - p1, radians(lon2 - lon1)
+    a = sin(dp / 2) ** 2 + cos(p1) * cos(p2) * sin(dl_ / 2) ** 2
+    return 2 * 6_371_000 * asin(sqrt(a))
+
+
+def install(app: Any, cc: Any) -> None:
+    """Add the drawer shell to the page layout and register its callbacks."""
+    app.layout.children.append(drawer_shell(cc.settings.lang))
+    register(app, cc)
+
+
+def register(app: Any, cc: Any) -> None:
+    collab = cc.collab
+
+    @app.callback(
+        Output("cc-drawer", "className"),
+        Output("cc-drawer-summary", "children"),
+        Output("cc-drawer-body", "children"),
+        Output("cc-act-buttons", "children"),
+        Output("cc-act-dept", "options"),
+        Output("cc-act-dept", "value"),
+        Output("cc-act-dept-wrap", "style"),
+        Output("cc-act-hours-wrap", "style"),
+        Output("cc-act-limit", "children"),
+        Output("cc-drawer-status", "data"),
+        Output("cc-drawer-digest", "data"),
+        Output("cc-drawer-grid", "data"),
+        Output("cc-drawer-marker", "children"),
+        Output("cc-drawer-map", "viewport"),
+        Output("cc-drawer-user", "children"),
+        Input("cc-drawer-case", "data"),
+        Input("cc-drawer-refresh", "data"),
+        Input("cc-drawer-tick", "n_intervals"),
+        State("cc-drawer-digest", "data"),
+        State("cc-url", "search"),
+    )
+    def render_drawer(
+        opened: dict[str, Any] | None, _r: Any, _n: Any, digest: str | None, search: str | None
+    ) -> tuple[Any, ...]:
+        lang = lang_of(cc, search)
+        if not opened or not opened.get("case_id"):
+            if digest is None:
+                raise PreventUpdate
+            return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 4
+        user = current_user(cc)
+        try:
+            data = collab.drawer(int(opened["case_id"]), user)
+        except Exception as exc:  # noqa: BLE001 - a vanished case or a backend outage
+            msg = t("drawer.unavailable", lang, error=str(exc))
+            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 3
+        case = data.detail.case
+        data.department_name = collab.department_name(case.department_code)  # type: ignore[attr-defined]
+        state = (
+            case.id,
+            case.status.value,
+            len(data.detail.history),
+            [(s.id, s.status, s.attempts) for s in data.sms],
+            case.sla_state,
+            user.name if user else None,
+            lang,
+        )
+        new_digest = hashlib.sha1(json.dumps(state, default=str).encode()).hexdigest()
+        if new_digest == digest and ctx.triggered_id == "cc-drawer-tick":
+            raise PreventUpdate  # nothing changed: no re-render, no flicker
+        same_case = ctx.triggered_id != "cc-drawer-case"
+        extras = linked_extras(cc, case)
+        options = department_options(data, lang)
+        show = {"display": "block"}
+        hide = {"display": "none"}
+        needs_dept = any(a.value == "dispatch" for a in data.actions)
+        needs_hours = any(a.value == "extend" for a in data.actions)
+        grid = None
+        try:
+            region = cc.services.region(case.grid_code).value
+            grid = {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "geometry": region.geometry, "properties": {}}],
+            }
+        except Exception:  # noqa: BLE001 - a case without a known grid still shows its point
+            grid = None
+        marker = [
+            dl.CircleMarker(
+                center=[case.lat, case.lon],
+                radius=9,
+                color="#d64545",
+                fillColor="#ff5b5b",
+                fillOpacity=0.9,
+            )
+        ]
+        viewport = {"center": [case.lat, case.lon], "zoom": 17}
+        who = (
+            t("drawer.signed_in_as", lang, user=user.label, role=t(f"auth.role.{user.role}", lang))
+            if user
+            else t("drawer.read_only", lang)
+        )
+        return (
+            "cc-drawer open",
+            drawer_summary(data, lang),
+            drawer_body(data, lang, extras),
+            action_buttons(data, lang),
+            options,
+            options[0]["value"] if options and not same_case else no_update,
+            show if needs_dept else hide,
+            show if needs_hours else hide,
+            t("drawer.limit_hint", lang, limit=data.limit_text) if data.limit_text else "",
+            case.status.value,
+            new_digest,
+            grid,
+            marker,
+            viewport if not same_case else no_update,
+            who,
+        )
+
+    @app.callback(
+        Output("cc-drawer-case", "data", allow_duplicate=True),
+        Input("cc-drawer-close", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def close_drawer(n: int) -> Any:
+        if not n:
+            raise PreventUpdate
+        return None
+
+    @app.callback(
+        Output("cc-drawer-msg", "children"),
+        Output("cc-drawer-refresh", "data"),
+        Output("cc-act-note", "value"),
+        Input({"role": "cc-act", "action": ALL}, "n_clicks"),
+        State("cc-drawer-case", "data"),
+        State("cc-drawer-status", "data"),
+        State("cc-act-note", "value"),
+        State("cc-act-dept", "value"),
+        State("cc-act-hours", "value"),
+        State("cc-url", "pathname"),
+        State("cc-url", "search"),
+        State("cc-drawer-refresh", "data"),
+        prevent_initial_call=True,
+    )
+    def act(
+        clicks: list[int | None],
+        opened: dict[str, Any] | None,
+        status: str | None,
+        note: str | None,
+        dept: str | None,
+        hours: float | None,
+        pathname: str | None,
+        search: str | None,
+        refresh: int | None,
+    ) -> tuple[Any, Any, Any]:
+        trig = ctx.triggered_id
+        if not isinstance(trig, dict) or not any(c for c in clicks if c) or not opened:
+            raise PreventUpdate
+        if not ctx.triggered or not ctx.triggered[0].get("value"):
+            raise PreventUpdate  # buttons re-rendered, not clicked
+        lang = lang_of(cc, search)
+        action = trig["action"]
+        user = current_user(cc, renew=True)
+        outcome = collab.perform(
+            user,
+            int(opened["case_id"]),
+            action,
+            (note or "").strip(),
+            screen=screen_of(pathname),
+            department_code=dept if action == "dispatch" else None,
+            extend_hours=float(hours) if action == "extend" and hours else None,
+            expected_status=status,
+        )
+        from dash import html
+
+        if outcome.ok:
+            text = t("drawer.done", lang, action=t(f"action.{action}", lang))
+            if outcome.sms_ids:
+                text += " " + t("drawer.sms_queued", lang, n=len(outcome.sms_ids))
+            msg = html.Div(text, className="cc-msg cc-msg-ok", role="status")
+            return msg, (refresh or 0) + 1, ""
+        msg = html.Div(
+            [html.B(t("drawer.refused", lang)), " ", outcome.message],
+            className="cc-msg cc-msg-error",
+            role="alert",
+        )
+        return msg, (refresh or 0) + 1, no_update
+
+    @app.callback(
+        Output("cc-drawer-msg", "children", allow_duplicate=True),
+        Input("cc-drawer-onwall", "n_clicks"),
+        State("cc-drawer-case", "data"),
+        State("cc-url", "pathname"),
+        State("cc-url", "search"),
+        prevent_initial_call=True,
+    )
+    def put_on_wall(
+        n: int, opened: dict[str, Any] | None, pathname: str | None, search: str | None
+    ) -> Any:
+        if not n or not opened:
+            raise PreventUpdate
+        from dash import html
+
+        lang = lang_of(cc, search)
+        outcome = collab.put_on_wall(
+            current_user(cc, renew=True),
+            case_id=int(opened["case_id"]),
+            from_screen=screen_of(pathname),
+        )
+        if outcome.ok:
+            return html.Div(t("drawer.on_wall_done", lang), className="cc-msg cc-msg-ok")
+        return html.Div(outcome.message, className="cc-msg cc-msg-error", role="alert")
+
+    @app.callback(
+        Output("cc-drawer-case", "data", allow_duplicate=True),
+        Input("cc-focus-case", "data"),
+        prevent_initial_call=True,
+    )
+    def from_map(focus: dict[str, Any] | None) -> Any:
+        """The city map's clicked case (its ``cc-focus-case`` store) opens the drawer."""
+        if not focus or not focus.get("case_id"):
+            raise PreventUpdate
+        return {"case_id": int(focus["case_id"]), "from": "map"}
+
+    @app.callback(
+        Output("cc-focus-card", "children"),
+        Output("cc-focus-card", "className"),
+        Output("cc-focus-seen", "data"),
+        Input("cc-focus-poll", "n_intervals"),
+        State("cc-focus-seen", "data"),
+        State("cc-url", "pathname"),
+        State("cc-url", "search"),
+    )
+    def wall_focus(_n: int, seen: Any, pathname: str | None, search: str | None) -> Any:
+        """On a wall: show the case put on it from a console, fly its maps there
+        (assets/cc_duty.js reads ``data-lat``/``data-lon``), hide it when the time is up."""
+        path = (pathname or "").rstrip("/")
+        if not path.startswith("/wall/"):
+            raise PreventUpdate
+        focus = collab.wall_focus(screen_of(pathname))
+        if focus is None:
+            if seen is None:
+                raise PreventUpdate
+            from dash import html
+
+            home = html.Div(
+                className="cc-focus-home",
+                **{"data-bounds": json.dumps(cc.city_bounds())},
+            )
+            return home, "cc-focus-card", None
+        if seen == focus.seq:
+            raise PreventUpdate
+        lang = lang_of(cc, search)
+        if focus.case_id is None:
+            return [], "cc-focus-card", focus.seq
+        try:
+            case = cc.services.case_detail(focus.case_id).case
+        except Exception:  # noqa: BLE001
+            raise PreventUpdate from None
+        from dash import html
+
+        card = html.Div(
+            focus_card(case, sla_clock_span(collab.sla_clock(case), lang), lang),
+            **{"data-lat": str(case.lat), "data-lon": str(case.lon), "data-seq": str(focus.seq)},
+            className="cc-focus-target",
+        )
+        return card, "cc-focus-card show", focus.seq
+
+    _ = (render_drawer, close_drawer, act, put_on_wall, from_map, wall_focus)

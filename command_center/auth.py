@@ -1,0 +1,364 @@
+"""Who may act: users and roles in the embedded database, passwords, sessions.
+
+A wall is a read-only kiosk: without a signed-in session it shows cases but offers no
+action. A duty console signs in at ``/login``; the Flask session carries the user's name
+and an expiry (``CC_SESSION_MINUTES`` of inactivity), renewed on every request that acts.
+
+Passwords are hashed with Argon2id (``argon2-cffi``, the algorithm of the Password Hashing
+Competition and OWASP's first choice); a hash made with older parameters is re-hashed on the
+next successful sign-in.
+
+User roles (岗位) map onto the workflow roles of ``command_center.domain.workflow``, which
+decide the actions each may take (separation of duties: the one who handles a case never
+closes it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    insert,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from adapters.case.contract import CaseAction
+from command_center.domain.workflow import ROLES_FOR_ACTION
+
+metadata = MetaData()
+
+users_t = Table(
+    "cc_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False, default=""),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+#: User roles, in the order the CLI lists them.
+ROLES: tuple[str, ...] = ("duty_officer", "dispatcher", "shift_leader", "leader", "admin")
+
+#: User role -> the workflow roles it acts as in the hall. A duty officer (值班员) accepts
+#: reports and records the supervisors' on-site verification; a dispatcher (派遣员) dispatches
+#: and records the departments' feedback; the shift leader (值班长) registers and closes.
+WORKFLOW_ROLES: Mapping[str, frozenset[str]] = {
+    "duty_officer": frozenset({"acceptor", "supervisor"}),
+    "dispatcher": frozenset({"dispatcher", "department"}),
+    "shift_leader": frozenset({"shift_leader"}),
+    "leader": frozenset(),
+    "admin": frozenset({"acceptor", "supervisor", "dispatcher", "department", "shift_leader"}),
+}
+
+#: A leader (领导) may urge and supervise (督办) any case but does not run the workflow.
+EXTRA_ACTIONS: Mapping[str, frozenset[CaseAction]] = {
+    "leader": frozenset({CaseAction.URGE, CaseAction.ESCALATE}),
+}
+
+_hasher = PasswordHasher()
+
+
+class AuthError(ValueError):
+    """A user that cannot be created or changed (unknown role, duplicate name ...)."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    display_name: str
+    role: str
+    active: bool = True
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
+
+
+def actions_for_role(role: str) -> frozenset[CaseAction]:
+    """The workflow actions a user of ``role`` may take."""
+    roles = WORKFLOW_ROLES.get(role, frozenset())
+    allowed = {a for a, who in ROLES_FOR_ACTION.items() if who & roles}
+    return frozenset(allowed | EXTRA_ACTIONS.get(role, frozenset()))
+
+
+def may(user: User | None, action: CaseAction | str) -> bool:
+    """Whether ``user`` (None: a kiosk without a session) may take ``action``."""
+    if user is None or not user.active:
+        return False
+    try:
+        act = CaseAction(action)
+    except ValueError:
+        return False
+    return act in actions_for_role(user.role)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+class UserStore:
+    """Users in the embedded database (table ``cc_users``, migration ``0300_users_audit``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(
+        self, name: str, role: str, password: str, display_name: str = "", *, now: datetime
+    ) -> User:
+        """Create a user; raises ``AuthError`` for an unknown role, an empty password or a
+        name already taken."""
+        name = name.strip()
+        if not name:
+            raise AuthError("用户名不能为空 / the user name is empty")
+        if role not in ROLES:
+            raise AuthError(f"未知岗位 {role!r} / unknown role; use one of {', '.join(ROLES)}")
+        if len(password) < 8:
+            raise AuthError("密码至少 8 位 / the password needs at least 8 characters")
+        try:
+            with self.engine.begin() as conn:
+                new_id = conn.execute(
+                    insert(users_t).values(
+                        name=name,
+                        display_name=display_name,
+                        role=role,
+                        password_hash=hash_password(password),
+                        active=True,
+                        created_at=now,
+                    )
+                ).inserted_primary_key[0]
+        except IntegrityError:
+            raise AuthError(f"用户 {name} 已存在 / user {name!r} exists") from None
+        return User(int(new_id), name, display_name, role)
+
+    def get(self, name: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users_t).where(users_t.c.name == name)).first()
+        return _user(row) if row else None
+
+    def list(self) -> list[User]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(users_t).order_by(users_t.c.name)).all()
+        return [_user(r) for r in rows]
+
+    def set_password(self, name: str, password: str) -> None:
+        if len(password) < 8:
+            raise AuthError("密码至少 8 位 / the password needs at least 8 characters")
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(users_t)
+                .where(users_t.c.name == name)
+                .values(password_hash=hash_password(password))
+            ).rowcount
+        if not done:
+            raise AuthError(f"没有用户 {name} / no user {name!r}")
+
+    def set_active(self, name: str, active: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(users_t).where(users_t.c.name == name).values(active=active))
+
+    def verify(self, name: str, password: str) -> User | None:
+        """The active user ``name`` if ``password`` is theirs, else None (same answer for an
+        unknown name and a wrong password, so a sign-in page does not reveal who exists)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(users_t).where(users_t.c.name == name, users_t.c.active == true())
+            ).first()
+        if row is None:
+            _hasher.hash(password)  # same work either way: no timing oracle for names
+            return None
+        try:
+            _hasher.verify(row.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if _hasher.check_needs_rehash(row.password_hash):
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(users_t)
+                    .where(users_t.c.id == row.id)
+                    .values(password_hash=hash_password(password))
+                )
+        return _user(row)
+
+
+def _user(row: Any) -> User:
+    return User(int(row.id), row.name, row.display_name or "", row.role, bool(row.active))
+
+
+# --------------------------------------------------------------------------- sessions
+
+SESSION_KEY = "cc_user"
+
+
+def sign_in(session: Any, user: User, minutes: float, now: datetime) -> None:
+    """Put ``user`` in the (signed cookie) Flask ``session`` until ``minutes`` from now."""
+    session[SESSION_KEY] = {
+        "name": user.name,
+        "role": user.role,
+        "display_name": user.display_name,
+        "id": user.id,
+        "expires": (now + timedelta(minutes=minutes)).isoformat(),
+    }
+    if hasattr(session, "permanent"):
+        session.permanent = False  # a browser session cookie; our own expiry governs
+
+
+def sign_out(session: Any) -> None:
+    session.pop(SESSION_KEY, None)
+
+
+def session_user(
+    session: Any, now: datetime, *, minutes: float | None = None, store: UserStore | None = None
+) -> User | None:
+    """The signed-in user of ``session``, or None when there is none or it expired.
+
+    With ``minutes``, a live session is renewed (sliding expiry); with ``store``, a user who
+    was deactivated or whose role changed since signing in is re-read from the database.
+    """
+    data = session.get(SESSION_KEY) if session is not None else None
+    if not data:
+        return None
+    try:
+        expires = datetime.fromisoformat(data["expires"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if now >= expires:
+        sign_out(session)
+        return None
+    user = User(int(data["id"]), data["name"], data.get("display_name", ""), data["role"])
+    if store is not None:
+        current = store.get(user.name)
+        if current is None or not current.active:
+            sign_out(session)
+            return None
+        user = current
+    if minutes is not None:
+        sign_in(session, user, minutes, now)
+    return user
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _engine(settings: Any) -> Engine:
+    from sqlalchemy import inspect
+
+    from adapters.sql.db import make_engine, upgrade
+
+    url = settings.effective_database_url
+    engine = make_engine(url)
+    if not inspect(engine).has_table("cc_users"):
+        upgrade(url)
+    return engine
+
+
+def cmd_users(args: Any, settings: Any) -> int:
+    """``command-center users add|list|passwd|disable``."""
+    import getpass
+    import sys
+
+    store = UserStore(_engine(settings))
+    if args.users_command == "list":
+        for u in store.list():
+            state = "" if u.active else "  (disabled)"
+            print(f"{u.name:<20} {u.role:<14} {u.display_name}{state}")
+        return 0
+    password = getattr(args, "password", None)
+    if args.users_command in ("add", "passwd") and not password:
+        password = getpass.getpass("password: ")
+    try:
+        if args.users_command == "add":
+            user = store.add(
+                args.name, args.role, password or "", args.display_name or "", now=datetime.now()
+            )
+            print(f"added {user.name} ({user.role})")
+        elif args.users_command == "passwd":
+            store.set_password(args.name, password or "")
+            print(f"password of {args.name} changed")
+        elif args.users_command == "disable":
+            store.set_active(args.name, False)
+            print(f"{args.name} disabled")
+    except AuthError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_audit(args: Any, settings: Any) -> int:
+    """``command-center audit [--case ID] [--user NAME] [--limit N]``: newest first."""
+    from command_center.audit import AuditLog
+
+    log = AuditLog(_engine(settings))
+    for e in log.entries(limit=args.limit, case_id=args.case, user_name=args.user):
+        print(
+            f"{e.at:%Y-%m-%d %H:%M:%S}  {e.user_name:<12} {e.role:<13} {e.action:<12} "
+            f"case={e.case_id or '-':<8} {e.result:<8} {e.screen}  {e.detail}"
+        )
+    return 0
+
+
+def cmd_contacts(args: Any, settings: Any) -> int:
+    """``command-center contacts set DEPT MOBILE [--name N]`` / ``contacts list``: who gets
+    the SMS notices of a department's cases."""
+    from command_center.sms_queue import SmsQueue
+
+    queue = SmsQueue(_engine(settings), lambda: None, datetime.now)  # type: ignore[arg-type,return-value]
+    if args.contacts_command == "set":
+        queue.set_contact(args.department, args.mobile, args.name or "")
+        print(f"{args.department}: {args.mobile}")
+        return 0
+    for c in queue.contacts():
+        print(f"{c.department_code:<12} {c.mobile:<14} {c.contact_name}")
+    return 0
+
+
+def add_cli(sub: Any) -> None:
+    """The ``users``, ``audit`` and ``contacts`` subcommands of ``command-center``."""
+    users = sub.add_parser("users", help="duty-console users and roles")
+    usub = users.add_subparsers(dest="users_command", required=True)
+    add = usub.add_parser("add", help="create a user")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--password", help="asked for when omitted")
+    add.add_argument("--display-name", dest="display_name")
+    usub.add_parser("list", help="list users")
+    pw = usub.add_parser("passwd", help="set a user's password")
+    pw.add_argument("name")
+    pw.add_argument("--password")
+    dis = usub.add_parser("disable", help="disable a user (sessions end at once)")
+    dis.add_argument("name")
+    users.set_defaults(func=cmd_users)
+
+    audit = sub.add_parser("audit", help="read the audit log, newest first")
+    audit.add_argument("--case", type=int)
+    audit.add_argument("--user")
+    audit.add_argument("--limit", type=int, default=100)
+    audit.set_defaults(func=cmd_audit)
+
+    contacts = sub.add_parser("contacts", help="SMS contacts of departments")
+    csub = contacts.add_subparsers(dest="contacts_command", required=True)
+    cset = csub.add_parser("set", help="set a department's contact mobile")
+    cset.add_argument("department")
+    cset.add_argument("mobile")
+    cset.add_argument("--name")
+    csub.add_parser("list", help="list contacts")
+    contacts.set_defaults(func=cmd_contacts)

@@ -1,0 +1,559 @@
+"""业务协同 collaboration: what a duty officer does to a case, and what the console shows.
+
+``Collaboration`` is the one service the duty console's callbacks talk to:
+
+- ``perform``: one workflow action by a signed-in user, checked against the user's role,
+  applied through the case adapter (``DataServices.act``: transaction, event bus), written to
+  the audit log whatever its outcome, and followed by an SMS notice to the department for
+  dispatch, urge and escalate (queued: a gateway that is down never blocks the case);
+- ``drawer``: everything the case drawer shows (class, place, history, SLA clock, the actions
+  this user may take from the case's state, suggested departments with their time limit,
+  SMS delivery);
+- ``queue``: open cases per step with filters and working-hour SLA countdowns;
+- ``department_board``: workload per department and today's funnel;
+- ``put_on_wall`` / ``wall_focus``: a case or region sent from the console to a wall.
+
+``install_collaboration(cc)`` wires it into the app (tables, sign-in routes, callbacks).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from adapters.base import AdapterError, NotFound
+from adapters.case.contract import (
+    Case,
+    CaseAction,
+    CaseDetail,
+    CaseFilter,
+    CaseStatus,
+    Department,
+    SlaState,
+)
+from command_center import events
+from command_center.audit import FAILED, OK, REFUSED, AuditLog
+from command_center.auth import User, UserStore, actions_for_role, may
+from command_center.domain.calendar import WorkingCalendar, load_calendar, remaining_time
+from command_center.domain.classes import CaseClass, Catalogue, load_catalogue
+from command_center.domain.workflow import (
+    DEFAULT_MAX_EXTENSIONS,
+    OPEN_STATUSES,
+    TransitionError,
+    allowed_actions,
+)
+from command_center.sms_queue import QueuedSms, SmsQueue
+
+log = logging.getLogger(__name__)
+
+#: The queue's steps (待受理 … 待结案) and the statuses waiting in each.
+QUEUE_STEPS: tuple[tuple[str, tuple[CaseStatus, ...]], ...] = (
+    ("accept", (CaseStatus.REPORTED,)),
+    ("register", (CaseStatus.ACCEPTED,)),
+    ("dispatch", (CaseStatus.REGISTERED,)),
+    ("handle", (CaseStatus.DISPATCHED,)),
+    ("verify", (CaseStatus.HANDLED,)),
+    ("close", (CaseStatus.VERIFIED,)),
+)
+
+#: Actions that notify the responsible department by SMS.
+SMS_ACTIONS = frozenset({CaseAction.DISPATCH, CaseAction.URGE, CaseAction.ESCALATE})
+
+WALL_FOCUS = "wall.focus"  # event topic: payload {screen, case_id | region_code, until}
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    ok: bool
+    message: str  # for the officer: what happened, or why nothing did
+    case: Case | None = None
+    sms_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DepartmentChoice:
+    department: Department
+    reason: str  # "owner" (属主), "territorial" (属地) or "" for the rest of the list
+    suggested: bool
+
+
+@dataclass(frozen=True)
+class SlaClock:
+    """A countdown the browser can tick: ``remaining_s`` working (or wall-clock) seconds at
+    ``as_of``; it runs only until ``runs_until`` (end of the current working period)."""
+
+    deadline: datetime
+    remaining_s: float
+    as_of: datetime
+    runs_until: datetime | None  # None: it runs on (wall-clock limit); as_of: paused now
+    state: SlaState | None
+    limit_text: str
+
+
+@dataclass
+class DrawerData:
+    detail: CaseDetail
+    case_class: CaseClass | None
+    actions: list[CaseAction]  # allowed from the state AND for this user
+    state_actions: list[CaseAction]  # allowed from the state (what a kiosk may not do)
+    departments: list[DepartmentChoice]
+    limit_text: str
+    clock: SlaClock | None
+    sms: list[QueuedSms]
+    user: User | None
+
+
+@dataclass
+class QueueItem:
+    case: Case
+    step: str
+    clock: SlaClock | None
+
+
+@dataclass
+class WallFocus:
+    screen: str
+    case_id: int | None
+    region_code: str | None
+    until: float  # time.monotonic() deadline
+    seq: int
+    by: str = ""
+
+
+class Collaboration:
+    def __init__(
+        self,
+        services: Any,
+        engine: Any,
+        settings: Any,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        sms: Callable[[], Any] | None = None,
+    ) -> None:
+        self.services = services
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock or services.clock
+        self.users = UserStore(engine)
+        self.audit = AuditLog(engine)
+        self.sms = SmsQueue(
+            engine,
+            sms or (lambda: services.adapters.sms),
+            self.clock,
+            retry_seconds=settings.sms_retry_seconds,
+            max_attempts=settings.sms_max_attempts,
+        )
+        self.catalogue: Catalogue = load_catalogue(settings.case_classes_file)
+        self.calendar: WorkingCalendar = load_calendar(
+            settings.calendar_file, settings.workday_start, settings.workday_end
+        )
+        self.max_extensions = int(
+            settings.case_options.get("max_extensions", DEFAULT_MAX_EXTENSIONS)
+        )
+        self._focus: dict[str, WallFocus] = {}
+        self._focus_seq = 0
+        self._focus_lock = threading.Lock()
+
+    # --- actions ------------------------------------------------------------------------
+    def perform(
+        self,
+        user: User | None,
+        case_id: int,
+        action: CaseAction | str,
+        note: str = "",
+        *,
+        screen: str = "",
+        department_code: str | None = None,
+        extend_hours: float | None = None,
+        expected_status: CaseStatus | str | None = None,
+    ) -> ActionOutcome:
+        """One action by ``user`` on a case. Never raises for a refused action: the outcome
+        says why, the case is unchanged and the refusal is audited like a success."""
+        name = user.name if user else "(kiosk)"
+        role = user.role if user else ""
+        try:
+            act = CaseAction(action)
+        except ValueError:
+            return self._refuse(name, role, str(action), screen, case_id, f"未知操作 {action}")
+        if user is None:
+            return self._refuse(name, role, act.value, screen, case_id, "请先登录 / sign in first")
+        if not may(user, act):
+            return self._refuse(
+                name, role, act.value, screen, case_id, f"岗位无权执行此操作 / role {role} may not"
+            )
+        kw: dict[str, Any] = {}
+        if department_code:
+            kw["department_code"] = department_code
+        if extend_hours:
+            kw["extend_hours"] = float(extend_hours)
+        if expected_status is not None:
+            kw["expected_status"] = CaseStatus(expected_status)
+        detail = note
+        try:
+            case = self.services.act(case_id, act, user.name, note, **kw)
+        except TransitionError as exc:
+            return self._refuse(name, role, act.value, screen, case_id, str(exc))
+        except NotFound as exc:
+            return self._refuse(name, role, act.value, screen, case_id, str(exc))
+        except AdapterError as exc:
+            return self._refuse(name, role, act.value, screen, case_id, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a backend failure is shown, not raised
+            log.exception("case action %s on %s failed", act, case_id)
+            self.audit.record(
+                at=self.clock(),
+                user_name=name,
+                role=role,
+                action=act.value,
+                screen=screen,
+                case_id=case_id,
+                result=FAILED,
+                detail=f"{type(exc).__name__}: {exc}",
+            )
+            return ActionOutcome(False, f"操作失败 / failed: {exc}")
+        if department_code:
+            detail = f"{note} [{department_code}]".strip()
+        self.audit.record(
+            at=self.clock(),
+            user_name=name,
+            role=role,
+            action=act.value,
+            screen=screen,
+            case_id=case_id,
+            result=OK,
+            detail=detail,
+        )
+        sms_ids = self._notify(case, act) if act in SMS_ACTIONS else []
+        return ActionOutcome(True, "", case, sms_ids)
+
+    def _refuse(
+        self, name: str, role: str, action: str, screen: str, case_id: int, why: str
+    ) -> ActionOutcome:
+        self.audit.record(
+            at=self.clock(),
+            user_name=name,
+            role=role,
+            action=action,
+            screen=screen,
+            case_id=case_id,
+            result=REFUSED,
+            detail=why,
+        )
+        return ActionOutcome(False, why)
+
+    def _notify(self, case: Case, action: CaseAction) -> list[int]:
+        template = self.settings.sms_action_templates.get(action.value)
+        if not template or not case.department_code:
+            return []
+        params = {
+            "number": case.number,
+            "class_name": case.class_name,
+            "department": self.department_name(case.department_code),
+            "deadline": case.deadline.strftime("%m月%d日%H:%M") if case.deadline else "",
+            "place": case.address or case.grid_code,
+        }
+        try:
+            return self.sms.enqueue(
+                department_code=case.department_code,
+                template_id=template,
+                params=params,
+                case_id=case.id,
+                action=action.value,
+            )
+        except Exception:  # noqa: BLE001 - the case action stands even if queueing fails
+            log.exception("could not queue the SMS for case %s", case.id)
+            return []
+
+    # --- the drawer ---------------------------------------------------------------------
+    def case_class(self, case: Case) -> CaseClass | None:
+        return self.catalogue.find(case.kind, case.class_code)
+
+    def limit_text(self, cls: CaseClass | None, urgent: bool, lang: str = "zh") -> str:
+        if cls is None:
+            return ""
+        limit = cls.limit_for(urgent)
+        amount = f"{limit.amount:g}"
+        units = {
+            "zh": {"hours": "小时", "work_hours": "工作时", "work_days": "工作日"},
+            "en": {"hours": " h", "work_hours": " working h", "work_days": " working days"},
+        }
+        return amount + units.get(lang, units["zh"]).get(limit.unit, limit.unit)
+
+    def department_name(self, code: str | None) -> str:
+        if not code:
+            return ""
+        for dep in self.departments():
+            if dep.code == code:
+                return dep.name
+        return code
+
+    def departments(self) -> list[Department]:
+        try:
+            return list(self.services.departments().value)
+        except Exception:  # noqa: BLE001 - a drawer without a list still opens
+            return []
+
+    def suggested_departments(self, case: Case) -> list[DepartmentChoice]:
+        """Departments for dispatch, the responsible ones first: 部件先属主后属地 (a component
+        goes first to its owner department, then the street), 事件先属地后属主 (an event
+        first to its street, then the professional department)."""
+        cls = self.case_class(case)
+        owner = cls.default_department if cls else ""
+        territorial = case.street_code
+        order = [(owner, "owner"), (territorial, "territorial")]
+        if case.kind != "component":
+            order.reverse()
+        all_deps = {d.code: d for d in self.departments()}
+        choices: list[DepartmentChoice] = []
+        seen: set[str] = set()
+        for code, reason in order:
+            if code and code in all_deps and code not in seen:
+                choices.append(DepartmentChoice(all_deps[code], reason, True))
+                seen.add(code)
+        for code, dep in all_deps.items():
+            if code not in seen:
+                choices.append(DepartmentChoice(dep, "", False))
+        return choices
+
+    def sla_clock(self, case: Case, now: datetime | None = None) -> SlaClock | None:
+        """The countdown of the case's current clock (None when no clock runs)."""
+        if case.deadline is None or case.status not in OPEN_STATUSES:
+            return None
+        cls = self.case_class(case)
+        if cls is None:
+            return None
+        now = now or self.clock()
+        limit = cls.limit_for(case.urgent)
+        if limit.unit == "hours":
+            remaining = (case.deadline - now).total_seconds()
+            runs_until = None
+        else:
+            # working seconds left, positive or negative (overdue time counts working hours too)
+            remaining = remaining_time(case.deadline, now, limit, self.calendar) * 3600
+            if limit.unit == "work_days":
+                remaining *= self.calendar.hours_per_day
+            if case.deadline < now:
+                remaining = -self.calendar.working_hours_between(case.deadline, now) * 3600
+            runs_until = self._working_until(now)
+        return SlaClock(
+            case.deadline, remaining, now, runs_until, case.sla_state, self.limit_text(cls, False)
+        )
+
+    def _working_until(self, now: datetime) -> datetime:
+        """The end of the working period ``now`` is in, or ``now`` itself when off duty."""
+        cal = self.calendar
+        if not cal.is_working_day(now.date()):
+            return now
+        start = datetime.combine(now.date(), cal.day_start)
+        end = datetime.combine(now.date(), cal.day_end)
+        return end if start <= now < end else now
+
+    def drawer(self, case_id: int, user: User | None) -> DrawerData:
+        """What the drawer shows of one case for ``user`` (None: a read-only kiosk)."""
+        detail = self.services.case_detail(case_id)
+        case = detail.case
+        cls = self.case_class(case)
+        extensions = 1 if case.extended else 0
+        state_actions = allowed_actions(
+            case.status, extensions=extensions, max_extensions=self.max_extensions
+        )
+        mine = actions_for_role(user.role) if user else frozenset()
+        actions = [a for a in state_actions if a in mine]
+        deps = self.suggested_departments(case) if CaseAction.DISPATCH in actions else []
+        return DrawerData(
+            detail=detail,
+            case_class=cls,
+            actions=actions,
+            state_actions=state_actions,
+            departments=deps,
+            limit_text=self.limit_text(cls, case.urgent),
+            clock=self.sla_clock(case),
+            sms=self.sms.for_case(case_id),
+            user=user,
+        )
+
+    # --- the queue ----------------------------------------------------------------------
+    def queue(
+        self,
+        *,
+        region_code: str | None = None,
+        department_code: str | None = None,
+        class_codes: Sequence[str] | None = None,
+        sources: Sequence[str] | None = None,
+        urgent_only: bool = False,
+        limit: int | None = None,
+    ) -> dict[str, list[QueueItem]]:
+        """Open cases per step, the most pressing first (overdue, then by deadline, then
+        oldest report)."""
+        flt = CaseFilter(
+            region_code=region_code or None,
+            open_only=True,
+            department_code=department_code or None,
+            class_codes=list(class_codes) if class_codes else None,
+            sources=list(sources) if sources else None,  # type: ignore[arg-type]
+            limit=limit,
+            newest_first=False,
+        )
+        cases = self.services.cases(flt).value
+        now = self.clock()
+        step_of = {s: step for step, statuses in QUEUE_STEPS for s in statuses}
+        out: dict[str, list[QueueItem]] = {step: [] for step, _ in QUEUE_STEPS}
+        for case in cases:
+            step = step_of.get(case.status)
+            if step is None or (urgent_only and not case.urgent):
+                continue
+            out[step].append(QueueItem(case, step, self.sla_clock(case, now)))
+        far = datetime.max
+        for items in out.values():
+            items.sort(
+                key=lambda i: (
+                    i.case.sla_state != SlaState.OVERDUE,
+                    i.case.deadline or far,
+                    i.case.reported_at,
+                )
+            )
+        return out
+
+    # --- the department board -----------------------------------------------------------
+    def department_board(self, region_code: str | None = None) -> dict[str, Any]:
+        """Workload per department (open, due soon, overdue, average handling hours over
+        30 days) and today's funnel (reported → registered → dispatched → closed)."""
+        case_adapter = self.services.adapters.case
+        now = self.clock()
+        today = datetime.combine(now.date(), datetime.min.time())
+        open_cases = self.services.cases(
+            CaseFilter(region_code=region_code, open_only=True, limit=None)
+        ).value
+        rows: dict[str, dict[str, Any]] = {}
+        for case in open_cases:
+            if not case.department_code or case.status not in OPEN_STATUSES:
+                continue
+            row = rows.setdefault(
+                case.department_code,
+                {"code": case.department_code, "open": 0, "due_soon": 0, "overdue": 0},
+            )
+            row["open"] += 1
+            if case.sla_state == SlaState.DUE_SOON:
+                row["due_soon"] += 1
+            elif case.sla_state == SlaState.OVERDUE:
+                row["overdue"] += 1
+        # Average handling time: from dispatch to report-back, cases closed in 30 days.
+        since = today - timedelta(days=30)
+        closed = self.services.cases(
+            CaseFilter(
+                region_code=region_code, statuses=[CaseStatus.CLOSED], since=since, limit=5000
+            )
+        ).value
+        spent: dict[str, list[float]] = {}
+        for case in closed:
+            if case.department_code and case.dispatched_at and case.handled_at:
+                hours = (case.handled_at - case.dispatched_at).total_seconds() / 3600
+                spent.setdefault(case.department_code, []).append(hours)
+        for code, values in spent.items():
+            row = rows.setdefault(code, {"code": code, "open": 0, "due_soon": 0, "overdue": 0})
+            row["avg_hours"] = sum(values) / len(values)
+        names = {d.code: d.name for d in self.departments()}
+        board = []
+        for row in rows.values():
+            row.setdefault("avg_hours", None)
+            row["name"] = names.get(row["code"], row["code"])
+            board.append(row)
+        board.sort(key=lambda r: (-r["overdue"], -r["open"], r["code"]))
+        stats = case_adapter.case_stats(
+            [], CaseFilter(region_code=region_code, since=today, until=now, limit=None)
+        )
+        t = stats[0] if stats else None
+        funnel = {
+            "reported": t.reported if t else 0,
+            "registered": t.registered if t else 0,
+            "dispatched": t.dispatched if t else 0,
+            "closed": t.closed if t else 0,
+        }
+        return {"departments": board, "funnel": funnel}
+
+    # --- wall focus ---------------------------------------------------------------------
+    def put_on_wall(
+        self,
+        user: User | None,
+        *,
+        screen: str = "main",
+        case_id: int | None = None,
+        region_code: str | None = None,
+        seconds: float = 60.0,
+        from_screen: str = "",
+    ) -> ActionOutcome:
+        """Show a case (or region) on ``screen`` for ``seconds``: its map flies there and the
+        case card shows, then the wall returns to its tour. Needs a signed-in user."""
+        if user is None:
+            return ActionOutcome(False, "请先登录 / sign in first")
+        with self._focus_lock:
+            self._focus_seq += 1
+            focus = WallFocus(
+                screen, case_id, region_code, time.monotonic() + seconds, self._focus_seq, user.name
+            )
+            self._focus[screen] = focus
+        self.audit.record(
+            at=self.clock(),
+            user_name=user.name,
+            role=user.role,
+            action="put_on_wall",
+            screen=from_screen,
+            case_id=case_id,
+            result=OK,
+            detail=f"{screen} {region_code or ''}".strip(),
+        )
+        self.services.bus.publish(
+            WALL_FOCUS,
+            {"screen": screen, "case_id": case_id, "region_code": region_code, "seq": focus.seq},
+        )
+        return ActionOutcome(True, "")
+
+    def wall_focus(self, screen: str) -> WallFocus | None:
+        """The focus a wall should show now, or None (expired or never set)."""
+        with self._focus_lock:
+            focus = self._focus.get(screen)
+        if focus is None or focus.until < time.monotonic():
+            return None
+        return focus
+
+
+def install_collaboration(cc: Any, *, start: bool = True) -> Collaboration:
+    """Add the collaboration service, sign-in routes and the duty console's callbacks;
+    ``start`` runs the SMS sender thread (stopped with the app)."""
+    from adapters.sql.db import make_engine, upgrade
+
+    url = cc.settings.effective_database_url
+    engine = make_engine(url)
+    _ensure_schema(engine, url, upgrade)
+    collab = Collaboration(cc.services, engine, cc.settings)
+    cc.collab = collab
+
+    from callbacks import auth as auth_callbacks
+    from callbacks import case_drawer as drawer_callbacks
+
+    auth_callbacks.register_routes(cc.server, cc)
+    drawer_callbacks.install(cc.dash, cc)
+    if start:
+        collab.sms.start()
+    app_stop = cc.stop
+
+    def stop() -> None:
+        collab.sms.stop()
+        app_stop()
+        engine.dispose()
+
+    cc.stop = stop
+    _ = events  # topics used by the callbacks
+    return collab
+
+
+def _ensure_schema(engine: Any, url: str, upgrade: Callable[[str], None]) -> None:
+    """Create the tables on a database that predates this module (idempotent)."""
+    from sqlalchemy import inspect
+
+    if not inspect(engine).has_table("cc_users"):
+        upgrade(url)

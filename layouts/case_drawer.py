@@ -1,0 +1,351 @@
+"""The case drawer (案件详情抽屉): a case's card and the actions allowed from its state.
+
+The shell (``drawer_shell``) is added once to every page: a panel sliding in from the right,
+a small map, a static action form (note, department, extension hours) whose parts show when
+an action needs them, and the "on the wall" overlay a wall uses for a focused case. The body
+(``drawer_body``) and the buttons (``action_buttons``) are pure functions of ``DrawerData``.
+A page without a signed-in user (a kiosk) gets the card and no buttons.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import dash_leaflet as dl
+from dash import dcc, html
+
+from adapters.case.contract import Case, CaseAction, SlaState
+from command_center.domain.codes import mask_name, mask_phone
+from command_center.i18n import t
+
+#: Actions shown in the drawer, in workflow order, with their button style.
+PRIMARY = {
+    CaseAction.ACCEPT,
+    CaseAction.REGISTER,
+    CaseAction.DISPATCH,
+    CaseAction.REPORT_BACK,
+    CaseAction.VERIFY,
+    CaseAction.CLOSE,
+}
+DANGER = {CaseAction.REJECT, CaseAction.RETURN, CaseAction.REWORK}
+
+SLA_CLASS = {
+    SlaState.OVERDUE: "overdue",
+    SlaState.DUE_SOON: "due-soon",
+    SlaState.ON_TIME: "on-time",
+}
+
+
+def drawer_shell(lang: str) -> html.Div:
+    """Stores, the drawer frame and the wall-focus overlay (ids are page-global: one each)."""
+    return html.Div(
+        id="cc-duty-shell",
+        children=[
+            dcc.Store(id="cc-drawer-case", data=None),
+            dcc.Store(id="cc-drawer-refresh", data=0),
+            dcc.Store(id="cc-drawer-status", data=None),
+            dcc.Store(id="cc-drawer-digest", data=None),
+            dcc.Interval(id="cc-drawer-tick", interval=5000, n_intervals=0),
+            dcc.Interval(id="cc-focus-poll", interval=1500, n_intervals=0),
+            dcc.Store(id="cc-focus-seen", data=None),
+            html.Div(id="cc-focus-card", className="cc-focus-card"),
+            html.Aside(
+                id="cc-drawer",
+                className="cc-drawer",
+                **{"aria-label": t("drawer.title", lang)},
+                children=[
+                    html.Div(
+                        className="cc-drawer-head",
+                        children=[
+                            html.Span(t("drawer.title", lang), className="cc-drawer-title"),
+                            html.Span(id="cc-drawer-user", className="cc-drawer-user"),
+                            html.Button(
+                                "×",
+                                id="cc-drawer-close",
+                                className="cc-drawer-close",
+                                title=t("drawer.close", lang),
+                                n_clicks=0,
+                            ),
+                        ],
+                    ),
+                    html.Div(
+                        className="cc-drawer-scroll",
+                        children=[
+                            html.Div(id="cc-drawer-summary"),
+                            html.Div(
+                                className="cc-drawer-map",
+                                children=dl.Map(
+                                    id="cc-drawer-map",
+                                    center=[39.9285, 116.4165],
+                                    zoom=16,
+                                    zoomControl=False,
+                                    attributionControl=False,
+                                    children=[
+                                        dl.GeoJSON(id="cc-drawer-grid", data=None),
+                                        dl.LayerGroup(id="cc-drawer-marker"),
+                                    ],
+                                    style={"height": "100%", "width": "100%"},
+                                ),
+                            ),
+                            html.Div(id="cc-drawer-msg", className="cc-drawer-msg"),
+                            html.Div(
+                                id="cc-act-form",
+                                className="cc-act-form",
+                                children=[
+                                    html.Div(
+                                        id="cc-act-dept-wrap",
+                                        className="cc-act-field",
+                                        style={"display": "none"},
+                                        children=[
+                                            html.Label(t("drawer.department", lang)),
+                                            dcc.Dropdown(
+                                                id="cc-act-dept",
+                                                options=[],
+                                                clearable=False,
+                                                className="cc-act-dept",
+                                            ),
+                                            html.Div(id="cc-act-limit", className="cc-act-limit"),
+                                        ],
+                                    ),
+                                    html.Div(
+                                        id="cc-act-hours-wrap",
+                                        className="cc-act-field",
+                                        style={"display": "none"},
+                                        children=[
+                                            html.Label(t("drawer.extend_hours", lang)),
+                                            dcc.Input(
+                                                id="cc-act-hours",
+                                                type="number",
+                                                min=1,
+                                                max=240,
+                                                value=8,
+                                                className="cc-act-hours",
+                                            ),
+                                        ],
+                                    ),
+                                    dcc.Textarea(
+                                        id="cc-act-note",
+                                        placeholder=t("drawer.note", lang),
+                                        className="cc-act-note",
+                                        value="",
+                                    ),
+                                    html.Div(id="cc-act-buttons", className="cc-act-buttons"),
+                                    html.Button(
+                                        t("drawer.on_wall", lang),
+                                        id="cc-drawer-onwall",
+                                        className="cc-btn cc-btn-ghost",
+                                        n_clicks=0,
+                                    ),
+                                ],
+                            ),
+                            html.Div(id="cc-drawer-body"),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+def fmt_dt(at: datetime | None) -> str:
+    return at.strftime("%m-%d %H:%M") if at else "—"
+
+
+def sla_clock_span(clock: Any, lang: str, *, big: bool = False) -> html.Span:
+    """A countdown that assets/cc_duty.js ticks every second (no server round trip)."""
+    if clock is None:
+        return html.Span("—", className="cc-sla-clock")
+    as_of = clock.as_of.timestamp() * 1000
+    runs = "" if clock.runs_until is None else str(clock.runs_until.timestamp() * 1000)
+    state = SLA_CLASS.get(clock.state, "") if clock.state else ""
+    return html.Span(
+        _fmt_remaining(clock.remaining_s, lang),
+        className=f"cc-sla-clock {state}" + (" big" if big else ""),
+        **{
+            "data-remaining": f"{clock.remaining_s:.0f}",
+            "data-asof": f"{as_of:.0f}",
+            "data-runs-until": runs,
+            "data-overdue-label": t("duty.overdue_by", lang),
+            "data-left-label": t("duty.left", lang),
+        },
+    )
+
+
+def _fmt_remaining(seconds: float, lang: str) -> str:
+    sign = seconds < 0
+    s = int(abs(seconds))
+    text = f"{s // 3600}:{(s % 3600) // 60:02d}"
+    return f"{t('duty.overdue_by', lang)} {text}" if sign else f"{t('duty.left', lang)} {text}"
+
+
+def _row(label: str, value: Any) -> html.Div:
+    return html.Div(
+        [html.Span(label, className="cc-kv-k"), html.Span(value, className="cc-kv-v")],
+        className="cc-kv",
+    )
+
+
+def drawer_summary(data: Any, lang: str) -> html.Div:
+    """The case's card: number, class with code, status, source, place, SLA clock."""
+    case: Case = data.detail.case
+    cls_code = case.class_code if case.kind == "event" else (case.component_code or case.class_code)
+    status_cls = SLA_CLASS.get(case.sla_state, "") if case.sla_state else ""
+    dept = data.department_name if hasattr(data, "department_name") else case.department_code
+    return html.Div(
+        className="cc-drawer-card",
+        children=[
+            html.Div(
+                className="cc-drawer-number",
+                children=[
+                    html.Span(case.number),
+                    html.Span(
+                        t(f"status.{case.status}", lang), className=f"cc-status-pill {status_cls}"
+                    ),
+                    html.Span(t("drawer.urgent", lang), className="cc-urgent-pill")
+                    if case.urgent
+                    else None,
+                ],
+            ),
+            html.Div(
+                f"{case.big_class_name} · {case.class_name}",
+                className="cc-drawer-class",
+            ),
+            _row(
+                t("drawer.class_code", lang), f"{cls_code} ({t(f'drawer.kind.{case.kind}', lang)})"
+            ),
+            _row(t("drawer.source", lang), t(f"source.{case.source}", lang)),
+            _row(t("drawer.place", lang), case.address or "—"),
+            _row(t("drawer.grid", lang), case.grid_code),
+            _row(t("drawer.reported_at", lang), fmt_dt(case.reported_at)),
+            _row(t("drawer.department", lang), dept or "—"),
+            _row(t("drawer.limit", lang), data.limit_text or "—"),
+            _row(t("drawer.deadline", lang), fmt_dt(case.deadline)),
+            _row(t("drawer.sla", lang), sla_clock_span(data.clock, lang, big=True)),
+            html.P(case.description, className="cc-drawer-desc"),
+        ],
+    )
+
+
+def action_buttons(data: Any, lang: str) -> list[Any]:
+    """One button per action this user may take from the case's state; a kiosk (no user)
+    sees why it has none."""
+    if data.user is None:
+        return [
+            html.A(t("drawer.sign_in_to_act", lang), href="/login", className="cc-btn cc-btn-ghost")
+        ]
+    if not data.actions:
+        return [html.Span(t("drawer.no_actions", lang), className="cc-muted")]
+    out = []
+    for action in data.actions:
+        style = "primary" if action in PRIMARY else "danger" if action in DANGER else "default"
+        out.append(
+            html.Button(
+                t(f"action.{action.value}", lang),
+                id={"role": "cc-act", "action": action.value},
+                className=f"cc-btn cc-btn-{style}",
+                n_clicks=0,
+                **{"data-action": action.value},
+            )
+        )
+    return out
+
+
+def department_options(data: Any, lang: str) -> list[dict[str, str]]:
+    out = []
+    for choice in data.departments:
+        label = choice.department.name
+        if choice.suggested:
+            label = f"★ {label} · {t(f'drawer.reason.{choice.reason}', lang)}"
+        out.append({"label": label, "value": choice.department.code})
+    return out
+
+
+def drawer_body(data: Any, lang: str, extras: dict[str, Any] | None = None) -> html.Div:
+    """History, SMS notices, linked alarms and cameras."""
+    extras = extras or {}
+    history = [
+        html.Li(
+            className="cc-step",
+            children=[
+                html.Span(fmt_dt(step.at), className="cc-step-at"),
+                html.Span(t(f"action.{step.action}", lang), className="cc-step-action"),
+                html.Span(step.actor, className="cc-step-actor"),
+                html.Span(
+                    f"{t(f'status.{step.from_status}', lang) if step.from_status else ''} → "
+                    f"{t(f'status.{step.to_status}', lang)}",
+                    className="cc-step-status",
+                ),
+                html.Div(step.note, className="cc-step-note") if step.note else None,
+            ],
+        )
+        for step in reversed(data.detail.history)
+    ]
+    sms_rows = [
+        html.Li(
+            className=f"cc-sms cc-sms-{s.status}",
+            children=[
+                html.Span(fmt_dt(s.created_at), className="cc-step-at"),
+                html.Span(t(f"action.{s.action}", lang) if s.action else s.template_id),
+                html.Span(mask_phone(s.mobile)),
+                html.Span(t(f"drawer.sms.{s.status}", lang), className="cc-sms-status"),
+                html.Span(
+                    t("drawer.sms_attempts", lang, n=s.attempts) if s.attempts > 1 else "",
+                    className="cc-muted",
+                ),
+                html.Div(s.error, className="cc-sms-error") if s.error else None,
+            ],
+        )
+        for s in data.sms
+    ]
+    alarms = extras.get("alarms") or []
+    cameras = extras.get("cameras") or []
+    sections: list[Any] = [
+        html.H4(t("drawer.history", lang)),
+        html.Ul(history, className="cc-history"),
+    ]
+    if sms_rows:
+        sections += [html.H4(t("drawer.sms", lang)), html.Ul(sms_rows, className="cc-sms-list")]
+    if alarms:
+        sections += [
+            html.H4(t("drawer.alarms", lang)),
+            html.Ul(
+                [
+                    html.Li(f"{a.get('at', '')} {a.get('label', '')} · {a.get('level', '')}")
+                    for a in alarms
+                ],
+                className="cc-linked",
+            ),
+        ]
+    if cameras:
+        sections += [
+            html.H4(t("drawer.cameras", lang)),
+            html.Ul(
+                [html.Li(f"{c['name']} · {c['distance']:.0f} m") for c in cameras],
+                className="cc-linked",
+            ),
+        ]
+    reporter = extras.get("reporter")
+    if reporter:
+        sections.append(html.Div(t("drawer.reporter", lang) + " " + mask_name(reporter)))
+    return html.Div(sections, className="cc-drawer-history")
+
+
+def focus_card(case: Case, clock_span: Any, lang: str) -> html.Div:
+    """The card a wall shows for a case put on it from a console (no personal data)."""
+    return html.Div(
+        className="cc-focus-inner",
+        children=[
+            html.Div(t("drawer.on_wall_title", lang), className="cc-focus-kicker"),
+            html.Div(case.number, className="cc-focus-number"),
+            html.Div(f"{case.big_class_name} · {case.class_name}", className="cc-focus-class"),
+            html.Div(case.address or case.grid_code, className="cc-focus-place"),
+            html.Div(
+                [
+                    html.Span(t(f"status.{case.status}", lang), className="cc-status-pill"),
+                    clock_span,
+                ],
+                className="cc-focus-status",
+            ),
+        ],
+    )

@@ -1,0 +1,135 @@
+"""Users, roles, passwords and sessions of the duty consoles (command_center.auth), the
+sign-in pages (callbacks.auth) through a real app, and the ``users`` CLI."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.case.contract import CaseAction
+from adapters.sql.db import make_engine
+from command_center.auth import (
+    AuthError,
+    User,
+    UserStore,
+    actions_for_role,
+    may,
+    session_user,
+    sign_in,
+)
+
+NOW = datetime(2026, 11, 25, 10, 0)
+
+
+@pytest.fixture()
+def store(city_copy: str):  # noqa: ANN201
+    engine = make_engine(city_copy)
+    yield UserStore(engine)
+    engine.dispose()
+
+
+def test_password_is_stored_as_an_argon2id_hash_and_verified(store: UserStore) -> None:
+    store.add("wang", "duty_officer", "s3cret-pass", "王五", now=NOW)
+    with store.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT password_hash FROM cc_users").scalar_one()
+    assert stored.startswith("$argon2id$") and "s3cret-pass" not in stored
+    user = store.verify("wang", "s3cret-pass")
+    assert user is not None and user.role == "duty_officer" and user.label == "王五"
+
+
+def test_wrong_password_and_unknown_user_are_refused_alike(store: UserStore) -> None:
+    store.add("wang", "duty_officer", "s3cret-pass", now=NOW)
+    assert store.verify("wang", "wrong-pass") is None
+    assert store.verify("nobody", "s3cret-pass") is None
+
+
+def test_a_disabled_user_cannot_sign_in(store: UserStore) -> None:
+    store.add("wang", "duty_officer", "s3cret-pass", now=NOW)
+    store.set_active("wang", False)
+    assert store.verify("wang", "s3cret-pass") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "password"),
+    [("", "admin", "long-enough"), ("li", "janitor", "long-enough"), ("li", "admin", "short")],
+)
+def test_bad_users_are_refused_with_a_reason(
+    store: UserStore, name: str, role: str, password: str
+) -> None:
+    with pytest.raises(AuthError):
+        store.add(name, role, password, now=NOW)
+
+
+def test_a_name_is_taken_once(store: UserStore) -> None:
+    store.add("li", "admin", "long-enough", now=NOW)
+    with pytest.raises(AuthError, match="exists"):
+        store.add("li", "leader", "long-enough", now=NOW)
+
+
+def test_roles_keep_supervision_and_command_apart() -> None:
+    assert CaseAction.DISPATCH in actions_for_role("dispatcher")
+    assert CaseAction.CLOSE not in actions_for_role("dispatcher")
+    assert CaseAction.CLOSE in actions_for_role("shift_leader")
+    assert CaseAction.REPORT_BACK not in actions_for_role("shift_leader")
+    assert actions_for_role("leader") == {CaseAction.URGE, CaseAction.ESCALATE}
+    assert actions_for_role("admin") == set(CaseAction)
+    assert not may(None, CaseAction.URGE)  # a kiosk without a session
+
+
+def test_a_session_expires_and_renews_while_used() -> None:
+    session: dict = {}
+    user = User(1, "wang", "王五", "dispatcher")
+    sign_in(session, user, 30, NOW)
+    assert session_user(session, NOW + timedelta(minutes=29)) == user
+    # renewed on use: 29 + 29 minutes is still inside the sliding window
+    session_user(session, NOW + timedelta(minutes=29), minutes=30)
+    assert session_user(session, NOW + timedelta(minutes=58)) == user
+    assert session_user(session, NOW + timedelta(minutes=60)) is None
+    assert session == {}  # the expired session is cleared
+
+
+def test_sign_in_page_sets_a_session_and_audits_both_outcomes(
+    city_copy: str, tmp_path: Path
+) -> None:
+    from command_center.app import create_app
+    from tests.conftest import make_settings
+
+    cc = create_app(make_settings(city_copy, tmp_path), start_background=False)
+    try:
+        cc.collab.users.add("zhao", "dispatcher", "dispatch-me", now=NOW)
+        client = cc.server.test_client()
+        assert "值班席位登录" in client.get("/login").get_data(as_text=True)
+        bad = client.post("/login", data={"username": "zhao", "password": "nope"})
+        assert bad.status_code == 401 and "用户名或密码错误" in bad.get_data(as_text=True)
+        ok = client.post(
+            "/login", data={"username": "zhao", "password": "dispatch-me", "next": "/wall/duty"}
+        )
+        assert ok.status_code == 302 and ok.headers["Location"].endswith("/wall/duty")
+        evil = client.post(
+            "/login",
+            data={"username": "zhao", "password": "dispatch-me", "next": "https://evil.example/"},
+        )
+        assert evil.headers["Location"].endswith("/wall/duty")
+        # only an admin reads the audit log
+        assert client.get("/admin/audit").status_code == 403
+        results = [(e.action, e.result) for e in cc.collab.audit.entries()]
+        assert ("sign_in", "refused") in results and ("sign_in", "ok") in results
+        client.get("/logout")
+        assert client.get("/admin/audit").status_code == 302  # signed out: to /login
+    finally:
+        cc.stop()
+
+
+def test_users_cli_adds_and_lists(
+    city_copy: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from command_center.cli import main
+
+    monkeypatch.setenv("CC_DATABASE_URL", city_copy)
+    assert main(["users", "add", "sun", "--role", "shift_leader", "--password", "leader-pass"]) == 0
+    assert main(["users", "add", "sun", "--role", "admin", "--password", "leader-pass"]) == 1
+    assert main(["users", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "sun" in out and "shift_leader" in out
