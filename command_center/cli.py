@@ -52,7 +52,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _serve(settings: Settings) -> int:
+def _serve(settings: Settings, simulate: bool = False) -> int:
     from command_center.app import create_app
     from command_center.screens.loader import ScreensError
 
@@ -63,9 +63,12 @@ def _serve(settings: Settings) -> int:
         return 2
     from command_center.runtime import run_server
 
-    print(
-        f"command-center: http://{settings.host}:{settings.port}/  (walls: /wall/<id>)", flush=True
-    )
+    if simulate:
+        from command_center.simulator import LiveSimulator
+
+        LiveSimulator(cc.services, rate_per_minute=settings.simulate_rate).start()
+    url = f"http://{settings.host}:{settings.port}/"
+    print(f"command-center: {url}  (walls: {url}wall/<id>)", flush=True)
     run_server(cc)
     return 0
 
@@ -74,14 +77,33 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return _serve(settings)
 
 
+def has_city(url: str) -> bool:
+    """Whether the embedded database already holds a generated city."""
+    from sqlalchemy import inspect, text
+
+    from adapters.sql.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        if "regions" not in inspect(engine).get_table_names():
+            return False
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT 1 FROM regions LIMIT 1")).first() is not None
+    finally:
+        engine.dispose()
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    """Create and seed the embedded database if it is empty, then serve with the simulator."""
+    """Bring the schema up to date, seed the demo city if there is none, then serve with the
+    live simulator (``CC_SIMULATE``)."""
+    from adapters.sql.db import upgrade
     from command_center.demo.generator import seed_cli
 
-    seed_cli(
-        settings, args.size or settings.seed_size, settings.seed, reset=args.reset, if_empty=True
-    )
-    return _serve(settings)
+    url = settings.effective_database_url
+    upgrade(url)
+    if args.reset or not has_city(url):
+        seed_cli(settings, args.size or settings.seed_size, settings.seed, reset=args.reset)
+    return _serve(settings, simulate=settings.simulate)
 
 
 def build_parser() -> argparse.ArgumentParser:
