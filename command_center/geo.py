@@ -332,6 +332,199 @@ def kpi_extras(services: DataServices, region_code: str | None) -> dict[str, int
     }
 
 
+# --- grid management (网格管理) ---------------------------------------------------------------
+
+
+@dataclass
+class TreeNode:
+    """One region in the browsable hierarchy, with its counts."""
+
+    code: str
+    name: str
+    level: str
+    open: int = 0
+    population: int = 0
+    grids: int = 0
+    children: list[TreeNode] | None = None  # None: not expanded (off the current path)
+
+
+def grid_tree(services: DataServices, region_code: str | None) -> Result[TreeNode]:
+    """District > streets > communities, each with open cases, residents and unit grids;
+    the grids of a community are listed only on the path to ``region_code`` (a district
+    has thousands)."""
+    districts = services.regions("district").value
+    streets = services.regions("street").value
+    communities = services.regions("community").value
+    grids = services.regions("grid").value
+    by_street = services.open_breakdown("street_code")
+    by_community = services.open_breakdown("community_code")
+    open_counts: dict[str, int] = {}
+    for result, dim in ((by_street, "street_code"), (by_community, "community_code")):
+        frame = result.value
+        if not frame.empty:
+            open_counts.update(
+                {str(k): int(v) for k, v in zip(frame[dim], frame["open"], strict=False)}
+            )
+    grid_count: dict[str, int] = {}
+    for g in grids:
+        for prefix in (g.code[:6], g.code[:9], g.code[:12]):
+            grid_count[prefix] = grid_count.get(prefix, 0) + 1
+    path = set(ancestors(region_code)) if region_code else set()
+    district = districts[0] if districts else None
+    root = TreeNode(
+        code=district.code if district else "",
+        name=district.name if district else "",
+        level="district",
+        open=sum(open_counts.get(s.code, 0) for s in streets),
+        population=district.population if district else 0,
+        grids=len(grids),
+        children=[],
+    )
+    for street in streets:
+        node = TreeNode(
+            street.code,
+            street.name,
+            "street",
+            open_counts.get(street.code, 0),
+            street.population,
+            grid_count.get(street.code, 0),
+            children=[],
+        )
+        for community in (c for c in communities if c.code.startswith(street.code)):
+            child = TreeNode(
+                community.code,
+                community.name,
+                "community",
+                open_counts.get(community.code, 0),
+                community.population,
+                grid_count.get(community.code, 0),
+            )
+            if community.code in path:
+                child.children = [
+                    TreeNode(g.code, g.name, "grid", population=g.population, grids=1)
+                    for g in grids
+                    if g.code.startswith(community.code)
+                ]
+            assert node.children is not None
+            node.children.append(child)
+        assert root.children is not None
+        root.children.append(node)
+    fetched = by_community.fetched_at
+    stale = by_street.stale or by_community.stale
+    return Result(root, fetched, stale, by_street.error or by_community.error)
+
+
+def search_grids(services: DataServices, query: str, limit: int = 12) -> list[Region]:
+    """Unit grids whose code starts with, or whose name contains, ``query``."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    found = [
+        g
+        for g in services.regions("grid").value
+        if g.code.startswith(query) or query in g.name or (query.isdigit() and query in g.code)
+    ]
+    return found[:limit]
+
+
+def grid_profile_view(
+    services: DataServices, grid_code: str, patrol: Any = None, recent: int = 5
+) -> Result[dict[str, Any]]:
+    """A grid's profile fit for a wall: masked team, people by category (counts), houses,
+    organisations, components, open and recent cases, and today's patrol coverage."""
+
+    def fetch() -> dict[str, Any]:
+        profile = services.adapters.gis.grid_profile(grid_code)
+        view = wall_safe_profile(profile)
+        cases = services.adapters.case.list_cases(CaseFilter(region_code=grid_code, limit=recent))
+        view["recent_cases"] = [
+            {
+                "number": c.number,
+                "class_name": c.class_name,
+                "status": str(c.status),
+                "reported_at": c.reported_at,
+            }
+            for c in cases
+        ]
+        view["patrol"] = None
+        if patrol is not None:
+            today = services.clock().date()
+            tracks = patrol.tracks(today, region_code=grid_code)
+            view["patrol"] = {
+                "walked": bool(tracks),
+                "workers": len(tracks),
+                "points": sum(len(v) for v in tracks.values()),
+                "last_at": max((p[-1][0] for p in tracks.values()), default=None),
+            }
+        return view
+
+    # cached like every other read; new cases and moves invalidate it
+    return services._read(("grid_profile", grid_code, recent), "gis", fetch)  # noqa: SLF001
+
+
+def patrol_summary(
+    services: DataServices, patrol: Any, region_code: str | None, limit: int = 12
+) -> Result[dict[str, Any]]:
+    """Today's attendance (masked names) and coverage: grids walked, grids not walked."""
+
+    def fetch() -> dict[str, Any]:
+        today = services.clock().date()
+        rows = patrol.attendance(today, region_code)
+        grids = services.regions("grid", region_code).value
+        covered = patrol.covered_grids(today, region_code)
+        missing = [g for g in grids if g.code not in covered]
+        rows.sort(key=lambda a: (a.first_at is None, -a.km))
+        return {
+            "day": today,
+            "grids": len(grids),
+            "covered": len(grids) - len(missing),
+            "missing": [{"code": g.code, "name": g.name} for g in missing[:limit]],
+            "missing_total": len(missing),
+            "workers": len(rows),
+            "walked": sum(1 for a in rows if a.points),
+            "rows": [
+                {
+                    "name": mask_name(a.name),
+                    "role": a.role,
+                    "first_at": a.first_at,
+                    "last_at": a.last_at,
+                    "km": a.km,
+                    "grids": a.grids,
+                    "on_duty": a.on_duty,
+                }
+                for a in rows[:limit]
+            ],
+        }
+
+    return services._read(("patrol", region_code, limit), "gis", fetch)  # noqa: SLF001
+
+
+def track_features(geo: CityGeo, patrol: Any, region_code: str | None) -> list[dict[str, Any]]:
+    """Today's patrol tracks inside a street, community or grid, one line per worker."""
+    if patrol is None or not region_code or len(region_code) < 9:
+        return []
+    tracks = patrol.tracks(geo.services.clock().date(), region_code=region_code)
+    features = []
+    for worker_id, points in tracks.items():
+        if len(points) < 2:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [geo.point(lon, lat) for _at, lon, lat in points],
+                },
+                "properties": {
+                    "id": worker_id,
+                    "layer": "track",
+                    "tooltip": f"{points[0][0]:%H:%M}–{points[-1][0]:%H:%M}",
+                },
+            }
+        )
+    return features
+
+
 def wall_safe_profile(profile: Any) -> dict[str, Any]:
     """A grid profile for a wall: counts and masked names and phones only."""
     phones = getattr(profile, "worker_phones", {}) or {}

@@ -101,4 +101,40 @@ def default_registry() -> PanelRegistry:
             module="city",
         )
     )
+    # 网格管理 grid management: layouts/grid.py, callbacks/grid.py
+    from callbacks import grid as grid_callbacks
+    from layouts import grid
+
+    registry.register(
+        PanelKind(
+            "grid_profile",
+            grid.GridProfileOptions,
+            build=None,
+            fetch=grid_callbacks.grid_profile,
+            render=grid.render_grid_profile,
+            title_key="kind.grid_profile",
+            module="grid",
+        )
+    )
+    registry.register(
+        PanelKind(
+            "patrol",
+            grid.PatrolOptions,
+            build=None,
+            fetch=grid_callbacks.patrol,
+            render=grid.render_patrol,
+            title_key="kind.patrol",
+            module="grid",
+        )
+    )
+    registry.register(
+        PanelKind(
+            "grid_tree",
+            grid.GridTreeOptions,
+            build=grid.build_grid_tree,
+            register_callbacks=grid_callbacks.register,
+            title_key="kind.grid_tree",
+            module="grid",
+        )
+    )
     return registry

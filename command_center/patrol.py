@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -245,9 +246,17 @@ class PatrolStore:
         return len(rows)
 
 
-def store_of(cc: Any) -> PatrolStore | None:
-    """The app's patrol store, or None when the GIS is not the embedded backend."""
-    return getattr(cc, "patrol", None)
+#: patrol stores by the app's data services (panel fetchers only see the services)
+_STORES: weakref.WeakKeyDictionary[Any, PatrolStore] = weakref.WeakKeyDictionary()
+
+
+def store_of(cc_or_services: Any) -> PatrolStore | None:
+    """The app's patrol store (from the app or its data services), or None when the GIS is
+    not the embedded backend."""
+    store = getattr(cc_or_services, "patrol", None)
+    if isinstance(store, PatrolStore):
+        return store
+    return _STORES.get(cc_or_services)
 
 
 def install(cc: Any) -> None:
@@ -273,6 +282,7 @@ def install(cc: Any) -> None:
         log.exception("patrol tracks unavailable")
         return
     cc.patrol = store
+    _STORES[cc.services] = store
 
     def on_move(_topic: str, payload: dict[str, Any]) -> None:
         try:

@@ -1,0 +1,275 @@
+"""网格管理 grid management: a grid's profile, the hierarchy as a browsable tree with grid
+search, and today's patrol attendance and coverage. Pure: data in, components out.
+
+Walls are public displays: people appear as counts, names and phones masked
+(``command_center.geo.wall_safe_profile`` does the masking before anything reaches here).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import dcc, html
+
+from command_center.geo import TreeNode
+from command_center.i18n import t
+from command_center.screens.registry import PanelContext, PanelOptions
+from layouts.common import fmt_int, message, panel_frame
+
+
+class GridProfileOptions(PanelOptions):
+    grid_code: str = ""  # a fixed grid; empty: the grid drilled to on the map
+    recent: int = 5  # recent cases listed
+
+
+class GridTreeOptions(PanelOptions):
+    search: bool = True  # a search box for grid code or name
+    refresh_seconds: int = 30  # counts are refreshed this often
+
+
+class PatrolOptions(PanelOptions):
+    limit: int = 12  # workers and unpatrolled grids listed
+
+
+PROFILE_COUNTS = (
+    "households",
+    "people",
+    "registered",
+    "floating",
+    "elderly_alone",
+    "special_care",
+    "houses",
+    "organisations",
+    "components",
+    "open_cases",
+)
+
+
+def render_grid_profile(data: dict[str, Any] | None, ctx: PanelContext) -> Any:
+    """Code, name, team (masked), counts by category, patrol today, recent cases."""
+    lang = ctx.lang
+    if not data:
+        return message(t("grid.pick", lang))
+    head = html.Div(
+        [
+            html.Span(data["name"], className="cc-grid-name"),
+            html.Span(data["code"], className="cc-grid-code"),
+            html.Span(t("map.synthetic", lang), className="cc-map-synthetic")
+            if data.get("synthetic")
+            else None,
+        ],
+        className="cc-grid-head",
+    )
+    tiles = html.Div(
+        [
+            html.Div(
+                [
+                    html.Div(t(f"grid.count.{key}", lang), className="cc-grid-tile-label"),
+                    html.Div(fmt_int(data.get(key)), className="cc-grid-tile-value"),
+                ],
+                className="cc-grid-tile" + (" alert" if key == "open_cases" and data[key] else ""),
+                **{"data-count": key},
+            )
+            for key in PROFILE_COUNTS
+        ],
+        className="cc-grid-tiles",
+    )
+    team = html.Div(
+        [html.Span(t("grid.team", lang), className="cc-grid-label")]
+        + [
+            html.Span(
+                f"{w['role']} {w['name']} {w['phone']}".strip()
+                + f" · {t('map.status.on_duty' if w['on_duty'] else 'map.status.off_duty', lang)}",
+                className="cc-grid-worker" + (" on" if w["on_duty"] else ""),
+            )
+            for w in data["workers"][:4]
+        ]
+        or [html.Span(t("grid.no_team", lang))],
+        className="cc-grid-team",
+    )
+    patrol = data.get("patrol")
+    if patrol is None:
+        patrol_line: Any = None
+    elif patrol["walked"]:
+        last = patrol["last_at"].strftime("%H:%M") if patrol["last_at"] else ""
+        patrol_line = html.Div(
+            t(
+                "grid.patrolled",
+                lang,
+                workers=patrol["workers"],
+                points=patrol["points"],
+                last=last,
+            ),
+            className="cc-grid-patrol ok",
+        )
+    else:
+        patrol_line = html.Div(t("grid.not_patrolled", lang), className="cc-grid-patrol missing")
+    cases = html.Div(
+        [html.Div(t("grid.recent_cases", lang), className="cc-grid-label")]
+        + [
+            html.Div(
+                [
+                    html.Span(c["reported_at"].strftime("%m-%d %H:%M"), className="cc-ticker-time"),
+                    html.Span(c["class_name"]),
+                    html.Span(t(f"status.{c['status']}", lang), className="cc-grid-status"),
+                ],
+                className="cc-grid-case",
+            )
+            for c in data.get("recent_cases", [])
+        ]
+        or [html.Div(t("panel.no_cases", lang), className="cc-grid-none")],
+        className="cc-grid-cases",
+    )
+    return html.Div([head, tiles, team, patrol_line, cases], className="cc-grid-profile")
+
+
+def build_grid_tree(ctx: PanelContext) -> Any:
+    """The frame: a search box over the tree; the body is filled by callbacks/grid.py."""
+    opts: GridTreeOptions = ctx.options
+    search = (
+        dcc.Input(
+            id=ctx.id("search"),
+            type="search",
+            placeholder=t("grid.search", ctx.lang),
+            debounce=True,
+            className="cc-grid-search",
+        )
+        if opts.search
+        else html.Div(id=ctx.id("search"))
+    )
+    body = html.Div(
+        [search, html.Div(id=ctx.id("results")), html.Div(id=ctx.id("tree"), className="cc-tree")],
+        className="cc-tree-wrap",
+    )
+    return html.Div(
+        className="cc-panel-wrap",
+        children=[
+            panel_frame(ctx, body),
+            dcc.Interval(id=ctx.id("tick"), interval=opts.refresh_seconds * 1000, n_intervals=0),
+        ],
+    )
+
+
+def _node_button(ctx: PanelContext, node: TreeNode, current: str) -> html.Button:
+    return html.Button(
+        node.name,
+        id={**ctx.id("node"), "code": node.code},
+        className="cc-tree-node" + (" current" if node.code == current else ""),
+        title=node.code,
+        n_clicks=0,
+    )
+
+
+def _counts(ctx: PanelContext, node: TreeNode) -> html.Span:
+    parts = []
+    if node.level != "grid":
+        parts.append(t("grid.tree.grids", ctx.lang, n=f"{node.grids:,}"))
+        parts.append(t("grid.tree.open", ctx.lang, n=f"{node.open:,}"))
+    parts.append(t("grid.tree.people", ctx.lang, n=f"{node.population:,}"))
+    return html.Span(" · ".join(parts), className="cc-tree-counts")
+
+
+def render_tree(node: TreeNode, current: str, ctx: PanelContext) -> Any:
+    """A node and its children; nodes on the path to ``current`` are open."""
+    line = html.Div(
+        [_node_button(ctx, node, current), _counts(ctx, node)], className="cc-tree-line"
+    )
+    if node.children is None or (not node.children and node.level == "grid"):
+        return html.Div(line, className=f"cc-tree-leaf cc-tree-{node.level}")
+    on_path = node.level == "district" or (bool(current) and current.startswith(node.code))
+    return html.Details(
+        [html.Summary(line), *(render_tree(c, current, ctx) for c in node.children)],
+        open=on_path,
+        className=f"cc-tree-{node.level}",
+    )
+
+
+def render_search_results(grids: list[Any], query: str, ctx: PanelContext) -> Any:
+    if not query:
+        return None
+    if not grids:
+        return html.Div(t("grid.search_none", ctx.lang), className="cc-grid-none")
+    return html.Div(
+        [
+            html.Button(
+                [html.Span(g.name), html.Span(g.code, className="cc-grid-code")],
+                id={**ctx.id("node"), "code": g.code},
+                className="cc-tree-node cc-search-hit",
+                n_clicks=0,
+            )
+            for g in grids
+        ],
+        className="cc-search-results",
+    )
+
+
+def render_patrol(data: dict[str, Any], ctx: PanelContext) -> Any:
+    """Coverage today (grids walked / all), unpatrolled grids, attendance (masked names)."""
+    lang = ctx.lang
+    share = data["covered"] / data["grids"] if data["grids"] else 0.0
+    summary = html.Div(
+        [
+            html.Div(
+                [
+                    html.Div(t("grid.coverage", lang), className="cc-grid-tile-label"),
+                    html.Div(f"{share * 100:.0f}%", className="cc-grid-tile-value"),
+                    html.Div(
+                        t("grid.coverage_of", lang, covered=data["covered"], total=data["grids"]),
+                        className="cc-kpi-trend flat",
+                    ),
+                ],
+                className="cc-grid-tile",
+            ),
+            html.Div(
+                [
+                    html.Div(t("map.unpatrolled", lang), className="cc-grid-tile-label"),
+                    html.Div(fmt_int(data["missing_total"]), className="cc-grid-tile-value"),
+                ],
+                className="cc-grid-tile" + (" alert" if data["missing_total"] else ""),
+            ),
+            html.Div(
+                [
+                    html.Div(t("grid.attendance", lang), className="cc-grid-tile-label"),
+                    html.Div(f"{data['walked']}/{data['workers']}", className="cc-grid-tile-value"),
+                ],
+                className="cc-grid-tile",
+            ),
+        ],
+        className="cc-grid-tiles cc-patrol-tiles",
+    )
+    missing = html.Div(
+        [html.Span(t("map.unpatrolled", lang), className="cc-grid-label")]
+        + [
+            html.Span(g["name"], title=g["code"], className="cc-grid-missing")
+            for g in data["missing"]
+        ],
+        className="cc-grid-missing-list",
+    )
+
+    def hm(value: Any) -> str:
+        return value.strftime("%H:%M") if value else "—"
+
+    head = ["name", "role", "first", "last", "km", "grids"]
+    table = html.Table(
+        [
+            html.Thead(html.Tr([html.Th(t(f"grid.col.{h}", lang)) for h in head])),
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Td(r["name"]),
+                            html.Td(r["role"]),
+                            html.Td(hm(r["first_at"])),
+                            html.Td(hm(r["last_at"])),
+                            html.Td(f"{r['km']:.1f}"),
+                            html.Td(r["grids"]),
+                        ],
+                        className="" if r["first_at"] else "absent",
+                    )
+                    for r in data["rows"]
+                ]
+            ),
+        ],
+        className="cc-table cc-patrol-table",
+    )
+    return html.Div([summary, missing, table], className="cc-patrol")
