@@ -32,6 +32,9 @@
         fillOpacity: selected || touring ? 0.75 : 0.55
       };
     },
+    trackStyle: function () {
+      return { color: "#35e0b0", weight: 2.5, opacity: 0.85, dashArray: "6 4" };
+    },
     bindTooltip: function (feature, layer) {
       var p = feature.properties || {};
       if (p.cluster) { return; }
@@ -68,6 +71,16 @@
           iconSize: L.point(18, 18) }),
         zIndexOffset: p.layer === "worker" ? 500 : 0
       });
+    },
+    pointCluster: function (feature, latlng, index) {
+      var count = feature.properties.point_count;
+      var leaves = index.getLeaves(feature.properties.cluster_id, 1);
+      var layer = leaves.length ? leaves[0].properties.layer : "";
+      var size = 22 + Math.min(20, Math.round(Math.log(count + 1) * 4));
+      return L.marker(latlng, { icon: L.divIcon({
+        html: "<div class='cc-pt-cluster cc-pt-" + layer + "' style='width:" + size + "px;height:" +
+          size + "px;font-size:" + Math.round(size / 2.4) + "px'>" + count + "</div>",
+        className: "", iconSize: L.point(size, size) }) });
     },
     clusterIcon: function (feature, latlng, index) {
       var count = feature.properties.point_count;

@@ -24,10 +24,13 @@ from command_center.geo import (
     diff_features,
     geo_of,
     level_of,
+    track_features,
     view_level,
     zoom_for_bounds,
 )
 from command_center.i18n import t
+from command_center.patrol import store_of
+from command_center.services import Result
 from layouts.city_map import (
     POINT_LAYERS,
     breadcrumb,
@@ -222,6 +225,9 @@ def register(app: Any, cc: Any) -> None:
                     continue
                 if name == "cases":
                     result = geo.case_features(code, opts.max_cases)
+                elif name == "tracks":
+                    lines = track_features(geo, store_of(cc), code)
+                    result = Result(lines, cc.services.clock())
                 else:
                     result = geo.point_features(name, code)
                 results.append(result)
@@ -316,8 +322,6 @@ def register(app: Any, cc: Any) -> None:
 
 
 def _unpatrolled(cc: Any, codes: list[str], parent: str) -> dict[str, int]:
-    from command_center.patrol import store_of
-
     store = store_of(cc)
     if store is None:
         return {}

@@ -19,9 +19,19 @@ from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
 from layouts.common import panel_frame
 
-Layer = Literal["boundaries", "cases", "workers", "cameras", "sensors", "key_places"]
-LAYERS: tuple[str, ...] = ("boundaries", "cases", "workers", "cameras", "sensors", "key_places")
-POINT_LAYERS: tuple[str, ...] = ("workers", "cameras", "sensors", "key_places")
+Layer = Literal["boundaries", "cases", "workers", "cameras", "sensors", "key_places", "tracks"]
+LAYERS: tuple[str, ...] = (
+    "boundaries",
+    "cases",
+    "tracks",
+    "workers",
+    "cameras",
+    "sensors",
+    "key_places",
+)
+#: live layers besides the cases, refreshed as differences (tracks: today's patrols, drawn
+#: once the map is drilled to a street or below)
+POINT_LAYERS: tuple[str, ...] = ("workers", "cameras", "sensors", "key_places", "tracks")
 
 
 class MapOptions(PanelOptions):
@@ -56,6 +66,8 @@ REGION_STYLE = {"variable": "cc.map.regionStyle"}
 CASE_POINT = {"variable": "cc.map.casePoint"}
 CLUSTER_ICON = {"variable": "cc.map.clusterIcon"}
 DEVICE_POINT = {"variable": "cc.map.devicePoint"}
+POINT_CLUSTER = {"variable": "cc.map.pointCluster"}
+TRACK_STYLE = {"variable": "cc.map.trackStyle"}
 TOOLTIP = {"variable": "cc.map.bindTooltip"}
 
 CASE_LEGEND = ("overdue", "due_soon", "on_time", "waiting")
@@ -86,7 +98,19 @@ def _layer(ctx: PanelContext, name: str) -> Any:
             onEachFeature=TOOLTIP,
             superClusterOptions={"radius": 60, "maxZoom": 16},
         )
-    return dl.GeoJSON(id=ctx.id(name), data=None, pointToLayer=DEVICE_POINT, onEachFeature=TOOLTIP)
+    if name == "tracks":
+        return dl.GeoJSON(id=ctx.id(name), data=None, style=TRACK_STYLE, onEachFeature=TOOLTIP)
+    # thousands of cameras and sensors at district scale: clustered, like the cases
+    return dl.GeoJSON(
+        id=ctx.id(name),
+        data=None,
+        cluster=True,
+        zoomToBoundsOnClick=True,
+        pointToLayer=DEVICE_POINT,
+        clusterToLayer=POINT_CLUSTER,
+        onEachFeature=TOOLTIP,
+        superClusterOptions={"radius": 50, "maxZoom": 16},
+    )
 
 
 def build_map(ctx: PanelContext) -> Any:
