@@ -131,6 +131,7 @@ def create_app(
         [
             dcc.Location(id="cc-url"),
             dcc.Store(id="cc-region", data={}),
+            dcc.Store(id="cc-filter", data={}),  # 统计分析 filters: class, source, period, drill
             dcc.Store(id="cc-focus-case", data={}),  # {"case_id": ...}: a case to open
             html.Div(id="cc-page", className="cc-root"),
         ]
@@ -146,6 +147,10 @@ def create_app(
             kind.register_callbacks(app, cc)
 
     # --- modules install here: each adds its services, routes and callbacks to ``cc`` ---
+    from callbacks.statistics import install_statistics
+
+    install_statistics(cc, start=start_background)  # stats filters, briefing export/schedule
+
     from command_center.geo import install as install_geo
 
     install_geo(cc)  # map services, patrol positions (全景城市, 网格管理)

@@ -137,4 +137,9 @@ def default_registry() -> PanelRegistry:
             module="grid",
         )
     )
+    # 统计分析 and 监督考核 kinds (stats_*, appraisal_*): composed in callbacks/statistics.py
+    from callbacks import statistics as statistics_callbacks
+
+    for kind in statistics_callbacks.panel_kinds():
+        registry.register(kind)
     return registry

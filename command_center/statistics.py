@@ -227,3 +227,26 @@ def recurring(
     return (
         result.sort_values(["repeats", "cases"], ascending=False).head(top).reset_index(drop=True)
     )
+
+
+# ----------------------------------------------------------------------------- periods
+
+PeriodOption = Literal["today", "last7", "last30", "week", "month", "quarter", "year"]
+PICKER_GRAINS = ("day", "week", "month", "quarter", "year")
+
+
+def resolve_period(option: str, today: date, picked: dict | None = None) -> Period:
+    """The period a panel shows: the console's picker (``{"grain", "date"}`` in the page's
+    ``cc-filter``) when there is one, else the panel's fixed ``option`` as of ``today``."""
+    from command_center.appraisal import last_days, period_of
+
+    if picked and picked.get("grain") in PICKER_GRAINS:
+        day = date.fromisoformat(str(picked.get("date") or today.isoformat())[:10])
+        return period_of(picked["grain"], day)
+    if option == "today":
+        return period_of("day", today)
+    if option == "last7":
+        return last_days(7, today)
+    if option == "last30":
+        return last_days(30, today)
+    return period_of(option, today)  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from dash import html
@@ -56,3 +56,232 @@ def render_ranking(frame: pd.DataFrame, ctx: PanelContext) -> html.Div:
             )
         )
     return html.Table([html.Thead(head), html.Tbody(rows)], className="cc-table cc-ranking")
+
+
+# ---------------------------------------------------------------------------------------
+# 监督考核 screen panels: the full ranking (score, indicators, RAG, change since the previous
+# period; a click on a row drills to that unit's overdue cases) and the drill list.
+# ---------------------------------------------------------------------------------------
+
+PeriodOption = Literal["today", "last7", "last30", "week", "month", "quarter", "year"]
+RATE_COLUMNS = ("on_time_disposal_rate", "on_time_closure_rate", "rework_rate", "extension_rate")
+
+
+class AppraisalRankingOptions(PanelOptions):
+    level: Literal["department", "street", "community", "grid"] = "department"
+    period: PeriodOption = "month"
+    follow_picker: bool = True
+    top: int = 15
+    columns: list[str] = list(RATE_COLUMNS)
+
+
+class AppraisalOverdueOptions(PanelOptions):
+    limit: int = 12
+    level: Literal["department", "street", "community", "grid"] = "department"
+    period: PeriodOption = "month"
+    follow_picker: bool = True
+
+
+class AppraisalSummaryOptions(PanelOptions):
+    period: PeriodOption = "month"
+    follow_picker: bool = True
+
+
+def _change(value: float | None, *, pct: bool, lower_better: bool = False) -> html.Span:
+    if value is None or abs(value) < 1e-9:
+        return html.Span("＝" if value is not None else "", className="cc-delta flat")
+    good = (value < 0) if lower_better else (value > 0)
+    arrow = "▲" if value > 0 else "▼"
+    shown = f"{abs(value) * 100:.1f}" if pct else f"{abs(value):.1f}"
+    return html.Span(f"{arrow}{shown}", className=f"cc-delta {'good' if good else 'bad'}")
+
+
+def render_appraisal_ranking(data: dict[str, Any], ctx: PanelContext) -> Any:
+    """Rank, unit, score with its change, the chosen rates coloured against their targets,
+    超期未处置数; each row is a button opening the unit's overdue cases."""
+    from command_center.appraisal import lower_is_better
+
+    units = data["units"]
+    opts: AppraisalRankingOptions = ctx.options
+    if not units:
+        return message(t("panel.no_cases", ctx.lang))
+    head = html.Tr(
+        [
+            html.Th(t("ranking.rank", ctx.lang), style={"width": "3.2em"}),
+            html.Th(t(f"appraisal.level.{opts.level}", ctx.lang)),
+            html.Th(t("appraisal.dispatched", ctx.lang), style={"width": "4.2em"}),
+            html.Th(t("appraisal.score", ctx.lang), style={"width": "6.5em"}),
+            *(
+                html.Th(t(f"appraisal.{c}", ctx.lang), style={"width": "6.5em"})
+                for c in opts.columns
+            ),
+            html.Th(t("ranking.overdue_open", ctx.lang), style={"width": "4.8em"}),
+        ]
+    )
+    selected = data.get("selected")
+    rows = []
+    for unit in units[: opts.top]:
+        rank_change = unit.rank_change
+        moved = (
+            html.Span(
+                ("↑" if rank_change > 0 else "↓") + str(abs(rank_change)),
+                className=f"cc-delta {'good' if rank_change > 0 else 'bad'}",
+            )
+            if rank_change
+            else None
+        )
+        cells = [
+            html.Td([str(unit.rank) if unit.rank else "—", moved], className="cc-rank"),
+            html.Td(unit.name, className="cc-rank-name", title=unit.code),
+            html.Td(fmt_int(unit.counts["dispatched"])),
+            html.Td(
+                [
+                    html.Span(
+                        "—" if unit.score is None else f"{unit.score:.1f}",
+                        style={"color": RAG_COLOURS[unit.rag.get("score")]},
+                        className="cc-rank-rate",
+                    ),
+                    " ",
+                    _change(unit.score_change, pct=False),
+                ]
+            ),
+        ]
+        for column in opts.columns:
+            value = unit.rates.get(column)
+            cells.append(
+                html.Td(
+                    [
+                        html.Span(
+                            fmt_pct(value),
+                            style={"color": RAG_COLOURS[unit.rag.get(column)]},
+                            className="cc-rank-rate",
+                        ),
+                        " ",
+                        _change(
+                            unit.change(column), pct=True, lower_better=lower_is_better(column)
+                        ),
+                    ]
+                )
+            )
+        overdue = unit.counts["overdue_open"]
+        cells.append(html.Td(fmt_int(overdue), className="cc-alert-text" if overdue else ""))
+        rows.append(
+            html.Tr(
+                cells,
+                id={
+                    "role": "drill",
+                    "kind": ctx.kind,
+                    "pid": ctx.pid,
+                    "code": unit.code,
+                    "level": opts.level,
+                },
+                n_clicks=0,
+                className="cc-drill-row" + (" selected" if unit.code == selected else ""),
+                title=t("appraisal.drill_hint", ctx.lang),
+            )
+        )
+    foot = html.Div(
+        t(
+            "appraisal.footnote",
+            ctx.lang,
+            period=data["period_label"],
+            previous=data["previous_label"],
+        ),
+        className="cc-footnote",
+    )
+    return html.Div(
+        [html.Table([html.Thead(head), html.Tbody(rows)], className="cc-table cc-ranking"), foot],
+        className="cc-appraisal",
+    )
+
+
+def render_appraisal_overdue(data: dict[str, Any], ctx: PanelContext) -> Any:
+    """The drill: the chosen unit's overdue cases, oldest deadline first."""
+    if data.get("unit") is None:
+        return message(t("appraisal.pick_unit", ctx.lang))
+    cases = data["cases"]
+    title = html.Div(
+        t("appraisal.overdue_of", ctx.lang, name=data["unit_name"], n=len(cases)),
+        className="cc-drill-title",
+    )
+    if not cases:
+        return html.Div([title, message(t("appraisal.none_overdue", ctx.lang))])
+    head = html.Tr(
+        [
+            html.Th(t("cases.number", ctx.lang)),
+            html.Th(t("cases.class", ctx.lang)),
+            html.Th(t("cases.place", ctx.lang)),
+            html.Th(t("cases.deadline", ctx.lang)),
+            html.Th(t("appraisal.overdue_by", ctx.lang)),
+        ]
+    )
+    now = data["now"]
+    rows = []
+    for case in cases[: ctx.options.limit]:
+        late = now - case.deadline if case.deadline else None
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(case.number, className="cc-case-number"),
+                    html.Td(case.class_name),
+                    html.Td(case.address or case.grid_code, className="cc-case-place"),
+                    html.Td(case.deadline.strftime("%m-%d %H:%M") if case.deadline else "—"),
+                    html.Td(_duration(late, ctx.lang), className="cc-alert-text"),
+                ]
+            )
+        )
+    return html.Div([title, html.Table([html.Thead(head), html.Tbody(rows)], className="cc-table")])
+
+
+def _duration(delta: Any, lang: str) -> str:
+    if delta is None:
+        return "—"
+    hours = int(delta.total_seconds() // 3600)
+    if hours >= 24:
+        return t("appraisal.days_hours", lang, d=hours // 24, h=hours % 24)
+    return t("appraisal.hours", lang, h=max(hours, 0))
+
+
+def render_appraisal_summary(data: dict[str, Any], ctx: PanelContext) -> Any:
+    """The period's headline indicators for the whole city (or the chosen region)."""
+    counts, rates, sup = data["counts"], data["rates"], data["supervisor"]
+    tiles = [
+        ("appraisal.registered", fmt_int(counts["registered"]), None),
+        ("appraisal.disposal_rate", fmt_pct(rates["disposal_rate"]), "disposal_rate"),
+        (
+            "appraisal.on_time_disposal_rate",
+            fmt_pct(rates["on_time_disposal_rate"]),
+            "on_time_disposal_rate",
+        ),
+        ("appraisal.closure_rate", fmt_pct(rates["closure_rate"]), "closure_rate"),
+        (
+            "appraisal.on_time_closure_rate",
+            fmt_pct(rates["on_time_closure_rate"]),
+            "on_time_closure_rate",
+        ),
+        ("appraisal.rework_rate", fmt_pct(rates["rework_rate"]), "rework_rate"),
+        ("appraisal.extension_rate", fmt_pct(rates["extension_rate"]), "extension_rate"),
+        ("ranking.overdue_open", fmt_int(counts["overdue_open"]), None),
+        ("appraisal.valid_report_rate", fmt_pct(sup["valid_report_rate"]), "valid_report_rate"),
+        ("appraisal.satisfaction_rate", t("appraisal.not_in_data", ctx.lang), None),
+    ]
+    grades = data["grades"]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Div(t(label, ctx.lang), className="cc-kpi-label"),
+                    html.Div(
+                        shown,
+                        className="cc-kpi-value"
+                        + ("" if key or label != "appraisal.satisfaction_rate" else " cc-kpi-na"),
+                        style={"color": RAG_COLOURS[grades.get(key)]} if key else None,
+                    ),
+                ],
+                className="cc-kpi",
+            )
+            for label, shown, key in tiles
+        ],
+        className="cc-kpi-grid cc-appraisal-summary",
+        style={"gridTemplateColumns": "repeat(5, 1fr)"},
+    )

@@ -142,3 +142,13 @@ def test_statistics_of_an_empty_period_are_empty_not_errors(city) -> None:  # no
     assert trend(cases, aug)["reported"].sum() == 0
     assert by_class(cases, aug).empty and hotspots(cases, aug).empty
     assert recurring(cases, aug).empty and hour_of_week(cases, aug).sum() == 0
+
+
+def test_the_picker_overrides_a_panels_fixed_period() -> None:
+    from command_center.statistics import resolve_period
+
+    today = date(2026, 11, 25)
+    assert resolve_period("month", today).start == date(2026, 11, 1)
+    assert resolve_period("last7", today).start == date(2026, 11, 19)
+    picked = resolve_period("month", today, {"grain": "week", "date": "2026-10-07"})
+    assert (picked.start, picked.end) == (date(2026, 10, 5), date(2026, 10, 12))
