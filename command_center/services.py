@@ -28,6 +28,7 @@ from adapters.case.contract import (
 )
 from adapters.gis.contract import Region
 from command_center import events
+from command_center.domain.calendar import local_now
 from command_center.domain.indicators import indicators
 from command_center.events import EventBus
 from command_center.plugins import Adapters
@@ -70,8 +71,8 @@ class ServiceStatus:
 
 
 def now() -> datetime:
-    """Local wall time (naive, Asia/Shanghai in production), as the domain uses it."""
-    return datetime.now().replace(microsecond=0)
+    """Naive Asia/Shanghai wall time, the clock the adapters and the domain use."""
+    return local_now()
 
 
 class DataServices:

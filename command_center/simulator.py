@@ -22,6 +22,7 @@ from shapely.geometry import Point, shape
 from adapters.base import AdapterError
 from adapters.case.contract import Case, CaseAction, CaseFilter, CaseSource, CaseStatus, NewCase
 from command_center import events
+from command_center.domain.calendar import local_now
 from command_center.domain.classes import Catalogue, load_catalogue
 from command_center.services import DataServices
 
@@ -74,7 +75,7 @@ class LiveSimulator:
         seed: int | None = None,
         tick_seconds: float = 2.0,
         catalogue: Catalogue | None = None,
-        clock: Callable[[], datetime] = datetime.now,
+        clock: Callable[[], datetime] = local_now,
     ) -> None:
         self.services = services
         self.case = services.adapters.case

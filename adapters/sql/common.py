@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select, text
 from adapters.base import AdapterConfigError, AdapterError
 from adapters.sql.db import make_engine
 from adapters.sql.models import RegionRow
-from command_center.domain.calendar import CHINA_STANDARD_TIME
+from command_center.domain.calendar import local_now  # the app's one clock
 from command_center.domain.grid_index import GridIndex
 
 #: region code length -> the cases/rollup column holding that level's code
@@ -34,9 +34,6 @@ def region_column(code: str) -> str:
     return LEVEL_COLUMN_BY_LENGTH[len(code)]
 
 
-def local_now() -> datetime:
-    """Now as naive Asia/Shanghai wall time, whatever the server's time zone."""
-    return datetime.now(CHINA_STANDARD_TIME).replace(tzinfo=None)
 
 
 def engine_from_options(database_url: str, engine: Engine | None) -> tuple[Engine, bool]:

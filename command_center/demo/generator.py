@@ -42,7 +42,7 @@ from command_center.demo.geometry import (
     sample_in,
     voronoi_partition,
 )
-from command_center.domain.calendar import WorkingCalendar, load_calendar
+from command_center.domain.calendar import WorkingCalendar, load_calendar, local_now
 from command_center.domain.classes import DEPARTMENTS, CaseClass, Catalogue, load_catalogue
 from command_center.domain.codes import (
     citizen_id_check_char,
@@ -1072,7 +1072,7 @@ def generate(
     if size not in PRESETS:
         raise ValueError(f"unknown size {size!r}: use one of {', '.join(PRESETS)}")
     preset = PRESETS[size]
-    now = now or datetime.now().replace(minute=0, second=0, microsecond=0)
+    now = now or local_now().replace(minute=0, second=0)
     catalogue = catalogue or load_catalogue(None)
     calendar = calendar or load_calendar(None)
     say = progress or (lambda _msg: None)

@@ -42,6 +42,12 @@ _ONE_DAY = timedelta(days=1)
 _MAX_IDLE_DAYS = 400
 
 
+def local_now() -> datetime:
+    """Now as naive Asia/Shanghai wall time, whatever the server's time zone: the one clock
+    of the app (services, adapters, generator and simulator agree on what "today" is)."""
+    return datetime.now(CHINA_STANDARD_TIME).replace(tzinfo=None, microsecond=0)
+
+
 def to_local_naive(dt: datetime) -> datetime:
     """``dt`` as naive Asia/Shanghai wall time (naive datetimes are taken as already local)."""
     if dt.tzinfo is None:
