@@ -325,5 +325,5 @@ def _unpatrolled(cc: Any, codes: list[str], parent: str) -> dict[str, int]:
     store = store_of(cc)
     if store is None:
         return {}
-    covered = store.covered_grids(cc.services.clock().date(), parent or None)
+    covered = store.covered_grids(store.latest_day(cc.services.clock().date()), parent or None)
     return {c: 1 for c in codes if c not in covered}

@@ -448,9 +448,10 @@ def grid_profile_view(
         ]
         view["patrol"] = None
         if patrol is not None:
-            today = services.clock().date()
-            tracks = patrol.tracks(today, region_code=grid_code)
+            day = patrol.latest_day(services.clock().date())
+            tracks = patrol.tracks(day, region_code=grid_code)
             view["patrol"] = {
+                "day": day,
                 "walked": bool(tracks),
                 "workers": len(tracks),
                 "points": sum(len(v) for v in tracks.values()),
@@ -468,7 +469,7 @@ def patrol_summary(
     """Today's attendance (masked names) and coverage: grids walked, grids not walked."""
 
     def fetch() -> dict[str, Any]:
-        today = services.clock().date()
+        today = patrol.latest_day(services.clock().date())
         rows = patrol.attendance(today, region_code)
         grids = services.regions("grid", region_code).value
         covered = patrol.covered_grids(today, region_code)
@@ -503,7 +504,8 @@ def track_features(geo: CityGeo, patrol: Any, region_code: str | None) -> list[d
     """Today's patrol tracks inside a street, community or grid, one line per worker."""
     if patrol is None or not region_code or len(region_code) < 9:
         return []
-    tracks = patrol.tracks(geo.services.clock().date(), region_code=region_code)
+    day = patrol.latest_day(geo.services.clock().date())
+    tracks = patrol.tracks(day, region_code=region_code)
     features = []
     for worker_id, points in tracks.items():
         if len(points) < 2:

@@ -113,6 +113,13 @@ class PatrolStore:
                 ).scalar_one()
             )
 
+    def latest_day(self, today: date) -> date:
+        """Today once anyone has patrolled, else yesterday (a wall at 7 a.m. shows the last
+        full day rather than nothing)."""
+        if self.count_on(today) or not self.count_on(today - timedelta(days=1)):
+            return today
+        return today - timedelta(days=1)
+
     def tracks(
         self,
         day: date,
@@ -274,10 +281,11 @@ def install(cc: Any) -> None:
     try:
         if not store.ready():
             upgrade(url, "patrol@head")
-        today = cc.services.clock()
-        if store.count_on(today.date()) == 0:
-            added = store.generate_day(today.date(), today)
-            log.info("generated %d demo patrol positions for %s", added, today.date())
+        now = cc.services.clock()
+        for day in (now.date() - timedelta(days=1), now.date()):
+            if store.count_on(day) == 0:
+                added = store.generate_day(day, now)
+                log.info("generated %d demo patrol positions for %s", added, day)
     except Exception:  # noqa: BLE001 - a wall without patrol tracks still shows the map
         log.exception("patrol tracks unavailable")
         return

@@ -91,7 +91,7 @@ def render_grid_profile(data: dict[str, Any] | None, ctx: PanelContext) -> Any:
     if patrol is None:
         patrol_line: Any = None
     elif patrol["walked"]:
-        last = patrol["last_at"].strftime("%H:%M") if patrol["last_at"] else ""
+        last = patrol["last_at"].strftime("%m-%d %H:%M") if patrol["last_at"] else ""
         patrol_line = html.Div(
             t(
                 "grid.patrolled",
@@ -272,4 +272,5 @@ def render_patrol(data: dict[str, Any], ctx: PanelContext) -> Any:
         ],
         className="cc-table cc-patrol-table",
     )
-    return html.Div([summary, missing, table], className="cc-patrol")
+    day = html.Div(t("grid.day", lang, day=f"{data['day']:%Y-%m-%d}"), className="cc-grid-none")
+    return html.Div([summary, missing, table, day], className="cc-patrol")
