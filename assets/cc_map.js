@@ -9,6 +9,11 @@
     return context.hideout || (context.props && context.props.hideout) || {};
   }
 
+  // choropleth classes (command_center.geo.shade): 0 = nothing, the top two warm
+  var SHADES = {
+    dark: ["#16314f", "#1d4e7a", "#2a6fa8", "#3b8fd0", "#f0a030", "#e0492f"],
+    light: ["#e9eff7", "#c9dcf2", "#9fc2ea", "#6fa3dc", "#f2b45a", "#e2604a"]
+  };
   var LINES = { district: "#9fd6ff", street: "#7fc8ff", community: "#4f8fc9", grid: "#3d6f9e" };
   var WEIGHTS = { district: 3, street: 2, community: 1.2, grid: 0.8 };
   var PLACE_LETTERS = {
@@ -21,14 +26,16 @@
       var p = feature.properties || {};
       var h = hideoutOf(context);
       var fills = h.fills || {};
+      var light = h.theme === "light";
       var selected = h.selected && p.code === h.selected;
       var touring = h.touring && p.code && p.code.indexOf(h.touring) === 0;
       var unpatrolled = h.unpatrolled && h.unpatrolled[p.code];
       return {
-        color: selected ? "#ffe066" : (unpatrolled ? "#ff5b5b" : (touring ? "#ffffff" : (LINES[p.level] || "#4f8fc9"))),
+        color: selected ? (light ? "#1f6fd1" : "#ffe066") : (unpatrolled ? "#e03131" :
+          (touring ? "#ffffff" : (light ? "#5b7fae" : (LINES[p.level] || "#4f8fc9")))),
         weight: selected ? 4 : (unpatrolled ? 2 : (touring ? 2.5 : (WEIGHTS[p.level] || 1))),
         dashArray: unpatrolled ? "4 3" : null,
-        fillColor: fills[p.code] || "#16314f",
+        fillColor: (SHADES[h.theme] || SHADES.dark)[fills[p.code] || 0],
         fillOpacity: selected || touring ? 0.75 : 0.55
       };
     },

@@ -157,7 +157,7 @@ def register(app: Any, cc: Any) -> None:
         opts = panel.options
         scope = scope_of(geo, opts.level, code)
         data: Any = no_update
-        hideout = empty_hideout()
+        hideout = empty_hideout(panel.theme)
         if "boundaries" in opts.layers:
             data = geo.boundaries(scope["level"], scope["parent"], scope["zoom"])
             codes = [f["properties"]["code"] for f in data["features"]]

@@ -31,8 +31,6 @@ MEASURES = ("open", "overdue", "per_1000")
 POINT_LAYERS = {"workers": "worker", "cameras": "camera", "sensors": "sensor"}
 POINT_LAYERS["key_places"] = "key_place"
 
-# Choropleth classes, darkest = nothing; the top two are warm so hot spots read at a glance.
-SHADES = ["#16314f", "#1d4e7a", "#2a6fa8", "#3b8fd0", "#f0a030", "#e0492f"]
 CASE_COLOURS = {
     "overdue": "#ff4d4f",
     "due_soon": "#ffb020",
@@ -137,11 +135,12 @@ def collection(features: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def shade(value: float, top: float) -> str:
+def shade(value: float, top: float, classes: int = 6) -> int:
+    """The choropleth class of ``value`` (0 = nothing; the top classes are the hot spots).
+    Colours per theme live in assets/cc_map.js: only the small class numbers travel."""
     if top <= 0 or value <= 0:
-        return SHADES[0]
-    index = min(len(SHADES) - 1, 1 + int((len(SHADES) - 2) * value / top))
-    return SHADES[index]
+        return 0
+    return min(classes - 1, 1 + int((classes - 2) * value / top))
 
 
 def case_state(case: Case) -> str:
@@ -261,8 +260,8 @@ class CityGeo:
         return Result(values, counts.fetched_at, counts.stale, counts.error)
 
     @staticmethod
-    def fills(values: dict[str, float], codes: list[str]) -> dict[str, str]:
-        """Fill colour per region code (regions without cases get the base shade)."""
+    def fills(values: dict[str, float], codes: list[str]) -> dict[str, int]:
+        """Choropleth class per region code (regions without cases get class 0)."""
         top = max(values.values(), default=0.0)
         return {code: shade(values.get(code, 0.0), top) for code in codes}
 

@@ -73,8 +73,10 @@ TOOLTIP = {"variable": "cc.map.bindTooltip"}
 CASE_LEGEND = ("overdue", "due_soon", "on_time", "waiting")
 
 
-def empty_hideout() -> dict[str, Any]:
-    return {"fills": {}, "selected": "", "unpatrolled": {}, "touring": ""}
+def empty_hideout(theme: str = "dark") -> dict[str, Any]:
+    """What the region style reads: fill class per code, the selected and toured regions,
+    unpatrolled grids, and the theme (light consoles get a light palette)."""
+    return {"fills": {}, "selected": "", "unpatrolled": {}, "touring": "", "theme": theme}
 
 
 def _layer(ctx: PanelContext, name: str) -> Any:
@@ -83,7 +85,7 @@ def _layer(ctx: PanelContext, name: str) -> Any:
             id=ctx.id("regions"),
             data=None,
             style=REGION_STYLE,
-            hideout=empty_hideout(),
+            hideout=empty_hideout(ctx.theme),
             onEachFeature=TOOLTIP,
             hoverStyle={"weight": 4, "color": "#ffffff"},
         )
@@ -132,6 +134,7 @@ def build_map(ctx: PanelContext) -> Any:
             for name in shown
         ]
         children.append(dl.LayersControl(overlays, position="topright", collapsed=False))
+        children.append(dl.ZoomControl(position="topright"))
     else:
         children.extend(_layer(ctx, name) for name in shown)
     # Layers not asked for: present (their callbacks need them), never filled or drawn.
@@ -142,7 +145,7 @@ def build_map(ctx: PanelContext) -> Any:
     body = dl.Map(
         id=ctx.id("map"),
         **view,
-        zoomControl=bool(opts.layer_control),
+        zoomControl=False,
         trackViewport=False,  # the view is ours to set (drill, tour); nothing reads it back
         attributionControl=bool(tile_url),
         children=children,
@@ -192,7 +195,9 @@ def legend(ctx: PanelContext) -> html.Div:
 
 
 def breadcrumb(ctx: PanelContext, crumbs: list[dict[str, str]]) -> list[Any]:
-    """全区 > street > community > grid; each step but the last leads back up."""
+    """全区 > street > community > grid; each step but the last leads back up (the district
+    itself is 全区: a city's map shows one district)."""
+    crumbs = [c for c in crumbs if c["level"] != "district"]
     items: list[Any] = [
         html.Button(
             t("map.city", ctx.lang),
