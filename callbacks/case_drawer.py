@@ -71,7 +71,7 @@ def linked_extras(cc: Any, case: Any) -> dict[str, Any]:
     except ImportError:
         distance_m = _distance_m
     try:
-        cams = cc.services.points("cameras", case.street_code).value
+        cams = cc.services.points("camera", case.street_code).value
         near = []
         for cam in cams:
             d = distance_m(case.lon, case.lat, cam.lon, cam.lat)
@@ -176,7 +176,18 @@ def register(app: Any, cc: Any) -> None:
                 fillOpacity=0.9,
             )
         ]
-        viewport = {"center": [case.lat, case.lon], "zoom": 17}
+        viewport: dict[str, Any] = {"center": [case.lat, case.lon], "zoom": 17}
+        if grid is not None:
+            from shapely.geometry import Point, shape
+
+            west, south, east, north = (
+                shape(grid["features"][0]["geometry"]).union(Point(case.lon, case.lat)).bounds
+            )
+            viewport = {
+                "bounds": [[south, west], [north, east]],
+                "transition": "fitBounds",
+                "options": {"padding": [24, 24], "maxZoom": 18},
+            }
         who = (
             t("drawer.signed_in_as", lang, user=user.label, role=t(f"auth.role.{user.role}", lang))
             if user

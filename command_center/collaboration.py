@@ -113,6 +113,11 @@ class QueueItem:
     case: Case
     step: str
     clock: SlaClock | None
+    department_name: str = ""
+
+
+#: Queue orders: the most pressing first, newest or oldest report first, by class.
+QUEUE_SORTS = ("deadline", "newest", "oldest", "class")
 
 
 @dataclass
@@ -385,10 +390,14 @@ class Collaboration:
         class_codes: Sequence[str] | None = None,
         sources: Sequence[str] | None = None,
         urgent_only: bool = False,
+        level: str | None = None,
+        sort: str = "deadline",
         limit: int | None = None,
+        clock_rows: int | None = None,
     ) -> dict[str, list[QueueItem]]:
-        """Open cases per step, the most pressing first (overdue, then by deadline, then
-        oldest report)."""
+        """Open cases per step. ``level``: "overdue", "due_soon" or "urgent" only.
+        ``sort``: "deadline" (overdue first, then by deadline, then oldest report),
+        "newest", "oldest" or "class"."""
         flt = CaseFilter(
             region_code=region_code or None,
             open_only=True,
@@ -402,20 +411,36 @@ class Collaboration:
         now = self.clock()
         step_of = {s: step for step, statuses in QUEUE_STEPS for s in statuses}
         out: dict[str, list[QueueItem]] = {step: [] for step, _ in QUEUE_STEPS}
+        names = {d.code: d.name for d in self.departments()}
+        urgent_only = urgent_only or level == "urgent"
+        wanted_sla = {"overdue": SlaState.OVERDUE, "due_soon": SlaState.DUE_SOON}.get(level or "")
         for case in cases:
             step = step_of.get(case.status)
             if step is None or (urgent_only and not case.urgent):
                 continue
-            out[step].append(QueueItem(case, step, self.sla_clock(case, now)))
+            if wanted_sla is not None and case.sla_state != wanted_sla:
+                continue
+            dep = names.get(case.department_code or "", case.department_code or "")
+            out[step].append(QueueItem(case, step, None, dep))
         far = datetime.max
         for items in out.values():
-            items.sort(
-                key=lambda i: (
-                    i.case.sla_state != SlaState.OVERDUE,
-                    i.case.deadline or far,
-                    i.case.reported_at,
+            if sort == "newest":
+                items.sort(key=lambda i: i.case.reported_at, reverse=True)
+            elif sort == "oldest":
+                items.sort(key=lambda i: i.case.reported_at)
+            elif sort == "class":
+                items.sort(key=lambda i: (i.case.kind, i.case.class_code, i.case.reported_at))
+            else:
+                items.sort(
+                    key=lambda i: (
+                        i.case.sla_state != SlaState.OVERDUE,
+                        i.case.deadline or far,
+                        i.case.reported_at,
+                    )
                 )
-            )
+            # Clocks cost a calendar walk each: only for the rows a screen will show.
+            for item in items[:clock_rows] if clock_rows is not None else items:
+                item.clock = self.sla_clock(item.case, now)
         return out
 
     # --- the department board -----------------------------------------------------------
@@ -464,7 +489,7 @@ class Collaboration:
             board.append(row)
         board.sort(key=lambda r: (-r["overdue"], -r["open"], r["code"]))
         stats = case_adapter.case_stats(
-            [], CaseFilter(region_code=region_code, since=today, until=now, limit=None)
+            [], CaseFilter(region_code=region_code, since=today, limit=None)
         )
         t = stats[0] if stats else None
         funnel = {

@@ -137,6 +137,11 @@ def default_registry() -> PanelRegistry:
             module="grid",
         )
     )
+    # 业务协同 duty console kinds (case_queue, department_board): callbacks/case_queue.py
+    from callbacks import case_queue as queue_callbacks
+
+    for kind in queue_callbacks.panel_kinds():
+        registry.register(kind)
     # 统计分析 and 监督考核 kinds (stats_*, appraisal_*): composed in callbacks/statistics.py
     from callbacks import statistics as statistics_callbacks
 

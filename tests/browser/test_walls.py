@@ -139,8 +139,8 @@ def test_english_by_query_string(live_app, browser) -> None:  # noqa: ANN001
     _cc, base = live_app
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{base}/wall/duty?lang=en")
-    page.wait_for_selector(".cc-stage-label")
-    assert "Accept" in page.inner_text(".cc-board")
+    page.wait_for_selector(".cc-q-tabs .cc-q-count")  # the duty console's case queue
+    assert "To accept" in page.inner_text(".cc-q-tabs")
     page.close()
 
 

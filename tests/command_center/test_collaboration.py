@@ -1,0 +1,205 @@
+"""业务协同: every drawer action from the service function through the case adapter to the
+audit log, refused transitions and roles, the drawer's content, the queue and the
+department board, and a case put on a wall (command_center.collaboration)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.case.contract import CaseSource, CaseStatus, NewCase
+from command_center.audit import OK, REFUSED
+from command_center.auth import User
+
+NOW = datetime(2026, 11, 25, 10, 0)
+
+
+@pytest.fixture()
+def cc(city_copy: str, tmp_path: Path) -> Iterator[object]:
+    from command_center.app import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(city_copy, tmp_path, cache_seconds=0.0), start_background=False)
+    yield app
+    app.stop()
+
+
+def add_user(cc: object, name: str, role: str) -> User:
+    return cc.collab.users.add(name, role, "password-1", now=NOW)  # type: ignore[attr-defined]
+
+
+def new_case(cc: object, kind: str = "event", class_code: str = "0102") -> int:
+    """A fresh report at the place of an existing case (so it lands in a grid)."""
+    case_adapter = cc.services.adapters.case  # type: ignore[attr-defined]
+    some = case_adapter.list_cases(
+        __import__("adapters.case.contract").case.contract.CaseFilter(limit=1)
+    )[0]
+    case = case_adapter.report_case(
+        NewCase(
+            kind=kind,
+            class_code=class_code,
+            source=CaseSource.PUBLIC,
+            description="路边暴露垃圾，影响通行",
+            lon=some.lon,
+            lat=some.lat,
+            address="测试路 1 号",
+            reporter="张三",
+        )
+    )
+    return case.id
+
+
+def status(cc: object, case_id: int) -> CaseStatus:
+    return cc.services.case_detail(case_id).case.status  # type: ignore[attr-defined]
+
+
+def test_every_action_goes_through_the_adapter_and_the_audit_log(cc: object) -> None:
+    admin = add_user(cc, "root", "admin")
+    collab = cc.collab  # type: ignore[attr-defined]
+    case_id = new_case(cc)
+    dept = collab.suggested_departments(cc.services.case_detail(case_id).case)[0]  # type: ignore[attr-defined]
+    steps = [
+        ("accept", {}, CaseStatus.ACCEPTED),
+        ("register", {}, CaseStatus.REGISTERED),
+        ("dispatch", {"department_code": dept.department.code}, CaseStatus.DISPATCHED),
+        ("return", {}, CaseStatus.REGISTERED),
+        ("dispatch", {"department_code": "D02"}, CaseStatus.DISPATCHED),
+        ("urge", {}, CaseStatus.DISPATCHED),
+        ("escalate", {}, CaseStatus.DISPATCHED),
+        ("extend", {"extend_hours": 4}, CaseStatus.DISPATCHED),
+        ("report_back", {}, CaseStatus.HANDLED),
+        ("rework", {}, CaseStatus.DISPATCHED),
+        ("report_back", {}, CaseStatus.HANDLED),
+        ("verify", {}, CaseStatus.VERIFIED),
+        ("close", {}, CaseStatus.CLOSED),
+    ]
+    for action, kw, after in steps:
+        outcome = collab.perform(admin, case_id, action, f"{action} note", screen="duty", **kw)
+        assert outcome.ok, (action, outcome.message)
+        assert outcome.case.status is after and status(cc, case_id) is after
+    history = cc.services.case_detail(case_id).history  # type: ignore[attr-defined]
+    assert [s.action for s in history] == ["report"] + [a for a, _, _ in steps]
+    assert history[-1].actor == "root" and history[-1].note == "close note"
+    audit = list(reversed(collab.audit.entries(case_id=case_id)))
+    assert [(e.action, e.result, e.screen, e.user_name) for e in audit] == [
+        (a, OK, "duty", "root") for a, _, _ in steps
+    ]
+
+
+def test_reject_voids_a_report(cc: object) -> None:
+    officer = add_user(cc, "wang", "duty_officer")
+    case_id = new_case(cc)
+    assert cc.collab.perform(officer, case_id, "reject", "重复上报").ok  # type: ignore[attr-defined]
+    assert status(cc, case_id) is CaseStatus.VOIDED
+
+
+def test_a_forbidden_transition_is_explained_changes_nothing_and_is_audited(cc: object) -> None:
+    admin = add_user(cc, "root", "admin")
+    case_id = new_case(cc)
+    before = cc.services.case_detail(case_id)  # type: ignore[attr-defined]
+    outcome = cc.collab.perform(admin, case_id, "close", "", screen="duty")  # type: ignore[attr-defined]
+    assert not outcome.ok and "不能结案" in outcome.message
+    after = cc.services.case_detail(case_id)  # type: ignore[attr-defined]
+    assert after.case.status is CaseStatus.REPORTED and len(after.history) == len(before.history)
+    entry = cc.collab.audit.entries(case_id=case_id)[0]  # type: ignore[attr-defined]
+    assert (entry.action, entry.result) == ("close", REFUSED) and "不能结案" in entry.detail
+
+
+def test_a_role_may_only_take_its_own_actions(cc: object) -> None:
+    officer = add_user(cc, "wang", "duty_officer")
+    leader = add_user(cc, "boss", "leader")
+    case_id = new_case(cc)
+    assert cc.collab.perform(officer, case_id, "accept").ok  # type: ignore[attr-defined]
+    refused = cc.collab.perform(officer, case_id, "register")  # type: ignore[attr-defined]
+    assert not refused.ok and "岗位无权" in refused.message
+    assert not cc.collab.perform(leader, case_id, "register").ok  # type: ignore[attr-defined]
+    kiosk = cc.collab.perform(None, case_id, "register")  # type: ignore[attr-defined]
+    assert not kiosk.ok and "登录" in kiosk.message
+    assert status(cc, case_id) is CaseStatus.ACCEPTED
+
+
+def test_dispatch_without_a_department_is_refused(cc: object) -> None:
+    admin = add_user(cc, "root", "admin")
+    case_id = new_case(cc)
+    cc.collab.perform(admin, case_id, "accept")  # type: ignore[attr-defined]
+    cc.collab.perform(admin, case_id, "register")  # type: ignore[attr-defined]
+    outcome = cc.collab.perform(admin, case_id, "dispatch")  # type: ignore[attr-defined]
+    assert not outcome.ok and "部门" in outcome.message
+    assert status(cc, case_id) is CaseStatus.REGISTERED
+
+
+def test_the_drawer_offers_only_what_the_state_and_the_role_allow(cc: object) -> None:
+    officer = add_user(cc, "wang", "duty_officer")
+    dispatcher = add_user(cc, "zhao", "dispatcher")
+    admin = add_user(cc, "root", "admin")
+    case_id = new_case(cc)
+    collab = cc.collab  # type: ignore[attr-defined]
+    assert [a.value for a in collab.drawer(case_id, officer).actions] == ["accept", "reject"]
+    assert collab.drawer(case_id, dispatcher).actions == []
+    kiosk = collab.drawer(case_id, None)
+    assert kiosk.actions == [] and [a.value for a in kiosk.state_actions] == ["accept", "reject"]
+    collab.perform(admin, case_id, "accept")
+    collab.perform(admin, case_id, "register")
+    drawer = collab.drawer(case_id, dispatcher)
+    assert [a.value for a in drawer.actions] == ["dispatch"]
+    assert drawer.departments and drawer.limit_text == "1工作日"  # 暴露垃圾: 1 working day
+    assert drawer.detail.case.class_name == "暴露垃圾"
+
+
+def test_departments_follow_the_responsibility_rule(cc: object) -> None:
+    collab = cc.collab  # type: ignore[attr-defined]
+    event = cc.services.case_detail(new_case(cc, "event", "0102")).case  # type: ignore[attr-defined]
+    first = collab.suggested_departments(event)
+    # 事件先属地后属主: the street first, then the class's department
+    assert first[0].reason == "territorial" and first[0].department.code == event.street_code
+    assert first[1].reason == "owner" and first[1].department.code == "D02"
+    comp = cc.services.case_detail(new_case(cc, "component", "0101")).case  # type: ignore[attr-defined]
+    order = collab.suggested_departments(comp)
+    # 部件先属主后属地: the owner department first
+    assert order[0].reason == "owner" and order[1].department.code == comp.street_code
+
+
+def test_the_queue_puts_each_case_under_its_step_with_a_clock(cc: object) -> None:
+    admin = add_user(cc, "root", "admin")
+    collab = cc.collab  # type: ignore[attr-defined]
+    waiting = new_case(cc)
+    dispatched = new_case(cc)
+    for action, kw in [("accept", {}), ("register", {}), ("dispatch", {"department_code": "D02"})]:
+        assert collab.perform(admin, dispatched, action, **kw).ok
+    queue = collab.queue()
+    assert waiting in [i.case.id for i in queue["accept"]]
+    item = next(i for i in queue["handle"] if i.case.id == dispatched)
+    assert item.clock is not None and item.clock.deadline == item.case.deadline
+    only_d02 = collab.queue(department_code="D02")
+    assert all(i.case.department_code == "D02" for items in only_d02.values() for i in items)
+    assert dispatched in [i.case.id for i in only_d02["handle"]]
+
+
+def test_department_board_counts_open_cases_and_todays_funnel(cc: object) -> None:
+    admin = add_user(cc, "root", "admin")
+    collab = cc.collab  # type: ignore[attr-defined]
+    before = collab.department_board()
+    case_id = new_case(cc)
+    for action, kw in [("accept", {}), ("register", {}), ("dispatch", {"department_code": "D05"})]:
+        collab.perform(admin, case_id, action, **kw)
+    board = collab.department_board()
+    d05 = next(r for r in board["departments"] if r["code"] == "D05")
+    assert d05["open"] >= 1 and d05["name"] == "住建委"
+    assert board["funnel"]["reported"] == before["funnel"]["reported"] + 1
+    assert board["funnel"]["dispatched"] == before["funnel"]["dispatched"] + 1
+
+
+def test_a_case_put_on_the_wall_shows_there_for_a_while(cc: object) -> None:
+    officer = add_user(cc, "wang", "duty_officer")
+    collab = cc.collab  # type: ignore[attr-defined]
+    case_id = new_case(cc)
+    assert not collab.put_on_wall(None, case_id=case_id).ok
+    assert collab.put_on_wall(officer, case_id=case_id, seconds=30, from_screen="duty").ok
+    focus = collab.wall_focus("main")
+    assert focus is not None and focus.case_id == case_id
+    assert collab.wall_focus("briefing") is None
+    collab.put_on_wall(officer, case_id=case_id, seconds=-1)
+    assert collab.wall_focus("main") is None
