@@ -238,7 +238,12 @@ class CaseAdapter(Adapter):
         department_code: str | None = None,
         extend_hours: float | None = None,
         at: datetime | None = None,
+        expected_status: CaseStatus | None = None,
     ) -> Case:
         """Apply one workflow action. ``dispatch`` needs ``department_code``; ``extend`` needs
         ``extend_hours``. A transition the state machine forbids raises
-        ``command_center.domain.workflow.TransitionError`` and changes nothing."""
+        ``command_center.domain.workflow.TransitionError`` and changes nothing.
+
+        ``expected_status`` is optimistic locking for concurrent officers: the status the
+        actor saw; if the case has moved on since (checked inside the same transaction as the
+        write), ``TransitionError`` is raised and nothing changes."""

@@ -59,7 +59,12 @@ from command_center.domain.classes import CaseClass, UnknownClass, load_catalogu
 from command_center.domain.codes import InvalidCode, component_code, grid_code
 from command_center.domain.coords import to_wgs84
 from command_center.domain.grid_index import GridIndex
-from command_center.domain.workflow import DEFAULT_MAX_EXTENSIONS, OPEN_STATUSES, next_status
+from command_center.domain.workflow import (
+    DEFAULT_MAX_EXTENSIONS,
+    OPEN_STATUSES,
+    TransitionError,
+    next_status,
+)
 
 cases = CaseRow.__table__
 steps_t = CaseStepRow.__table__
@@ -622,6 +627,7 @@ class SqlCaseAdapter(CaseAdapter):
         department_code: str | None = None,
         extend_hours: float | None = None,
         at: datetime | None = None,
+        expected_status: CaseStatus | None = None,
     ) -> Case:
         try:
             action = CaseAction(action)
@@ -635,6 +641,16 @@ class SqlCaseAdapter(CaseAdapter):
             if found is None:
                 raise NotFound(f"案件不存在 / no case {case_id}")
             before = dict(found._mapping)
+            if expected_status is not None and before["status"] != CaseStatus(expected_status):
+                # The row is locked (BEGIN IMMEDIATE / FOR UPDATE): this check and the write
+                # below are atomic, so of two officers acting on what they both saw, one wins.
+                raise TransitionError(
+                    action,
+                    before["status"],
+                    f"案件已被他人处理，当前状态为 {before['status']}，请刷新后再操作 / "
+                    f"the case changed to {before['status']} since it was opened "
+                    f"(expected {CaseStatus(expected_status).value})",
+                )
             after_status = next_status(
                 before["status"],
                 action,
