@@ -147,4 +147,9 @@ def default_registry() -> PanelRegistry:
 
     for kind in statistics_callbacks.panel_kinds():
         registry.register(kind)
+    # 告警 alarm ticker and 运维监控 ops kinds (alarm_ticker, ops_screens, ops_flow)
+    from callbacks import alarms as alarm_callbacks
+
+    for kind in alarm_callbacks.panel_kinds():
+        registry.register(kind)
     return registry

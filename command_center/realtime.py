@@ -203,6 +203,7 @@ class Realtime:
             "open": [a.as_dict() for a in alarms.open_alarms(region or None)],
             "missed": missed,
             "last_id": alarms.store.last_id(),
+            "sound_levels": list(self.cc.settings.alarm_sound_levels),
         }
 
     # --- incoming -----------------------------------------------------------------------

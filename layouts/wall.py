@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dash import dcc, html
+from dash_socketio import DashSocketIO
 
 from command_center.i18n import t
 from command_center.screens.model import PanelSpec, ScreensFile, ScreenSpec
@@ -128,6 +129,15 @@ def wall_page(
                 id="cc-wall-meta", data={"screen": screen.id, "version": version, "lang": lang}
             ),
             dcc.Interval(id="cc-version-poll", interval=2000, n_intervals=0),
+            # real-time alarms (command_center/realtime.py): same-origin Socket.IO, the
+            # header's connection indicator texts, the last alarm id this page has seen
+            DashSocketIO(
+                id="cc-socket",
+                eventNames=["alarm", "ack", "sync"],
+                options={"auth": {"screen": screen.id}},
+            ),
+            dcc.Store(id="cc-conn-text", data={"lost": t("alarm.conn_lost", lang)}),
+            dcc.Store(id="cc-alarm-seen", data=0),
             html.Div(
                 id="cc-canvas",
                 className="cc-canvas",

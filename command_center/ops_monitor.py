@@ -1,0 +1,188 @@
+"""运维监控 ops watch: backends probed every few seconds, an alarm of its own when one goes
+down (source ``ops``, acknowledged by the watch itself when it is back), and the figures the
+ops panels show: connected screens, event and alarm throughput, SMS delivery, devices.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from adapters.base import Health
+from command_center.alarms import AlarmIn, local_now
+from command_center.i18n import t
+from command_center.services import Result
+
+log = logging.getLogger(__name__)
+
+OPS_SOURCE = "ops"
+
+
+@dataclass
+class BackendState:
+    health: Health
+    down_since: datetime | None = None
+    alarm_id: int | None = None
+    last_error: str = ""
+
+
+@dataclass
+class OpsWatch:
+    cc: Any
+    states: dict[str, BackendState] = field(default_factory=dict)
+    checked_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # --- probing -------------------------------------------------------------------------
+    def probes(self) -> dict[str, Health]:
+        """Every adapter, the database of the alarm store and (when configured) Redis."""
+        out = dict(self.cc.services.health())
+        out["database"] = _timed(self._ping_database)
+        if self.cc.settings.redis_url:
+            out["redis"] = _timed(self._ping_redis)
+        return out
+
+    def _ping_database(self) -> None:
+        from sqlalchemy import text
+
+        with self.cc.alarms.store.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def _ping_redis(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(self.cc.settings.redis_url, socket_timeout=2)
+        try:
+            client.ping()
+        finally:
+            client.close()
+
+    def check(self) -> dict[str, BackendState]:
+        """Probe once; a backend that went down raises an ``ops`` alarm, one that came back
+        has its alarm acknowledged by the watch."""
+        lang = self.cc.settings.lang
+        for name, health in self.probes().items():
+            with self._lock:
+                state = self.states.get(name)
+                if state is None:
+                    state = self.states[name] = BackendState(health)
+                was_up = state.down_since is None
+                state.health = health
+            if not health.up:
+                state.last_error = health.detail
+            if was_up and not health.up:
+                state.down_since = local_now()
+                state.alarm_id = self._raise(name, health, lang)
+            elif not was_up and health.up:
+                if state.alarm_id is not None:
+                    self.cc.alarms.acknowledge(
+                        state.alarm_id, OPS_SOURCE, t("ops.recovered", lang, backend=name)
+                    )
+                state.down_since, state.alarm_id = None, None
+        self.checked_at = local_now()
+        return dict(self.states)
+
+    def _raise(self, name: str, health: Health, lang: str) -> int | None:
+        backend = t(f"ops.backend.{name}", lang)
+        try:
+            result = self.cc.alarms.ingest(
+                AlarmIn(
+                    source=OPS_SOURCE,
+                    source_id=f"{name}-down-{int(time.time())}",
+                    level="critical",
+                    class_code="ops.down",
+                    title=t("ops.backend_down_alarm", lang, backend=backend),
+                )
+            )
+        except Exception:  # noqa: BLE001 - the store itself may be what is down
+            log.exception("cannot raise the ops alarm for %s", name)
+            return None
+        return result.alarm.id
+
+    # --- figures for the panels ----------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        cc = self.cc
+        alarms = cc.alarms
+        devices: dict[str, dict[str, int]] = {}
+        for layer in ("camera", "sensor"):
+            try:
+                points = cc.services.points(layer).value
+            except Exception:  # noqa: BLE001 - the GIS may be what is down
+                points = []
+            counts: dict[str, int] = {"online": 0, "offline": 0, "alarm": 0}
+            for point in points:
+                counts[point.status] = counts.get(point.status, 0) + 1
+            devices[layer] = counts
+        try:
+            sms = alarms.store.sms_counts()
+            alarm_counts = alarms.store.counts()
+        except Exception:  # noqa: BLE001
+            sms, alarm_counts = {}, {}
+        with self._lock:
+            states = {
+                k: BackendState(v.health, v.down_since, v.alarm_id, v.last_error)
+                for k, v in self.states.items()
+            }
+        return {
+            "screens": cc.realtime.connected_screens(),
+            "events_per_minute": alarms.event_rate.per_minute(),
+            "alarms_per_minute": alarms.ingest_rate.per_minute(),
+            "events_total": alarms.event_rate.total,
+            "alarms_total": alarms.ingest_rate.total,
+            "alarm_counts": alarm_counts,
+            "sms": sms,
+            "devices": devices,
+            "backends": states,
+            "checked_at": self.checked_at,
+            "redis": bool(cc.settings.redis_url),
+        }
+
+    def result(self) -> Result[dict[str, Any]]:
+        return Result(self.snapshot(), local_now())
+
+    # --- running -------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="cc-ops-watch")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001 - keep watching
+                log.exception("ops watch round failed")
+            if self._stop.wait(self.cc.settings.alarm_watch_seconds):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+def _timed(ping: Any) -> Health:
+    started = time.perf_counter()
+    try:
+        ping()
+    except Exception as exc:  # noqa: BLE001 - a probe reports, it does not raise
+        return Health(False, (time.perf_counter() - started) * 1000, str(exc))
+    return Health(True, (time.perf_counter() - started) * 1000)
+
+
+def install_ops_monitor(cc: Any) -> OpsWatch:
+    watch = OpsWatch(cc)
+    cc.ops_watch = watch
+    cc.services.ops_watch = watch  # the ops panels' fetchers reach it through the services
+    return watch
