@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 from adapters.sql import rollup
 from adapters.sql.db import downgrade, make_engine, upgrade
-from adapters.sql.models import Base, RegionRow
+from adapters.sql.models import Base, CaseRow, CaseStepRow, RegionRow
 from adapters.sql.workflow import apply_action, limit_hours
 from command_center.demo import names
 from command_center.demo.geometry import (
@@ -66,6 +66,7 @@ class Preset:
     people_per_km2: float  # residents; 东城区 has about 16,000/km²
     grid_m2: float = 10_000.0
     steps_days: int | None = None  # write history steps only for this many recent days
+    bulk: bool = False  # draw the cases with numpy in batches (``_write_cases_bulk``)
 
 
 PRESETS: dict[str, Preset] = {
@@ -73,7 +74,7 @@ PRESETS: dict[str, Preset] = {
     # 东城区 has ~16,000 residents/km²; the demo keeps ~60% so it builds in well under a minute
     "demo": Preset(42e6, 17, 12, 12, 3_000, 10_000),
     # 10k+ grids and ten million cases: a provincial capital's load, for benchmarks
-    "large": Preset(100e6, 40, 13, 36, 280_000, 1_500, steps_days=31),
+    "large": Preset(100e6, 40, 13, 36, 280_000, 1_500, steps_days=31, bulk=True),
 }
 
 # Source shares of the wall's "cases by source" (DOMAIN.md, calibrated on real centres)
@@ -1045,6 +1046,603 @@ def _write_cases(
                 last_report = time.perf_counter()
 
 
+# ------------------------------------------------------------------------------------ bulk cases
+#
+# The ``large`` city (ten million cases) cannot afford ``CaseSimulator``'s ~300 µs per case.
+# ``_write_cases_bulk`` draws the same distributions with numpy, a few hundred thousand cases
+# at a time, and plays the same workflow plan (``CaseSimulator.play``) as array operations:
+# every step's time is computed for every case, then "has it happened by now" masks apply the
+# field changes of ``apply_action`` in plan order. Working-hour arithmetic goes through a
+# cumulative working-seconds table of the calendar (``_WorkClock``). Times are whole seconds.
+
+_EPOCH = datetime(1970, 1, 1)
+_BULK_CHUNK = 400_000  # cases per numpy batch and per commit
+_STATUS = ("reported", "accepted", "registered", "dispatched", "handled", "verified", "closed",
+           "voided")  # fmt: skip
+_ST = {s: i for i, s in enumerate(_STATUS)}
+
+
+def _secs(dt: datetime) -> int:
+    return int((dt - _EPOCH).total_seconds())
+
+
+class _WorkClock:
+    """``WorkingCalendar.add_working_hours`` for arrays of times (seconds since 1970).
+
+    ``W(t)`` is the working seconds from ``first`` to ``t``; adding ``h`` working hours to
+    ``t`` is the earliest moment whose ``W`` is ``W(t) + 3600 h``, which is also what the
+    calendar does: a start outside working time counts from the next working moment, and a
+    deadline landing exactly on a day's end stays at that day's end.
+    """
+
+    def __init__(self, calendar: WorkingCalendar, first: date, last: date) -> None:
+        n = (last - first).days + 1
+        days = [first + timedelta(days=i) for i in range(n)]
+        working = np.array([calendar.is_working_day(d) for d in days])
+        start = calendar.day_start.hour * 3600 + calendar.day_start.minute * 60
+        end = calendar.day_end.hour * 3600 + calendar.day_end.minute * 60
+        self.base = _secs(datetime.combine(first, datetime.min.time()))
+        self.n = n
+        self.open = self.base + np.arange(n, dtype=np.int64) * 86400 + start
+        self.length = np.where(working, end - start, 0).astype(np.int64)
+        self.cum = np.concatenate(([0], np.cumsum(self.length)[:-1])).astype(np.int64)
+        self.cum_end = self.cum + self.length
+
+    def worked(self, t: np.ndarray) -> np.ndarray:
+        d = np.clip((t - self.base) // 86400, 0, self.n - 1)
+        return self.cum[d] + np.clip(t - self.open[d], 0, self.length[d])
+
+    def add(self, t: np.ndarray, seconds: np.ndarray, wall: np.ndarray) -> np.ndarray:
+        """``t`` plus ``seconds``: wall-clock where ``wall``, else working time."""
+        target = self.worked(t) + seconds
+        d = np.minimum(np.searchsorted(self.cum_end, target, side="left"), self.n - 1)
+        work = self.open[d] + (target - self.cum[d])
+        return np.rint(np.where(wall, t + seconds, work)).astype(np.int64)
+
+
+def _iso(t: np.ndarray) -> list[str]:
+    """Seconds since 1970 as "YYYY-MM-DD HH:MM:SS" strings."""
+    return [s.replace("T", " ") for s in np.datetime_as_string(t.astype("datetime64[s]")).tolist()]
+
+
+class _Columns:
+    """One batch of rows, column by column, written in the database's own text forms."""
+
+    def __init__(self, postgres: bool) -> None:
+        self.postgres = postgres
+        self.cols: list[list[Any]] = []
+
+    def add(self, values: Sequence[Any], present: np.ndarray | None = None) -> None:
+        values = list(values)
+        null = "\\N" if self.postgres else None
+        if present is not None:
+            values = [v if p else null for v, p in zip(values, present.tolist(), strict=True)]
+        elif self.postgres:
+            values = [null if v is None else v for v in values]
+        if self.postgres:
+            values = [v if isinstance(v, str) else str(v) for v in values]
+        self.cols.append(values)
+
+    def time(self, t: np.ndarray, present: np.ndarray | None = None) -> None:
+        # SQLAlchemy's SQLite DateTime storage format (strings compare in time order)
+        text_ = _iso(t) if self.postgres else [f"{s}.000000" for s in _iso(t)]
+        self.add(text_, present)
+
+    def flag(self, values: np.ndarray, present: np.ndarray | None = None) -> None:
+        if self.postgres:
+            self.add(np.where(values, "t", "f").tolist(), present)
+        else:
+            self.add(values.astype(np.int64).tolist(), present)
+
+    def write(self, conn: Connection, table: str, columns: Sequence[str]) -> None:
+        if not self.cols or not self.cols[0]:
+            return
+        raw = conn.connection.driver_connection
+        if self.postgres:
+            block = "\n".join(map("\t".join, zip(*self.cols, strict=True))) + "\n"
+            with (
+                raw.cursor() as cur,
+                cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp,
+            ):
+                cp.write(block)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            raw.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                zip(*self.cols, strict=True),
+            )
+
+
+def _choose(rng: np.random.Generator, n: int, weights: Sequence[float]) -> np.ndarray:
+    cum = np.cumsum(np.asarray(weights, dtype=float))
+    return np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"), len(cum) - 1)
+
+
+def _write_cases_bulk(
+    conn: Connection,
+    city: City,
+    catalogue: Catalogue,
+    calendar: WorkingCalendar,
+    preset: Preset,
+    seed: int,
+    now: datetime,
+    things: dict[str, Any],
+    progress: Callable[[str], None],
+) -> dict[str, int]:
+    """The cases of ``_write_cases``, drawn and played in numpy batches (see above).
+
+    History steps are written only for the cases of the last ``preset.steps_days`` days
+    (all of them when ``None``). Returns rows written per table.
+    """
+    postgres = conn.dialect.name == "postgresql"
+    nrng = np.random.default_rng([seed, 4])
+    days = round(preset.months * 365.25 / 12)
+    start = now.date() - timedelta(days=days - 1)
+    counts = np.array(_daily_counts(preset, start, days, calendar, nrng), dtype=np.int64)
+    total = int(counts.sum())
+    hot = nrng.lognormal(0.0, 0.8, len(city.grids))
+    hot[nrng.random(len(city.grids)) < 0.04] *= 6
+    hot *= np.array(
+        [{"commercial": 2.0, "residential": 1.0, "public": 0.6}[g.land_use] for g in city.grids]
+    )
+    clock = _WorkClock(calendar, start - timedelta(days=1), now.date() + timedelta(days=1200))
+    now_s = _secs(now)
+    hpd = calendar.hours_per_day
+
+    # classes: events then components; per class its limits as (wall-clock?, hours)
+    events, comps = catalogue.events(), catalogue.components()
+    classes = events + comps
+    cls_code = np.array([c.code for c in classes])
+    cls_big = np.array([c.big_code for c in classes])
+    cls_kind = np.array([c.kind for c in classes])
+    cls_name = [c.name for c in classes]
+
+    def limit_arrays(urgent: bool) -> tuple[np.ndarray, np.ndarray]:
+        lims = [c.limit_for(urgent) for c in classes]
+        wall = np.array([lim.unit == "hours" for lim in lims])
+        hours = np.array([lim.amount * (hpd if lim.unit == "work_days" else 1) for lim in lims])
+        return wall, hours
+
+    wall_n, hours_n = limit_arrays(False)
+    wall_u, hours_u = limit_arrays(True)
+    dept_codes = [d for d, *_ in DEPARTMENTS]
+    depts = dept_codes + list(city.street_names)  # departments, then streets (属地)
+    dept_ix = {d: i for i, d in enumerate(depts)}
+    cls_dept = np.array([dept_ix.get(c.default_department or "D01", 0) for c in classes])
+    ev_index = {c.code: i for i, c in enumerate(events)}
+    video_ix = np.array([ev_index[c] for c in VIDEO_CLASSES if c in ev_index])
+    iot_ix = np.array([ev_index[c] for c in IOT_CLASSES if c in ev_index])
+    month_p = {
+        m: np.array(
+            [
+                EVENT_WEIGHTS.get(c.code, 1.0)
+                * SEASONAL.get(c.code, {}).get(m, OFF_SEASON.get(c.code, 1.0))
+                for c in events
+            ]
+        )
+        for m in range(1, 13)
+    }
+    evening_ix = ev_index.get("0505", -1)
+    hour_p, evening_p = HOUR_WEIGHTS, EVENING_WEIGHTS
+
+    # grids: codes, hierarchy, interior points, roads, reporters
+    grid_ix = {g.code: i for i, g in enumerate(city.grids)}
+    g_code = [g.code for g in city.grids]
+    g_comm = [g.community_code for g in city.grids]
+    g_street = [g.street_code for g in city.grids]
+    g_road = [g.road for g in city.grids]
+    street_list = list(city.street_names)
+    g_street_ix = np.array([street_list.index(s) for s in g_street])
+    pool = np.stack([g.pool[np.arange(24) % len(g.pool)] for g in city.grids])  # (G, 24, 2)
+    g_worker = [f"网格员@{g.social_grid}" for g in city.grids]
+    g_camera = [things["cameras"].get(g.code, "视频智能识别") for g in city.grids]
+    g_sensor = [things["sensors"].get(g.code, "物联感知") for g in city.grids]
+    sup_lists = [things["supervisors"].get(s) or ["监督员"] for s in street_list]
+    sup_flat = [s for lst in sup_lists for s in lst]
+    sup_len = np.array([len(lst) for lst in sup_lists])
+    sup_off = np.concatenate(([0], np.cumsum(sup_len)[:-1]))
+
+    components = things["components"]
+    comp_index = {c.code: len(events) + i for i, c in enumerate(comps)}
+    comp_cls = np.array([comp_index[r[1]] for r in components], dtype=np.int64)
+    comp_grid = np.array([grid_ix[r[6]] for r in components], dtype=np.int64)
+    comp_lonlat = np.array([(r[4], r[5]) for r in components], dtype=float).reshape(-1, 2)
+    comp_owner = np.array([dept_ix.get(r[8] or "D01", 0) for r in components], dtype=np.int64)
+    comp_codes = [r[0] for r in components]
+
+    sources = list(SOURCE_SHARES)
+    src_p = list(SOURCE_SHARES.values())
+    comp_sources = np.array([sources.index(s) for s in ("supervisor", "iot", "grid_worker",
+                                                         "public")])  # fmt: skip
+    S = {s: i for i, s in enumerate(sources)}
+    prefixes = {"hotline": "12345", "public": "SSP", "iot": "IOT", "video": "AI"}
+    ext_seq = dict.fromkeys(prefixes, 0)
+    staff = {
+        "acceptor": [f"受理员{i:02d}" for i in range(1, 7)],
+        "leader": [f"值班长{i:02d}" for i in range(1, 4)],
+        "dispatcher": [f"派遣员{i:02d}" for i in range(1, 6)],
+    }
+    templates_by_big = {big: DESCRIPTIONS.get(big, DESCRIPTIONS["06"]) for big in set(cls_big)}
+    steps_from = start if preset.steps_days is None else now.date() - timedelta(preset.steps_days)
+    steps_from_s = _secs(datetime.combine(steps_from, datetime.min.time()))
+    start_s = _secs(datetime.combine(start, datetime.min.time()))
+
+    written = {"cases": 0, "case_steps": 0}
+    case_id = 0
+    chunk_no = 0
+    day0 = 0
+    t_start = time.perf_counter()
+    while day0 < days:
+        day1 = day0
+        size = 0
+        while day1 < days and (size == 0 or size + counts[day1] <= _BULK_CHUNK):
+            size += int(counts[day1])
+            day1 += 1
+        chunk_no += 1
+        rng = np.random.default_rng([seed, 5, chunk_no])
+        day_of = np.repeat(np.arange(day0, day1), counts[day0:day1])
+        n = len(day_of)
+        U = rng.random
+        # ---- what, where, who
+        is_comp = (U(n) < COMPONENT_SHARE) if len(components) else np.zeros(n, bool)
+        urgent = U(n) < 0.05
+        cls = np.zeros(n, dtype=np.int64)
+        grid = np.zeros(n, dtype=np.int64)
+        lonlat = np.zeros((n, 2))
+        src = np.zeros(n, dtype=np.int64)
+        comp = np.full(n, -1, dtype=np.int64)
+        ci = np.flatnonzero(is_comp)
+        if len(ci):
+            pick = rng.integers(0, len(components), len(ci))
+            comp[ci] = pick
+            cls[ci] = comp_cls[pick]
+            grid[ci] = comp_grid[pick]
+            lonlat[ci] = comp_lonlat[pick]
+            src[ci] = comp_sources[_choose(rng, len(ci), (60, 15, 15, 10))]
+        ei = np.flatnonzero(~is_comp)
+        src[ei] = _choose(rng, len(ei), src_p)
+        months = np.array([(start + timedelta(days=int(d))).month for d in range(day0, day1)])
+        ev_month = months[day_of[ei] - day0]
+        ev_cls = np.zeros(len(ei), dtype=np.int64)
+        for m in np.unique(ev_month):
+            sel = ev_month == m
+            ev_cls[sel] = _choose(rng, int(sel.sum()), month_p[int(m)])
+        vid = src[ei] == S["video"]
+        ev_cls[vid] = video_ix[rng.integers(0, len(video_ix), int(vid.sum()))]
+        iot = src[ei] == S["iot"]
+        ev_cls[iot] = iot_ix[rng.integers(0, len(iot_ix), int(iot.sum()))]
+        cls[ei] = ev_cls
+        grid[ei] = np.minimum(np.searchsorted(np.cumsum(hot) / hot.sum(), U(len(ei))),
+                              len(city.grids) - 1)  # fmt: skip
+        lonlat[ei] = pool[grid[ei], rng.integers(0, 24, len(ei))]
+        # ---- when: the daily rhythm (evening barbecues for 0505), then the order of the day
+        evening = (cls == evening_ix) & ~is_comp
+        hour = _choose(rng, n, hour_p)
+        hour[evening] = _choose(rng, int(evening.sum()), evening_p)
+        rep = start_s + day_of * 86400 + hour * 3600 + rng.integers(0, 3600, n)
+        keep = rep < now_s
+        # draw everything else before filtering so batches stay aligned
+        desc_t = rng.integers(0, 6, n)
+        addr_no = rng.integers(1, 300, n)
+        area_n = rng.integers(1, 21, n)
+        state = rng.integers(0, 3, n)
+        actor_r = rng.random((n, 5))
+        wf = rng.random((n, 20))
+        gauss = rng.standard_normal(n)
+        sel = np.flatnonzero(keep)
+        order = sel[np.argsort(rep[sel], kind="stable")]
+        (day_of, is_comp, urgent, cls, grid, lonlat, src, comp, rep, desc_t, addr_no, area_n,
+         state, actor_r, wf, gauss) = (a[order] for a in (
+            day_of, is_comp, urgent, cls, grid, lonlat, src, comp, rep, desc_t, addr_no, area_n,
+            state, actor_r, wf, gauss))  # fmt: skip
+        n = len(order)
+        ids = case_id + 1 + np.arange(n, dtype=np.int64)
+        case_id += n
+        first_of_day = np.searchsorted(day_of, day_of, side="left")
+        seq = np.arange(n) - first_of_day + 1
+        street_ix = g_street_ix[grid]
+
+        # ---- the workflow plan of CaseSimulator.play, for every case at once
+        wall = np.where(urgent, wall_u[cls], wall_n[cls])
+        lim_s = np.where(urgent, hours_u[cls], hours_n[cls]) * 3600.0
+        source_name = np.array(sources)[src]
+        quick = np.isin(src, [S["supervisor"], S["grid_worker"], S["iot"], S["video"]])
+        t0 = rep + np.rint(np.where(quick, 2 + 10 * wf[:, 0], 5 + 40 * wf[:, 0]) * 60).astype(
+            np.int64
+        )
+        public = np.isin(src, [S["public"], S["hotline"]])
+        void = wf[:, 1] < np.where(public, 0.06, 0.02)
+        t1 = t0 + np.rint((5 + 45 * wf[:, 2]) * 60).astype(np.int64)
+        t2 = t1 + np.rint((3 + 37 * wf[:, 3]) * 60).astype(np.int64)
+        own = cls_dept[cls]
+        territorial = ~is_comp & (cls_big[cls] != "04") & (wf[:, 4] < 0.5)
+        owner = np.where(comp >= 0, comp_owner[np.maximum(comp, 0)], own)
+        dept = np.where(territorial, len(dept_codes) + street_ix, owner)
+        wrong = wf[:, 5] < 0.02
+        wrong_dept = rng.integers(0, len(dept_codes) - 1, n)
+        wrong_dept = np.where(wrong_dept >= own, wrong_dept + 1, wrong_dept)  # never its own
+        t3 = t2 + np.rint((0.3 + 2.7 * wf[:, 6]) * 3600).astype(np.int64)
+        t4 = t3 + np.rint((10 + 50 * wf[:, 7]) * 60).astype(np.int64)
+        td = np.where(wrong, t4, t2)
+        fraction = np.exp(math.log(0.42) + 0.55 * gauss)
+        stuck = wf[:, 8] < 0.004
+        fraction = np.where(stuck, 3 + 9 * wf[:, 9], fraction)
+        ext = (fraction > 0.8) & (wf[:, 10] < 0.35)
+        urg = (fraction > 0.9) & (wf[:, 11] < 0.6)
+        ext_at = clock.add(td, 0.7 * lim_s, wall)
+        urge_at = clock.add(td, 0.85 * lim_s, wall)
+        handled = clock.add(td, fraction * lim_s, wall)
+        tv = handled + np.rint((0.3 + 4.7 * wf[:, 12]) * 3600).astype(np.int64)
+        rework = wf[:, 13] < 0.04
+        again = clock.add(tv, (0.1 + 0.5 * wf[:, 14]) * lim_s, wall)
+        tv2 = np.where(rework, again + np.rint((0.3 + 4.7 * wf[:, 15]) * 3600).astype(np.int64),
+                       tv)  # fmt: skip
+        tc = tv2 + np.rint((0.1 + 2.4 * wf[:, 16]) * 3600).astype(np.int64)
+        dl1 = clock.add(t2, lim_s, wall)  # the wrong dispatch's clock
+        dl = clock.add(td, lim_s, wall)
+        dl_ext = clock.add(dl, lim_s, wall)  # 延期 by the class limit, in its own kind of time
+        dl_rw = clock.add(tv, lim_s, wall)
+
+        # ---- what has happened by now (plan order; times rise along the plan)
+        def by_now(t: np.ndarray) -> np.ndarray:
+            return t <= now_s
+
+        nv = ~void
+        status = np.zeros(n, dtype=np.int64)
+        updated = rep.copy()
+
+        def step(
+            mask: np.ndarray,
+            to: str,
+            at: np.ndarray,
+            status: np.ndarray = status,
+            updated: np.ndarray = updated,
+        ) -> None:
+            status[mask] = _ST[to]
+            updated[mask] = at[mask]
+
+        voided = void & by_now(t0)
+        step(voided, "voided", t0)
+        accepted = nv & by_now(t0)
+        step(accepted, "accepted", t0)
+        registered = nv & by_now(t1)
+        step(registered, "registered", t1)
+        wrong_done = nv & wrong & by_now(t2)
+        step(wrong_done, "dispatched", t2)
+        returned = nv & wrong & by_now(t3)
+        step(returned, "registered", t3)
+        dispatched = nv & by_now(td)
+        step(dispatched, "dispatched", td)
+        extended = dispatched & ext & by_now(ext_at)
+        step(extended, "dispatched", ext_at)
+        urged = dispatched & urg & by_now(urge_at)
+        step(urged, "dispatched", urge_at)
+        handled_m = dispatched & by_now(handled)
+        step(handled_m, "handled", handled)
+        reworked = handled_m & rework & by_now(tv)
+        step(reworked, "dispatched", tv)
+        again_m = reworked & by_now(again)
+        step(again_m, "handled", again)
+        verified = handled_m & by_now(tv2) & (~rework | again_m)
+        step(verified, "verified", tv2)
+        closed = verified & by_now(tc)
+        step(closed, "closed", tc)
+
+        dispatched_at = np.where(dispatched, td, t2)
+        has_dispatch = dispatched | wrong_done
+        deadline = np.where(dispatched, np.where(extended, dl_ext, dl), dl1)
+        deadline = np.where(reworked, dl_rw, deadline)
+        # a return clears the deadline and the department; the next dispatch sets them again
+        has_deadline = dispatched | (wrong_done & ~returned)
+        dept_now = np.where(dispatched, dept, wrong_dept)
+        has_dept = has_deadline
+        handled_at = np.where(again_m, again, handled)
+        on_time = np.where(again_m, again <= dl_rw,
+                           handled <= np.where(extended, dl_ext, dl))  # fmt: skip
+        escalated = urged & (wf[:, 17] < 0.3)
+
+        # ---- text: descriptions, numbers, reporters, external ids
+        codes = cls_code[cls].tolist()
+        bigs = cls_big[cls].tolist()
+        kinds = cls_kind[cls].tolist()
+        comp_l = is_comp.tolist()
+        grid_l = grid.tolist()
+        cls_l = cls.tolist()
+        desc_l, addr_l = [], []
+        for i in range(n):
+            g = grid_l[i]
+            addr = f"{g_road[g]}{addr_no[i]}号"
+            if comp_l[i]:
+                tpl = COMPONENT_DESCRIPTIONS[desc_t[i] % 2]
+                text_ = tpl.format(addr=addr, name=cls_name[cls_l[i]],
+                                   state=("破损", "丢失", "占用")[state[i]])  # fmt: skip
+            else:
+                tpls = templates_by_big[bigs[i]]
+                text_ = tpls[desc_t[i] % len(tpls)].format(
+                    addr=addr, name=cls_name[cls_l[i]], n=area_n[i]
+                )
+            desc_l.append(text_)
+            addr_l.append(text_.split("号", 1)[0] + "号")
+        day_str = [(start + timedelta(days=int(d))).strftime("%Y%m%d") for d in range(day0, day1)]
+        day_iso = [(start + timedelta(days=int(d))).isoformat() for d in range(day0, day1)]
+        dsel = (day_of - day0).tolist()
+        district = city.district_code
+        numbers = [f"{district}-{day_str[d]}-{s:04d}" for d, s in zip(dsel, seq.tolist(),
+                                                                      strict=True)]  # fmt: skip
+        sup_pick = sup_off[street_ix] + (actor_r[:, 0] * sup_len[street_ix]).astype(np.int64)
+        reporters: list[str] = []
+        src_l = source_name.tolist()
+        sup_l = sup_pick.tolist()
+        for i in range(n):
+            s = src_l[i]
+            g = grid_l[i]
+            reporters.append(
+                sup_flat[sup_l[i]] if s == "supervisor"
+                else g_worker[g] if s == "grid_worker"
+                else "市民随手拍" if s == "public"
+                else "12345热线" if s == "hotline"
+                else g_camera[g] if s == "video"
+                else g_sensor[g] if s == "iot"
+                else "区领导交办"
+            )  # fmt: skip
+        external: list[str | None] = [None] * n
+        for name, prefix in prefixes.items():
+            idx = np.flatnonzero(src == S[name]).tolist()
+            base = ext_seq[name]
+            for k, i in enumerate(idx, start=1):
+                external[i] = f"{prefix}-{day_str[dsel[i]]}-{base + k:07d}"
+            ext_seq[name] = base + len(idx)
+
+        # ---- write the cases
+        c = _Columns(postgres)
+        zeros = np.zeros(n, dtype=np.int64)
+        c.add(ids.tolist())
+        c.add(numbers)
+        c.add(kinds)
+        c.add(codes)
+        c.add(bigs)
+        c.add(src_l)
+        c.add(np.array(_STATUS)[status].tolist())
+        c.add(desc_l)
+        c.add(addr_l)
+        c.add(lonlat[:, 0].tolist())
+        c.add(lonlat[:, 1].tolist())
+        c.add([g_code[g] for g in grid_l])
+        c.add([g_comm[g] for g in grid_l])
+        c.add([g_street[g] for g in grid_l])
+        c.add([district] * n)
+        c.time(rep)
+        c.add([day_iso[d] for d in dsel])
+        weekday = (rep // 86400 + 3) % 7  # 1970-01-01 was a Thursday
+        c.add((weekday * 24 + (rep % 86400) // 3600).tolist())
+        c.flag(urgent)
+        c.add([depts[d] for d in dept_now.tolist()], has_dept)
+        c.time(t0, accepted)
+        c.time(t1, registered)
+        c.time(dispatched_at, has_dispatch)
+        c.time(deadline, has_deadline)
+        c.time(handled_at, handled_m)
+        c.time(tv2, verified)
+        c.time(tc, closed)
+        c.time(t0, voided)
+        c.flag(on_time, handled_m)
+        c.flag(on_time, closed)
+        c.add(np.where(reworked, 1, zeros).tolist())
+        c.add(np.where(extended, 1, zeros).tolist())
+        c.add(np.where(returned, 1, zeros).tolist())
+        c.add(np.where(urged, 1, zeros).tolist())
+        c.flag(escalated)
+        c.add([comp_codes[k] if k >= 0 else None for k in comp.tolist()])
+        c.add(external)
+        c.add(reporters)
+        c.time(updated)
+        with conn.begin():
+            c.write(conn, "cases", CASE_COLUMNS)
+            written["cases"] += n
+            # ---- history steps of the recent cases
+            recent = rep >= steps_from_s
+            if recent.any():
+                written["case_steps"] += _write_steps_bulk(
+                    conn, postgres, recent, ids, rep, reporters, desc_l, actor_r, sup_flat,
+                    sup_pick, src == S["supervisor"], depts, dept, wrong_dept, lim_s, staff,
+                    {"voided": (voided, t0), "accepted": (accepted, t0),
+                     "registered": (registered, t1), "wrong": (wrong_done, t2),
+                     "returned": (returned, t3), "dispatched": (dispatched, td),
+                     "extended": (extended, ext_at), "urged": (urged, urge_at),
+                     "handled": (handled_m, handled), "reworked": (reworked, tv),
+                     "again": (again_m, again), "verified": (verified, tv2),
+                     "closed": (closed, tc)},
+                )  # fmt: skip
+        elapsed = time.perf_counter() - t_start
+        progress(
+            f"  cases {written['cases']:,} / ~{total:,} ({elapsed:.0f} s, "
+            f"{written['case_steps']:,} steps)"
+        )
+        day0 = day1
+    return written
+
+
+def _write_steps_bulk(
+    conn: Connection,
+    postgres: bool,
+    recent: np.ndarray,
+    ids: np.ndarray,
+    rep: np.ndarray,
+    reporters: list[str],
+    descriptions: list[str],
+    actor_r: np.ndarray,
+    sup_flat: list[str],
+    sup_pick: np.ndarray,
+    by_supervisor: np.ndarray,
+    depts: list[str],
+    dept: np.ndarray,
+    wrong_dept: np.ndarray,
+    lim_s: np.ndarray,
+    staff: dict[str, list[str]],
+    done: dict[str, tuple[np.ndarray, np.ndarray]],
+) -> int:
+    """The history rows ``CaseSimulator.play`` would write, for the ``recent`` cases."""
+    acceptor = (actor_r[:, 1] * len(staff["acceptor"])).astype(np.int64)
+    leader = (actor_r[:, 2] * len(staff["leader"])).astype(np.int64)
+    dispatcher = (actor_r[:, 3] * len(staff["dispatcher"])).astype(np.int64)
+    # the verifying supervisor: the reporter when a supervisor reported, else one of the street
+    sup_actor = [sup_flat[k] for k in sup_pick.tolist()]
+    hours_note = [f"{h / 3600:g}" for h in lim_s.tolist()]
+
+    def const(value: str) -> Callable[[int], str]:
+        return lambda _i: value
+
+    def staff_of(role: str, picks: np.ndarray) -> Callable[[int], str]:
+        names_ = staff[role]
+        return lambda i: names_[picks[i]]
+
+    def supervisor(i: int) -> str:
+        return reporters[i] if by_supervisor[i] else sup_actor[i]
+
+    plan = [
+        # (mask, times, action, actor, note, from, to)
+        ("voided", "reject", staff_of("acceptor", acceptor), const("重复上报，已合并"), "reported",
+         "voided"),
+        ("accepted", "accept", staff_of("acceptor", acceptor), const("已核实"), "reported",
+         "accepted"),
+        ("registered", "register", staff_of("leader", leader), const("符合立案条件"), "accepted",
+         "registered"),
+        ("wrong", "dispatch", staff_of("dispatcher", dispatcher), const(""), "registered",
+         "dispatched"),
+        ("returned", "return", lambda i: depts[wrong_dept[i]], const("非本部门职责"), "dispatched",
+         "registered"),
+        ("dispatched", "dispatch", staff_of("dispatcher", dispatcher), const(""), "registered",
+         "dispatched"),
+        ("extended", "extend", staff_of("dispatcher", dispatcher), lambda i: hours_note[i],
+         "dispatched", "dispatched"),
+        ("urged", "urge", staff_of("dispatcher", dispatcher), const("请尽快处置"), "dispatched",
+         "dispatched"),
+        ("handled", "report_back", lambda i: depts[dept[i]], const("已处置，附照片"), "dispatched",
+         "handled"),
+        ("reworked", "rework", supervisor, const("现场未处置到位"), "handled", "dispatched"),
+        ("again", "report_back", lambda i: depts[dept[i]], const("已重新处置"), "dispatched",
+         "handled"),
+        ("verified", "verify", supervisor, const("核查通过"), "handled", "verified"),
+        ("closed", "close", staff_of("leader", leader), const("结案"), "verified", "closed"),
+    ]  # fmt: skip
+    rows: list[tuple[int, int, int, str, str, str, str | None, str]] = []
+    for i in np.flatnonzero(recent).tolist():
+        rows.append((int(ids[i]), 0, int(rep[i]), "report", reporters[i], descriptions[i][:40],
+                     None, "reported"))  # fmt: skip
+    for order, (key, action, actor, note, frm, to) in enumerate(plan, start=1):
+        mask, at = done[key]
+        for i in np.flatnonzero(mask & recent).tolist():
+            rows.append((int(ids[i]), order, int(at[i]), action, actor(i), note(i), frm, to))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    c = _Columns(postgres)
+    c.add([r[0] for r in rows])
+    c.time(np.array([r[2] for r in rows], dtype=np.int64))
+    for k in (3, 4, 5, 6, 7):
+        c.add([r[k] for r in rows])
+    c.write(conn, "case_steps", STEP_COLUMNS)
+    return len(rows)
+
+
 # ------------------------------------------------------------------------------------ entry
 
 
@@ -1063,11 +1661,22 @@ def generate(
     catalogue: Catalogue | None = None,
     calendar: WorkingCalendar | None = None,
     progress: Callable[[str], None] | None = None,
+    bulk: bool | None = None,
 ) -> GenerationReport:
     """Fill the empty database at ``url`` with the demo city (upgrading its schema first).
 
     Deterministic for ``seed`` and ``now`` (default: this hour). Raises ``RuntimeError``
     if the database already holds a city (``seed_cli(..., reset=True)`` starts afresh).
+
+    ``bulk`` (default: the preset's; only ``large`` has it) draws the cases with numpy in
+    batches of 400,000 instead of playing each through ``CaseSimulator``: the same
+    distributions and workflow rules, not the same cases for a seed. The case indexes are
+    dropped during the load and built afterwards; SQLite runs with ``synchronous=OFF`` and
+    ``journal_mode=OFF`` meanwhile (WAL is restored), PostgreSQL loads with COPY. The
+    ``large`` city is for aggregate benchmarks: it keeps history steps only for the cases of
+    its last ``steps_days`` (31) days; older cases have their timestamps and flags but no
+    steps (writing ~75 million steps would triple its size and time for nothing the wall
+    reads).
     """
     if size not in PRESETS:
         raise ValueError(f"unknown size {size!r}: use one of {', '.join(PRESETS)}")
@@ -1108,23 +1717,34 @@ def generate(
                 things = _write_things(w, city, catalogue, seed, now, pop["social_grids"])
             t = phase("components, workers, devices", t)
 
-            tx = conn.begin()
-
-            def commit() -> None:
-                nonlocal tx
-                tx.commit()
+            if preset.bulk if bulk is None else bulk:
+                _bulk_load_begin(conn)
+                w.counts.update(
+                    _write_cases_bulk(
+                        conn, city, catalogue, calendar, preset, seed, now, things, say
+                    )
+                )
+                t = phase("cases", t)
+                _bulk_load_end(conn)
+                t = phase("case indexes", t)
+            else:
                 tx = conn.begin()
 
-            _write_cases(w, commit, city, catalogue, calendar, preset, seed, now, things, say)
-            tx.commit()
-            t = phase("cases", t)
+                def commit() -> None:
+                    nonlocal tx
+                    tx.commit()
+                    tx = conn.begin()
+
+                _write_cases(w, commit, city, catalogue, calendar, preset, seed, now, things, say)
+                tx.commit()
+                t = phase("cases", t)
             with conn.begin():
                 w.fix_sequences(
                     ["houses", "households", "people", "organisations", "cases", "case_steps"]
                 )
                 sizes = rollup.rebuild(conn)
             t = phase("rollups", t)
-            _analyze(conn)
+            _analyze(conn, vacuum=bool(preset.bulk if bulk is None else bulk))
             phase("analyze", t)
             report.counts = {"regions": len(city.regions), "grids": len(city.grids), **w.counts}
             report.counts["rollup_rows"] = sum(sizes.values())
@@ -1170,14 +1790,59 @@ def _update_population(conn: Connection, city: City) -> None:
     )
 
 
-def _analyze(conn: Connection) -> None:
-    """Fresh planner statistics after a bulk load (both databases plan better with them)."""
+def _analyze(conn: Connection, vacuum: bool = False) -> None:
+    """Fresh planner statistics after a bulk load (both databases plan better with them).
+
+    ``vacuum`` (after a bulk load on PostgreSQL): VACUUM too, which sets the visibility map
+    so that counts over an index need not visit the table.
+    """
     if conn.dialect.name == "postgresql":
         conn.commit()
-        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+            "VACUUM ANALYZE" if vacuum else "ANALYZE"
+        )
     else:
         with conn.begin():
+            if vacuum:  # a sample per index is enough for the planner; a full scan takes minutes
+                conn.exec_driver_sql("PRAGMA analysis_limit=2000")
             conn.exec_driver_sql("ANALYZE")
+
+
+def _bulk_indexes() -> list[Any]:
+    return [*CaseRow.__table__.indexes, *CaseStepRow.__table__.indexes]
+
+
+def _bulk_load_begin(conn: Connection) -> None:
+    """Before loading millions of cases: drop their secondary indexes (built once at the end,
+    far faster than kept up row by row) and relax durability for the load."""
+    with conn.begin():
+        for index in _bulk_indexes():
+            index.drop(conn, checkfirst=True)
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        raw.execute("PRAGMA synchronous=OFF")
+        raw.execute("PRAGMA journal_mode=OFF")
+        raw.execute("PRAGMA cache_size=-400000")  # 400 MB
+    else:
+        conn.exec_driver_sql("SET synchronous_commit = off")
+        conn.commit()
+
+
+def _bulk_load_end(conn: Connection) -> None:
+    """Rebuild the dropped indexes; back to the usual durability."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET maintenance_work_mem = '512MB'")
+        conn.commit()
+    with conn.begin():
+        for index in _bulk_indexes():
+            index.create(conn, checkfirst=True)
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        raw.execute("PRAGMA journal_mode=WAL")
+        raw.execute("PRAGMA synchronous=NORMAL")
+    else:
+        conn.exec_driver_sql("SET synchronous_commit = on")
+        conn.commit()
 
 
 def seed_cli(
