@@ -156,7 +156,14 @@ def build_map(ctx: PanelContext) -> Any:
         className="cc-map-overlay",
         children=[
             html.Div(id=ctx.id("crumbs"), className="cc-map-crumbs"),
-            html.Div(id=ctx.id("card"), className="cc-map-card-slot"),
+            html.Div(
+                [
+                    # always present (the card callback listens to it); shown with a card
+                    html.Button("×", id=ctx.id("card-close"), className="cc-map-card-close"),
+                    html.Div(id=ctx.id("card")),
+                ],
+                className="cc-map-card-slot",
+            ),
         ],
     )
     foot = html.Div(
@@ -231,13 +238,7 @@ def _card(ctx: PanelContext, title: str, rows: list[tuple[str, Any]], extra: Any
     return html.Div(
         className="cc-map-card",
         children=[
-            html.Div(
-                [
-                    html.Span(title, className="cc-map-card-title"),
-                    html.Button("×", id=ctx.id("card-close"), className="cc-map-card-close"),
-                ],
-                className="cc-map-card-head",
-            ),
+            html.Div(html.Span(title, className="cc-map-card-title"), className="cc-map-card-head"),
             extra,
             html.Table(
                 [html.Tr([html.Th(k), html.Td(v)]) for k, v in rows if v not in (None, "")],

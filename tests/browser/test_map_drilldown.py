@@ -1,0 +1,261 @@
+"""The living map in real headless Chromium: drill from the district to a unit grid and back
+with the other panels following, a case card, the grid management screen, and the base map
+from a local tile server (WGS-84 and GCJ-02) with nothing leaving 127.0.0.1."""
+
+from __future__ import annotations
+
+import struct
+import threading
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from tests.browser.test_walls import PageWatch, wait_for_panels
+
+pytestmark = pytest.mark.browser
+
+MAP = "[data-kind=city_map]"
+
+
+def crumbs(page) -> list[str]:  # noqa: ANN001
+    return page.locator(f"{MAP} .cc-crumb").all_inner_texts()
+
+
+def ranking_rows(page) -> int:  # noqa: ANN001
+    return page.locator("[data-panel=ranking] tbody tr").count()
+
+
+def click_region(page, index: int = 0) -> None:  # noqa: ANN001
+    """Click inside one of the drawn regions (SVG paths of the boundaries layer)."""
+    paths = page.locator(f"{MAP} .leaflet-overlay-pane path.leaflet-interactive")
+    paths.nth(index).click(force=True)
+
+
+def wait_crumbs(page, n: int, timeout: float = 15000) -> None:  # noqa: ANN001
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-kind=city_map] .cc-crumb').length === n",
+        arg=n,
+        timeout=timeout,
+    )
+
+
+def test_drill_from_district_to_a_grid_and_back_filters_the_screen(
+    live_app, browser, artifacts
+) -> None:  # noqa: ANN001
+    cc, base = live_app
+    page = browser.new_page(viewport={"width": 1920, "height": 720})
+    watch = PageWatch(page)
+    page.goto(f"{base}/wall/main")
+    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+    wait_for_panels(page)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(artifacts / "map-main-wall.png"))
+    assert "示意边界（合成数据）" in page.inner_text(f"{MAP} .cc-map-caption")
+    streets = len(cc.services.regions("street").value)
+    assert ranking_rows(page) == streets
+    communities = page.locator(f"{MAP} .leaflet-overlay-pane path.leaflet-interactive").count()
+    # the community outlines (and the open cases, drawn as circles too)
+    assert communities >= len(cc.services.regions("community").value)
+
+    # district -> community: the map shows the community's grids, the ranking its street only
+    click_region(page, 0)
+    wait_crumbs(page, 3)  # 全区 › street › community
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-panel=ranking] tbody tr').length === 1",
+        timeout=15000,
+    )
+    community_code = page.locator(f"{MAP} .cc-crumb.current").get_attribute("title")
+    grids_here = [g for g in cc.services.regions("grid").value if g.code[:12] == community_code]
+    page.wait_for_function(
+        "n => document.querySelectorAll("
+        "'[data-kind=city_map] .leaflet-overlay-pane path.leaflet-interactive').length >= n",
+        arg=len(grids_here),
+        timeout=15000,
+    )
+    assert "单元网格边界" in page.inner_text(f"{MAP} .cc-map-caption")
+
+    # community -> grid: the breadcrumb has all four levels
+    click_region(page, 1)
+    wait_crumbs(page, 4)
+    grid_code = page.locator(f"{MAP} .cc-crumb.current").get_attribute("title")
+    assert grid_code in {g.code for g in grids_here}
+    page.wait_for_timeout(600)
+    page.screenshot(path=str(artifacts / "map-drilled-to-grid.png"))
+
+    # back up one step, then to the whole district: the panels follow back
+    page.locator(f"{MAP} .cc-crumb").nth(1).click()
+    wait_crumbs(page, 2)
+    page.locator(f"{MAP} .cc-crumb").first.click()
+    wait_crumbs(page, 1)
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-panel=ranking] tbody tr').length === n",
+        arg=streets,
+        timeout=15000,
+    )
+    watch.assert_clean()
+    page.close()
+
+
+def test_clicking_a_case_opens_its_card_and_sets_the_focus_hook(live_app, browser) -> None:  # noqa: ANN001
+    from adapters.case.contract import CaseFilter
+
+    cc, base = live_app
+    cases = cc.services.adapters.case.list_cases(CaseFilter(open_only=True, limit=50))
+    assert cases, "the tiny city has open cases"
+    page = browser.new_page(viewport={"width": 1920, "height": 720})
+    watch = PageWatch(page)
+    page.goto(f"{base}/wall/main")
+    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+    wait_for_panels(page)
+    page.wait_for_timeout(800)
+    # a case is a circle drawn after the region outlines, or a diamond marker (component);
+    # a cluster is a marker too, and a click on it zooms in: try until a card opens
+    for _attempt in range(6):
+        targets = page.locator(
+            f"{MAP} .leaflet-marker-pane .leaflet-marker-icon, "
+            f"{MAP} .leaflet-overlay-pane path.leaflet-interactive"
+        )
+        count = page.locator(f"{MAP} .leaflet-marker-pane .leaflet-marker-icon").count()
+        index = 0 if count else targets.count() - 1
+        targets.nth(index).click(force=True)
+        page.wait_for_timeout(900)
+        if page.locator(f"{MAP} .cc-map-card").count():
+            break
+    card = page.inner_text(f"{MAP} .cc-map-card")
+    assert any(c.number in card for c in cases)
+    focused = page.evaluate(
+        "() => window.dash_clientside && document.getElementById('cc-focus-case') !== null"
+    )
+    assert focused is not None
+    page.locator(f"{MAP} .cc-map-card-close").click()
+    page.wait_for_function(
+        "() => !document.querySelector('[data-kind=city_map] .cc-map-card')", timeout=5000
+    )
+    watch.assert_clean()
+    page.close()
+
+
+def test_grid_screen_drills_by_tree_and_search(live_app, browser, artifacts) -> None:  # noqa: ANN001
+    cc, base = live_app
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    watch = PageWatch(page)
+    page.goto(f"{base}/wall/grid")
+    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+    wait_for_panels(page)
+    grid = cc.services.regions("grid").value[3]
+    page.fill("[data-panel=tree] input", grid.code)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".cc-search-hit", timeout=10000)
+    page.locator(".cc-search-hit").first.click()
+    wait_crumbs(page, 4)
+    page.wait_for_selector("[data-panel=profile] .cc-grid-profile", timeout=15000)
+    profile = page.inner_text("[data-panel=profile]")
+    assert grid.code in profile and grid.name in profile
+    assert page.locator("[data-panel=tree] .cc-tree-node.current").inner_text() == grid.name
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(artifacts / "grid-screen-profile.png"))
+    watch.assert_clean()
+    page.close()
+
+
+# --- the base map from a local tile server -------------------------------------------------
+
+
+def _png(size: int = 256, rgb: tuple[int, int, int] = (214, 226, 240)) -> bytes:
+    """One plain tile, written by hand (PNG: signature, IHDR, IDAT, IEND)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * size
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * size))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture()
+def tile_server() -> Iterator[tuple[str, list[str]]]:
+    """A tiny tile server on 127.0.0.1 that serves one PNG for every z/x/y and logs paths."""
+    seen: list[str] = []
+    png = _png()
+
+    @Request.application
+    def app(request: Request) -> Response:
+        seen.append(request.path)
+        return Response(png, mimetype="image/png")
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", seen
+    server.shutdown()
+    thread.join(5)
+
+
+def _app_with_tiles(city_copy: str, tmp_path: Path, tiles: str, datum: str):  # noqa: ANN202
+    from command_center.app import create_app
+    from command_center.runtime import start_background_server
+    from tests.conftest import make_settings
+
+    settings = make_settings(
+        city_copy,
+        tmp_path,
+        tile_url=tiles + "/tiles/{z}/{x}/{y}.png",
+        tile_attribution="本地瓦片 test",
+        tile_datum=datum,
+    )
+    cc = create_app(settings)
+    server, base = start_background_server(cc)
+    return cc, server, base
+
+
+@pytest.mark.parametrize("datum", ["wgs84", "gcj02"])
+def test_base_map_tiles_come_from_the_configured_local_server(
+    city_copy, tmp_path, browser, tile_server, artifacts, datum
+) -> None:  # noqa: ANN001
+    from shapely.geometry import shape
+
+    from command_center.domain.coords import wgs84_to_gcj02
+
+    tiles, seen = tile_server
+    cc, server, base = _app_with_tiles(city_copy, tmp_path, tiles, datum)
+    try:
+        page = browser.new_page(viewport={"width": 1920, "height": 720})
+        watch = PageWatch(page)
+        bodies: list[str] = []
+        page.on(
+            "response",
+            lambda r: "_dash-update-component" in r.url and bodies.append(r.text()),
+        )
+        page.goto(f"{base}/wall/main")
+        page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+        wait_for_panels(page)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-kind=city_map] img.leaflet-tile')]"
+            ".some(i => i.complete && i.naturalWidth === 256)",
+            timeout=15000,
+        )
+        assert any(p.startswith("/tiles/") and p.endswith(".png") for p in seen)
+        assert "本地瓦片" in page.inner_text(f"{MAP} .leaflet-control-attribution")
+        page.screenshot(path=str(artifacts / f"map-tiles-{datum}.png"))
+        # the boundaries sent to the browser are in the base map's datum
+        first = cc.services.regions("community").value[0]
+        lon, lat = shape(first.geometry).exterior.coords[0]
+        payload = "".join(bodies)
+        gx, gy = wgs84_to_gcj02(lon, lat)
+        gcj_sent = f"{round(gx, 5)}" in payload and f"{round(gy, 5)}" in payload
+        assert gcj_sent == (datum == "gcj02")
+        watch.assert_clean()
+        page.close()
+    finally:
+        server.shutdown()
+        cc.stop()
