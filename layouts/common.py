@@ -12,7 +12,7 @@ from command_center.screens.registry import PanelContext
 
 # Fonts the wall and exports render CJK with; the first one installed wins.
 FONT_FAMILY = (
-    '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", '
+    '"CC Sans SC", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", '
     '"PingFang SC", "WenQuanYi Micro Hei", sans-serif'
 )
 
