@@ -362,13 +362,20 @@ def register_filters(app: Any, cc: Any) -> None:
         if role in ("grain", "date"):
             grain = next((g for g in grains if g), "month")
             day = next((d for d in dates if d), None)
-            filters["period"] = {"grain": grain, "date": day}
+            period = {"grain": grain, "date": day}
+            if filters.get("period") == period:
+                raise PreventUpdate
+            filters["period"] = period
             return filters, no_update
         if role == "drill":
             if not value:  # a row re-rendered (n_clicks reset), not clicked
                 raise PreventUpdate
             drill = {"level": trigger["level"], "code": trigger["code"]}
             return toggle(filters, "drill", drill), no_update
+        if not value:
+            # a chart re-rendered by its refresh (new component, no click): no filter change,
+            # or every refresh would re-trigger every panel
+            raise PreventUpdate
         point = ((value or {}).get("points") or [{}])[0]
         if kind == "stats_class":
             picked = point.get("id")
@@ -394,8 +401,10 @@ def register_filters(app: Any, cc: Any) -> None:
 
 def panel_kinds() -> list[Any]:
     """The 统计分析 and 监督考核 panel kinds, for ``command_center.panels`` to register."""
+    from callbacks import briefing as briefing_callbacks
     from command_center.screens.registry import PanelKind
     from layouts import appraisal as la
+    from layouts import briefing as lb
     from layouts import statistics as ls
 
     def kind(name: str, options: Any, fetch: Fetch, render: Any, module: str) -> PanelKind:
@@ -470,6 +479,14 @@ def panel_kinds() -> list[Any]:
             fetch_overdue,
             la.render_appraisal_overdue,
             "appraisal",
+        ),
+        PanelKind(
+            "briefing_export",
+            lb.BriefingExportOptions,
+            build=lb.build_briefing_export,
+            register_callbacks=briefing_callbacks.register_export,
+            title_key="kind.briefing_export",
+            module="appraisal",
         ),
     ]
 

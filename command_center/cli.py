@@ -138,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     from command_center.auth import add_cli as add_collaboration_cli
 
     add_collaboration_cli(sub)  # users, audit, contacts
+
+    from command_center.briefing import add_cli as add_briefing_cli
+
+    add_briefing_cli(sub)  # the daily briefing PDF/PNG
     return parser
 
 

@@ -168,14 +168,11 @@ def filter_chips(data: dict[str, Any], ctx: PanelContext) -> html.Div:
     return html.Div(chips, className="cc-chips")
 
 
-def render_stats_trend(data: dict[str, Any], ctx: PanelContext) -> Any:
+def trend_figure(data: dict[str, Any], ctx: PanelContext) -> go.Figure:
+    """Reported (bars) and closed (line) per day, week or month."""
     frame: pd.DataFrame = data["frame"]
-    if frame.empty or not frame["reported"].sum():
-        return message(t("panel.no_cases", ctx.lang))
     grain = data["grain"]
-    labels = [
-        b[5:] if grain == "day" else (b[:7] if grain == "month" else b[5:]) for b in frame["bucket"]
-    ]
+    labels = [b[:7] if grain == "month" else b[5:] for b in frame["bucket"]]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(x=labels, y=frame["reported"], name=t("trend.reported", ctx.lang), opacity=0.85)
@@ -192,7 +189,14 @@ def render_stats_trend(data: dict[str, Any], ctx: PanelContext) -> Any:
     figure_layout(fig, ctx)
     fig.update_layout(bargap=0.25)
     fig.update_xaxes(type="category", nticks=12)
-    return graph(ctx, fig)
+    return fig
+
+
+def render_stats_trend(data: dict[str, Any], ctx: PanelContext) -> Any:
+    frame: pd.DataFrame = data["frame"]
+    if frame.empty or not frame["reported"].sum():
+        return message(t("panel.no_cases", ctx.lang))
+    return graph(ctx, trend_figure(data, ctx))
 
 
 def class_figure(data: dict[str, Any], ctx: PanelContext) -> go.Figure:
@@ -287,10 +291,15 @@ def region_figure(data: dict[str, Any], ctx: PanelContext) -> go.Figure:
     regions: list[Any] = data["regions"]
     values: dict[str, int] = data["values"]
     selected = data.get("selected")
-    scale = "Blues" if ctx.theme == "light" else [[0, "#12305a"], [0.5, "#1f78c8"], [1, "#ffb020"]]
+    # light: pale to mid tones, so the dark labels stay readable on every region
+    scale = (
+        [[0, "#f1f6fc"], [0.5, "#9cc3ea"], [1, "#f0a14a"]]
+        if ctx.theme == "light"
+        else [[0, "#12305a"], [0.5, "#1f78c8"], [1, "#ffb020"]]
+    )
     top = max(values.values(), default=0) or 1
     fig = go.Figure()
-    pal_line = "#0b1a30" if ctx.theme == "dark" else "#ffffff"
+    pal_line = "#0b1a30" if ctx.theme == "dark" else "#6b7f99"
     for region in regions:
         value = values.get(region.code, 0)
         colour = sample_colorscale(scale, [value / top])[0]
