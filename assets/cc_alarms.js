@@ -15,6 +15,7 @@
     arrived: {},       // id -> time it arrived here (for the flash)
     pending: {},       // id -> true while our acknowledgement is on its way
     lastSeen: 0,
+    openTotal: 0,      // open alarms in this screen's scope (byId holds the newest of them)
     soundLevels: ["critical", "emergency"],
     timer: null,
     lastSound: 0,
@@ -76,8 +77,9 @@
       var children = rows.length ? el("Div", { className: "cc-alarm-rows" }, rows)
         : el("Div", { className: "cc-message" }, texts.none || "");
       window.dash_clientside.set_props(listId(config.pid, "alarm-list"), { children: children });
+      var total = min > 1 ? shown.length : Math.max(state.openTotal, shown.length);
       window.dash_clientside.set_props(listId(config.pid, "alarm-count"), {
-        children: shown.length ? (texts.open || "{n}").replace("{n}", shown.length) : "",
+        children: total ? (texts.open || "{n}").replace("{n}", total) : "",
       });
     });
     // take the flash off once it has played
@@ -116,6 +118,15 @@
     state.byId[alarm.id] = alarm;
     if (isNew && (!known || known.count !== alarm.count)) { state.arrived[alarm.id] = Date.now(); }
     if (alarm.id > state.lastSeen) { state.lastSeen = alarm.id; }
+    trim();
+  }
+
+  // keep the newest open alarms only: a storm must not grow the page without bound
+  function trim() {
+    var ids = Object.keys(state.byId);
+    if (ids.length <= 500) { return; }
+    ids.map(Number).sort(function (a, b) { return a - b; }).slice(0, ids.length - 400)
+      .forEach(function (id) { delete state.byId[id]; delete state.arrived[id]; });
   }
 
   // Dash hands us the socket's latest event; two arriving before a callback runs would
@@ -138,13 +149,15 @@
   setInterval(reconcile, 30000);
 
   function onAlarm(alarm) {
-    var brandNew = !state.byId[alarm.id];
+    var brandNew = !state.byId[alarm.id] && alarm.id > state.lastSeen;
+    if (brandNew && alarm.status === "open") { state.openTotal += 1; }
     if (state.lastSeen && alarm.id > state.lastSeen + 1) { reconcile(); }
     upsert(alarm, true);
     if (brandNew) { sound([alarm]); }
   }
 
   function onAck(ack) {
+    if (state.openTotal > 0) { state.openTotal -= 1; }
     delete state.byId[ack.id];
     delete state.pending[ack.id];
     delete state.arrived[ack.id];
@@ -161,6 +174,7 @@
       if (before && a.id > before) { fresh.push(a); state.arrived[a.id] = Date.now(); }
     });
     state.byId = next;
+    state.openTotal = sync.open_total || (sync.open || []).length;
     if (sync.sound_levels) { state.soundLevels = sync.sound_levels; }
     state.lastSeen = Math.max(before, sync.last_id || 0);
     if (fresh.length) { sound(fresh); }

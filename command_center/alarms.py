@@ -429,6 +429,13 @@ class AlarmStore:
             rows = session.scalars(query.order_by(AlarmRow.id.desc()).limit(limit))
             return [Alarm.of(r) for r in reversed(list(rows))]
 
+    def open_count(self, region_code: str | None = None) -> int:
+        with Session(self.engine) as session:
+            query = select(func.count()).select_from(AlarmRow).where(AlarmRow.status == OPEN)
+            if region_code:
+                query = query.where(AlarmRow.grid_code.startswith(region_code))
+            return int(session.scalar(query) or 0)
+
     def last_id(self) -> int:
         with Session(self.engine) as session:
             return int(session.scalar(select(func.max(AlarmRow.id))) or 0)

@@ -20,7 +20,8 @@ server → client
   ``ack``: ``{"id", "acknowledged_by", "acknowledged_at"}``: clear it.
   ``sync``: on connect and on ``replay``: ``{"open": [...], "missed": [...], "last_id"}``;
   ``missed`` are the alarms after ``last_seen`` in id order (sent only when the client said
-  what it had seen), ``open`` the open alarms in its scope, oldest first.
+  what it had seen), ``open`` the most recent open alarms in its scope (at most
+  ``CC_ALARM_OPEN_LIMIT``), oldest first, ``open_total`` how many are open in all.
 """
 
 from __future__ import annotations
@@ -202,6 +203,7 @@ class Realtime:
         return {
             "open": [a.as_dict() for a in alarms.open_alarms(region or None)],
             "missed": missed,
+            "open_total": alarms.store.open_count(region or None),
             "last_id": alarms.store.last_id(),
             "sound_levels": list(self.cc.settings.alarm_sound_levels),
         }
