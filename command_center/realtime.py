@@ -42,7 +42,6 @@ from command_center.alarms import Alarm, local_now
 
 log = logging.getLogger(__name__)
 
-EVENTS_CHANNEL = "cc:events"
 CITY_ROOM = "city"
 
 
@@ -96,16 +95,17 @@ class RedisBusBridge:
 
     A thread-local flag stops an event relayed from Redis from being sent back out."""
 
-    def __init__(self, bus: Any, redis_url: str) -> None:
+    def __init__(self, bus: Any, redis_url: str, channel: str) -> None:
         import redis
 
         self.bus = bus
+        self.channel = channel
         self.origin = uuid.uuid4().hex
         self.redis = redis.Redis.from_url(redis_url)
         self._relaying = threading.local()
         self._stop = threading.Event()
         self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        self._pubsub.subscribe(EVENTS_CHANNEL)
+        self._pubsub.subscribe(channel)
         self._thread = threading.Thread(target=self._listen, daemon=True, name="cc-bus-redis")
         self.relayed = 0
         bus.subscribe("*", self._forward)
@@ -119,7 +119,7 @@ class RedisBusBridge:
             ensure_ascii=False,
             default=str,
         )
-        self.redis.publish(EVENTS_CHANNEL, message)
+        self.redis.publish(self.channel, message)
 
     def _listen(self) -> None:
         while not self._stop.is_set():
@@ -166,13 +166,18 @@ class Realtime:
             cc.server,
             async_mode="threading",
             message_queue=settings.redis_url or None,
+            channel=f"{settings.redis_channel}.socketio",
             # same origin only (the walls are served by this app); engine.io checks Origin
             cors_allowed_origins=None,
             ping_interval=10,
             ping_timeout=10,
             json=_WireJson,
         )
-        self.bridge = RedisBusBridge(cc.bus, settings.redis_url) if settings.redis_url else None
+        self.bridge = (
+            RedisBusBridge(cc.bus, settings.redis_url, f"{settings.redis_channel}.events")
+            if settings.redis_url
+            else None
+        )
         self._register_handlers()
         cc.alarms.listen(self.broadcast)
 

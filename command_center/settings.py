@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     alarm_watch_seconds: float = Field(
         5.0, description="How often escalation and backend health are checked"
     )
+    redis_channel: str = Field(
+        "command-center", description="Prefix of the Redis pub/sub channels of one deployment"
+    )
 
     # Collaboration (业务协同): sessions of the duty consoles, SMS notices of case actions
     session_minutes: float = Field(
