@@ -10,6 +10,7 @@ point features that appeared, changed or went (dash ``Patch``).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from dash import ALL, MATCH, Input, Output, Patch, State, ctx, no_update
@@ -22,6 +23,7 @@ from command_center.geo import (
     case_state,
     collection,
     diff_features,
+    feature_signature,
     geo_of,
     level_of,
     track_features,
@@ -88,16 +90,44 @@ def patch_layer(patch: Any, diff: Diff) -> Any:
     return patch
 
 
-def layer_update(shown: list[list[Any]] | None, features: list[dict[str, Any]]) -> tuple[Any, Any]:
-    """The data output and the new ``shown`` list for one layer: nothing when nothing
-    changed, a Patch for a few changes, the whole collection the first time or for many."""
+@dataclass(frozen=True)
+class LayerUpdate:
+    """What one tick sends for one layer: ``data`` (nothing, a Patch or the collection) and
+    the change to the page's record of what it shows."""
+
+    data: Any
+    diff: Diff
+    full: bool
+
+    @property
+    def changed(self) -> bool:
+        return self.full or not self.diff.empty
+
+
+def layer_update(shown: list[list[Any]] | None, features: list[dict[str, Any]]) -> LayerUpdate:
+    """Nothing when nothing changed, a Patch for a few changes, the whole collection the
+    first time or when most of the layer changed."""
     diff = diff_features(shown, features)
     if shown is not None and diff.empty:
-        return no_update, diff.shown
+        return LayerUpdate(no_update, diff, False)
     changes = len(diff.replace) + len(diff.delete) + len(diff.append)
     if shown is None or changes > FULL_SEND_SHARE * max(len(shown), 1) + 20:
-        return collection(features), diff.shown
-    return patch_layer(Patch(), diff), diff.shown
+        return LayerUpdate(collection(features), diff, True)
+    return LayerUpdate(patch_layer(Patch(), diff), diff, False)
+
+
+def patch_shown(patch: Any, name: str, update: LayerUpdate) -> None:
+    """Keep the page's ``[[id, signature], ...]`` of a layer in step, by difference too: with
+    thousands of cases, resending it every tick would cost more than the changes."""
+    if update.full:
+        patch[name] = update.diff.shown
+        return
+    for index, feature in update.diff.replace:
+        patch[name][index] = [feature["properties"]["id"], feature_signature(feature)]
+    for index in update.diff.delete:
+        del patch[name][index]
+    for feature in update.diff.append:
+        patch[name].append([feature["properties"]["id"], feature_signature(feature)])
 
 
 def register(app: Any, cc: Any) -> None:
@@ -207,6 +237,8 @@ def register(app: Any, cc: Any) -> None:
         geo = geo_of(cc)
         scope_changed = ctx.triggered_id is not None and ctx.triggered_id.get("role") == "scope"
         shown = {} if scope_changed else dict(shown or {})
+        shown_out: Any = no_update
+        shown_patch = Patch()
         hideout_out: Any = no_update
         points: dict[str, Any] = {name: no_update for name in ("cases", *POINT_LAYERS)}
         results = []
@@ -231,7 +263,11 @@ def register(app: Any, cc: Any) -> None:
                 else:
                     result = geo.point_features(name, code)
                 results.append(result)
-                points[name], shown[name] = layer_update(shown.get(name), result.value)
+                update = layer_update(shown.get(name), result.value)
+                points[name] = update.data
+                if update.changed:
+                    patch_shown(shown_patch, name, update)
+                    shown_out = shown_patch
         except Exception:  # noqa: BLE001 - keep what the map shows
             log.exception("map layers of %s failed", pid)
             return (no_update,) * (3 + len(POINT_LAYERS)) + (t("panel.source_down", lang),)
@@ -241,7 +277,7 @@ def register(app: Any, cc: Any) -> None:
             hideout_out,
             points["cases"],
             *(points[name] for name in POINT_LAYERS),
-            shown,
+            shown_out,
             mark,
         )
 

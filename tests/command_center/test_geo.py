@@ -132,18 +132,22 @@ def test_feature_diff_sends_only_changed_gone_and_new_features() -> None:
 
 
 def test_layer_update_sends_nothing_a_patch_or_the_whole_layer() -> None:
-    from callbacks.city_map import layer_update
+    from callbacks.city_map import layer_update, patch_shown
 
     features = [feature(i) for i in range(100)]
-    data, shown = layer_update(None, features)
-    assert data["type"] == "FeatureCollection" and len(data["features"]) == 100
-    same, shown_again = layer_update(shown, features)
-    assert same is no_update and shown_again == shown
+    first = layer_update(None, features)
+    assert first.full and len(first.data["features"]) == 100
+    shown = first.diff.shown
+    same = layer_update(shown, features)
+    assert same.data is no_update and not same.changed
     features[5] = feature(5, "blue")
-    patch, _ = layer_update(shown, [*features, feature(100)])
-    assert isinstance(patch, Patch)
-    ops = patch.to_plotly_json()["operations"]
+    update = layer_update(shown, [*features, feature(100)])
+    assert isinstance(update.data, Patch) and not update.full
+    ops = update.data.to_plotly_json()["operations"]
     assert len(ops) == 2  # one feature replaced, one appended: not 101 features
+    record = Patch()
+    patch_shown(record, "cases", update)
+    assert len(record.to_plotly_json()["operations"]) == 2  # the record moves by difference too
 
 
 # --- services over the tiny city -------------------------------------------------------------
