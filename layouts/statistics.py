@@ -351,7 +351,8 @@ def region_figure(data: dict[str, Any], ctx: PanelContext) -> go.Figure:
         scaleanchor="x",
         scaleratio=1 / max(math.cos(math.radians(lat)), 0.1),
     )
-    fig.update_layout(dragmode=False, hovermode="closest")
+    # a click anywhere picks the nearest centroid: on contiguous regions, the one clicked
+    fig.update_layout(dragmode=False, hovermode="closest", hoverdistance=-1)
     return fig
 
 
@@ -382,6 +383,23 @@ def heatmap_figure(matrix: Any, ctx: PanelContext) -> go.Figure:
             ygap=2,
             hovertemplate="%{y} %{x}:00 · %{z}<extra></extra>",
             colorbar={"thickness": font_px(ctx) * 0.5, "outlinewidth": 0},
+        )
+    )
+    # ring the busiest hour of the week: the cell a duty roster is planned around
+    day, hour = divmod(int(matrix.argmax()), 24)
+    fig.add_trace(
+        go.Scatter(
+            x=[str(hour)],
+            y=[days[day]],
+            mode="markers",
+            marker={
+                "symbol": "square-open",
+                "size": font_px(ctx) * 1.3,
+                "color": PALETTE[ctx.theme]["text"],
+                "line": {"width": 3},
+            },
+            hovertemplate=f"{t('stats.peak', ctx.lang)} · %{{y}} %{{x}}:00<extra></extra>",
+            showlegend=False,
         )
     )
     figure_layout(fig, ctx, legend=False)

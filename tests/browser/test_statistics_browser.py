@@ -1,0 +1,123 @@
+"""统计分析 and 监督考核 in real Chromium: a click on a chart filters the other panels, the
+console's period picker and the drill from a ranking row; screenshots of both screens."""
+
+from __future__ import annotations
+
+import pytest
+from test_walls import PageWatch, wait_for_panels
+
+pytestmark = pytest.mark.browser
+
+PLOT_TOTAL = """(panel) => {
+    const plot = document.querySelector(`[data-panel="${panel}"] .js-plotly-plot`);
+    if (!plot || !plot.data) return null;
+    const trace = plot.data[0];
+    if (trace.type === 'sunburst' || trace.type === 'treemap')
+        return trace.values.filter((v, i) => !trace.parents[i]).reduce((a, b) => a + b, 0);
+    return (trace.x || trace.values).reduce((a, b) => a + b, 0);
+}"""
+
+
+def plot_total(page, panel: str) -> float | None:  # noqa: ANN001
+    return page.evaluate(PLOT_TOTAL, panel)
+
+
+def wait_for_change(page, panel: str, before: float, timeout: float = 15.0) -> float:  # noqa: ANN001
+    deadline = page.evaluate("Date.now()") + timeout * 1000
+    while page.evaluate("Date.now()") < deadline:
+        now = plot_total(page, panel)
+        if now is not None and now != before:
+            return now
+        page.wait_for_timeout(250)
+    raise AssertionError(f"{panel} still shows {before} after the filter")
+
+
+def test_clicking_a_source_bar_and_a_region_filters_the_stats_screen(
+    live_app, browser, artifacts
+) -> None:  # noqa: ANN001
+    _cc, base = live_app
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    watch = PageWatch(page)
+    page.goto(f"{base}/wall/stats")
+    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+    wait_for_panels(page, timeout=40)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts / "stats-wall.png"))
+
+    all_classes = plot_total(page, "classes")
+    assert all_classes and all_classes > 0
+    # the longest source bar is the last point drawn (bars run bottom-up)
+    bars = page.locator('[data-panel="sources"] .bars .point path')
+    bars.nth(bars.count() - 1).click(force=True)
+    filtered = wait_for_change(page, "classes", all_classes)
+    assert 0 < filtered < all_classes
+
+    # a click on the street map narrows the other panels to that street
+    box = page.locator('[data-panel="region"] .nsewdrag').first.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    narrowed = wait_for_change(page, "classes", filtered)
+    assert 0 <= narrowed < filtered
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(artifacts / "stats-wall-filtered.png"))
+    watch.assert_clean()
+    page.close()
+
+
+def test_appraisal_console_picks_a_period_and_drills_to_overdue_cases(
+    live_app, browser, artifacts
+) -> None:  # noqa: ANN001
+    _cc, base = live_app
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    watch = PageWatch(page)
+    page.goto(f"{base}/wall/appraisal")
+    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+    wait_for_panels(page, timeout=40)
+    page.screenshot(path=str(artifacts / "appraisal-console.png"))
+
+    chips = page.locator('[data-panel="filter"] .cc-chip-period')
+    month_label = chips.inner_text()
+    assert "月" in month_label
+    page.locator('[data-panel="filter"] .cc-stats-grain').click()
+    page.get_by_text("年", exact=True).click()
+    page.wait_for_function(
+        """(before) => {
+            const chip = document.querySelector('[data-panel="filter"] .cc-chip-period');
+            return chip && chip.innerText !== before;
+        }""",
+        arg=month_label,
+        timeout=15000,
+    )
+    assert chips.inner_text().endswith("年")
+
+    rows = page.locator('[data-panel="departments"] .cc-drill-row')
+    rows.first.wait_for(timeout=15000)
+    name = rows.first.locator(".cc-rank-name").inner_text()
+    rows.first.click()
+    title = page.locator('[data-panel="overdue"] .cc-drill-title')
+    title.wait_for(timeout=15000)
+    assert name in title.inner_text()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts / "appraisal-console-drill.png"))
+    watch.assert_clean()
+    page.close()
+
+
+@pytest.mark.parametrize("page_index", [0, 1, 3])
+def test_briefing_pages_render_with_rankings_and_export(
+    live_app, browser, artifacts, page_index: int
+) -> None:  # noqa: ANN001
+    _cc, base = live_app
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    # pages rotate by wall-clock time (30 s each): pin the clock on the wanted page
+    page.add_init_script(f"const t0 = {page_index * 30 + 5} * 1000; Date.now = () => t0;")
+    watch = PageWatch(page)
+    page.goto(f"{base}/wall/briefing")
+    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+    wait_for_panels(page, timeout=40)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts / f"briefing-page{page_index + 1}.png"))
+    if page_index == 0:
+        assert page.locator(".cc-briefing-button").count() == 2
+    watch.assert_clean()
+    page.close()
