@@ -96,7 +96,8 @@ class OpsWatch:
             result = self.cc.alarms.ingest(
                 AlarmIn(
                     source=OPS_SOURCE,
-                    source_id=f"{name}-down-{int(time.time())}",
+                    # the same minute in every process: one alarm however many processes watch
+                    source_id=f"{name}-down-{int(time.time()) // 60}",
                     level="critical",
                     class_code="ops.down",
                     title=t("ops.backend_down_alarm", lang, backend=backend),
