@@ -103,6 +103,17 @@
     }
   };
 
+  // A click on a region flies there at once; the server's scope update (boundaries of the
+  // level below, breadcrumb, the other panels) follows.
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.cc_map = {
+    flyToClicked: function (click) {
+      var nu = window.dash_clientside.no_update;
+      if (!click || !click.bounds || (click.properties && click.properties.cluster)) { return nu; }
+      return { bounds: click.bounds, transition: "flyToBounds" };
+    }
+  };
+
   // A camera card shows a live view: its snapshot, reloaded every few seconds.
   window.setInterval(function () {
     var imgs = document.querySelectorAll("img.cc-cam-live");

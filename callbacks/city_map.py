@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from dash import ALL, MATCH, Input, Output, Patch, State, ctx, no_update
+from dash import ALL, MATCH, ClientsideFunction, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.panels import locate_panel
@@ -154,6 +154,13 @@ def register(app: Any, cc: Any) -> None:
         if code == (region or {}).get("code", ""):
             raise PreventUpdate
         return {"code": code} if code else {}
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="cc_map", function_name="flyToClicked"),
+        Output(_id("map"), "viewport", allow_duplicate=True),
+        Input(_id("regions"), "clickData"),
+        prevent_initial_call=True,
+    )
 
     # --- the scope follows the region: boundaries, fills, view, breadcrumb, caption -----
     @app.callback(

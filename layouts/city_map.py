@@ -167,7 +167,8 @@ def build_map(ctx: PanelContext) -> Any:
         ],
     )
     foot = html.Div(
-        className="cc-map-foot",
+        # above the tile attribution when there is a base map
+        className="cc-map-foot" + (" has-tiles" if tile_url else ""),
         children=[
             legend(ctx) if "cases" in opts.layers else None,
             html.Div(id=ctx.id("caption"), className="cc-map-caption"),
