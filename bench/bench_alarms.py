@@ -1,0 +1,370 @@
+"""Alarm benchmarks: prints figures, asserts nothing.
+
+1. Latency from ``POST /api/alarms`` to receipt by 50 Socket.IO clients (p50/p99), against a
+   bare Flask-SocketIO emit on the same machine in the same run (the floor: same transport,
+   no validation, no database).
+2. Sustained ingest rate with persistence: HTTP API in one process, and two gunicorn
+   processes sharing Redis and the database (``--processes``).
+3. Memory per connected client: a gunicorn process's RSS before and after connecting clients.
+
+    .venv/bin/python bench/bench_alarms.py [--clients 50] [--alarms 40] [--ingest 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import requests
+import socketio
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "bench-key"
+SCREENS = """
+screens:
+  - id: main
+    title: bench
+    size: 1920x1080
+    grid: {columns: 12, rows: 6, gap: 10}
+    panels:
+      - {id: health, kind: ops_health, col: 1, row: 1, col_span: 12, row_span: 6}
+"""
+
+
+def body(n: int, run: str) -> dict[str, Any]:
+    return {
+        "source": "iot",
+        "source_id": f"{run}-{n}",
+        "level": "重大",
+        "class_code": f"{n % 10000:04d}",
+        "title": "积水超限",
+        "grid_code": "11010100100101",
+        "lon": 116.4,
+        "lat": 39.93,
+    }
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+class Listeners:
+    """N Socket.IO clients recording when each alarm id reached each of them."""
+
+    def __init__(self, base: str, n: int, key: Callable[[Any], Any]) -> None:
+        self.clients: list[socketio.Client] = []
+        self.received: dict[Any, list[float]] = {}
+        self.lock = threading.Lock()
+        self.key = key
+        for i in range(n):
+            client = socketio.Client(reconnection=False)
+            client.on("alarm", self._record)
+            client.connect(
+                base, transports=["websocket"], auth={"screen": f"bench-{i}"}, wait_timeout=10
+            )
+            self.clients.append(client)
+
+    def _record(self, data: Any) -> None:
+        at = time.perf_counter()
+        with self.lock:
+            self.received.setdefault(self.key(data), []).append(at)
+
+    def wait(self, key: Any, count: int, timeout: float = 10) -> list[float]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                got = list(self.received.get(key, []))
+            if len(got) >= count:
+                return got
+            time.sleep(0.002)
+        return got
+
+    def close(self) -> None:
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda c: c.disconnect(), self.clients))
+
+
+def measure(
+    base: str,
+    path: str,
+    payloads: list[tuple[Any, dict[str, Any]]],
+    clients: int,
+    headers: dict[str, str],
+) -> list[float]:
+    listeners = Listeners(base, clients, key=lambda d: d.get("source_id"))
+    session = requests.Session()
+    latencies: list[float] = []
+    try:
+        for key, payload in payloads:
+            started = time.perf_counter()
+            answer = session.post(f"{base}{path}", json=payload, headers=headers, timeout=10)
+            answer.raise_for_status()
+            for at in listeners.wait(key, clients):
+                latencies.append((at - started) * 1000)
+            time.sleep(0.02)
+    finally:
+        listeners.close()
+    return latencies
+
+
+def floor_app() -> tuple[Any, str]:
+    """A bare Flask-SocketIO app: POST /emit broadcasts the JSON body, nothing else."""
+    from flask import Flask, request
+    from flask_socketio import SocketIO
+    from werkzeug.serving import make_server
+
+    app = Flask("floor")
+    sio = SocketIO(app, async_mode="threading")
+
+    @app.post("/emit")
+    def emit() -> Any:
+        sio.emit("alarm", request.get_json())
+        return "", 204
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def cc_app(tmp: Path, **overrides: Any) -> tuple[Any, Any, str]:
+    from adapters.sql.db import upgrade
+    from command_center.app import create_app
+    from command_center.runtime import start_background_server
+    from command_center.settings import Settings
+
+    url = f"sqlite:///{tmp / 'bench.sqlite'}"
+    upgrade(url)
+    (tmp / "screens.yaml").write_text(SCREENS, encoding="utf-8")
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp / "var",
+        screens_file=tmp / "screens.yaml",
+        simulate=False,
+        api_keys={"iot": KEY},
+        alarm_fold_seconds=0,
+        **overrides,
+    )
+    cc = create_app(settings, start_background=False)
+    server, base = start_background_server(cc)
+    return cc, server, base
+
+
+def ingest_rate(bases: list[str], n: int, run: str, threads: int = 8) -> float:
+    sessions = threading.local()
+
+    def post(i: int) -> int:
+        if not hasattr(sessions, "s"):
+            sessions.s = requests.Session()
+        base = bases[i % len(bases)]
+        answer = sessions.s.post(
+            f"{base}/api/alarms", json=body(i, run), headers={"X-API-Key": KEY}, timeout=30
+        )
+        return answer.status_code
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        codes = list(pool.map(post, range(n)))
+    elapsed = time.perf_counter() - started
+    bad = [c for c in codes if c not in (200, 201)]
+    if bad:
+        print(f"  ! {len(bad)} requests failed: {sorted(set(bad))}")
+    return n / elapsed
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def gunicorns(tmp: Path, count: int, redis_url: str) -> tuple[list[subprocess.Popen], list[str]]:
+    from adapters.sql.db import upgrade
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{tmp / 'multi.sqlite'}"
+    upgrade(url)
+    (tmp / "screens.yaml").write_text(SCREENS, encoding="utf-8")
+    env = {
+        **os.environ,
+        "CC_DATABASE_URL": url,
+        "CC_DATA_DIR": str(tmp / "var"),
+        "CC_SCREENS_FILE": str(tmp / "screens.yaml"),
+        "CC_SIMULATE": "false",
+        "CC_REDIS_URL": redis_url,
+        "CC_REDIS_CHANNEL": f"cc-bench-{os.getpid()}",
+        "CC_API_KEYS": json.dumps({"iot": KEY}),
+        "CC_ALARM_FOLD_SECONDS": "0",
+    }
+    if not redis_url:
+        env.pop("CC_REDIS_URL")
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    procs, bases = [], []
+    for _ in range(count):
+        port = free_port()
+        procs.append(
+            subprocess.Popen(
+                [
+                    gunicorn,
+                    "-w",
+                    "1",
+                    "--threads",
+                    "300",
+                    "--graceful-timeout",
+                    "2",
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "command_center.wsgi:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        bases.append(f"http://127.0.0.1:{port}")
+    for base in bases:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(
+                    f"{base}/api/alarms?since=0", headers={"X-API-Key": KEY}, timeout=5
+                ).ok:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+    return procs, bases
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def worker_rss_kb(master_pid: int) -> int:
+    """RSS of the gunicorn worker (the master's child) in kB."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    pid = int(children[0]) if children else master_pid
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--alarms", type=int, default=40)
+    parser.add_argument("--ingest", type=int, default=1000)
+    parser.add_argument("--memory-clients", type=int, default=200)
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    args = parser.parse_args()
+    import logging
+
+    logging.disable(logging.WARNING)
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        run = f"r{int(time.time())}"
+
+        # 1. latency, floor first then the real path, same clients count
+        server, base = floor_app()
+        floor = measure(
+            base,
+            "/emit",
+            [
+                (f"floor-{n}", {"source_id": f"floor-{n}", "title": "积水超限"})
+                for n in range(args.alarms)
+            ],
+            args.clients,
+            {},
+        )
+        server.shutdown()
+        cc, server, base = cc_app(tmp)
+        real = measure(
+            base,
+            "/api/alarms",
+            [(f"{run}-{n}", body(n, run)) for n in range(args.alarms)],
+            args.clients,
+            {"X-API-Key": KEY},
+        )
+        print(f"latency to {args.clients} clients over {args.alarms} alarms (ms):")
+        print(
+            f"  bare Flask-SocketIO emit (floor)  p50 {pct(floor, 50):7.1f}  "
+            f"p99 {pct(floor, 99):7.1f}  (n={len(floor)})"
+        )
+        print(
+            f"  POST /api/alarms (persist first)  p50 {pct(real, 50):7.1f}  "
+            f"p99 {pct(real, 99):7.1f}  (n={len(real)})"
+        )
+
+        # 2a. ingest, one process (werkzeug threaded, SQLite WAL)
+        rate = ingest_rate([base], args.ingest, run + "i")
+        direct_started = time.perf_counter()
+        from command_center.alarms import AlarmIn
+
+        for n in range(args.ingest):
+            cc.alarms.ingest(AlarmIn(**body(n, run + "d")))
+        direct = args.ingest / (time.perf_counter() - direct_started)
+        print(
+            f"ingest, one process: {rate:7.0f} alarms/s over HTTP (8 threads), "
+            f"{direct:7.0f} alarms/s in-process (store + broadcast)"
+        )
+        server.shutdown()
+        cc.stop()
+
+        # 2b. + 3. gunicorn processes: ingest with Redis, memory per client
+        one, bases = gunicorns(tmp / "one", 1, "")
+        try:
+            rate1 = ingest_rate(bases, args.ingest, run + "g1")
+            before = worker_rss_kb(one[0].pid)
+            clients = []
+            for i in range(args.memory_clients):
+                client = socketio.Client(reconnection=False)
+                client.connect(
+                    bases[0], transports=["websocket"], auth={"screen": f"m{i}"}, wait_timeout=10
+                )
+                clients.append(client)
+            time.sleep(1.0)
+            after = worker_rss_kb(one[0].pid)
+            with ThreadPoolExecutor(16) as pool:
+                list(pool.map(lambda c: c.disconnect(), clients))
+            print(f"ingest, one gunicorn gthread process: {rate1:7.0f} alarms/s")
+            print(
+                f"memory per connected WebSocket client: "
+                f"{(after - before) / args.memory_clients:6.1f} kB "
+                f"(worker RSS {before / 1024:.0f} -> {after / 1024:.0f} MB "
+                f"with {args.memory_clients} clients)"
+            )
+        finally:
+            stop(one)
+        two, bases = gunicorns(tmp / "two", 2, args.redis)
+        try:
+            rate2 = ingest_rate(bases, args.ingest, run + "g2")
+            print(
+                f"ingest, two gunicorn processes + Redis (one SQLite file): {rate2:7.0f} alarms/s"
+            )
+        finally:
+            stop(two)
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
