@@ -1,6 +1,7 @@
 /* The duty console in the browser (command_center/collaboration.py):
    - a click on anything carrying data-case-id opens the case drawer (queue rows, case
      lists, tickers, department boards …): one delegated listener, no callback per row;
+   - a click on an alarm (data-alarm) opens its card in the drawer, to make it a case;
    - a click on data-department filters the case queue by that department;
    - SLA countdowns (.cc-sla-clock) tick every second between server refreshes, counting
      only until data-runs-until (the end of the working period) for working-hour limits;
@@ -17,7 +18,7 @@
 
   document.addEventListener("click", function (ev) {
     var el = ev.target.closest ? ev.target.closest("[data-case-id]") : null;
-    if (el && !ev.target.closest(".cc-drawer")) {
+    if (el && (!ev.target.closest(".cc-drawer") || el.classList.contains("cc-btn"))) {
       var id = parseInt(el.getAttribute("data-case-id"), 10);
       if (id) { setProps("cc-drawer-case", { data: { case_id: id, t: Date.now() } }); }
       return;
@@ -30,6 +31,17 @@
                  { value: dep.getAttribute("data-department") || null });
       }
     }
+  });
+
+  // An alarm (the alarm ticker's rows carry data-alarm) opens its card, to make it a case.
+  // On pointerdown, not click: the ticker re-renders its rows live, and a click whose
+  // mousedown and mouseup land on two renderings of the row is never fired.
+  document.addEventListener("pointerdown", function (ev) {
+    var alarm = ev.target.closest ? ev.target.closest("[data-alarm]") : null;
+    if (!alarm || ev.button !== 0 || ev.target.closest(".cc-alarm-ack") ||
+        ev.target.closest(".cc-drawer")) { return; }
+    var aid = parseInt(alarm.getAttribute("data-alarm"), 10);
+    if (aid) { setProps("cc-drawer-case", { data: { alarm_id: aid, t: Date.now() } }); }
   });
 
   function fmt(seconds) {

@@ -23,6 +23,8 @@ from command_center.auth import session_user
 from command_center.i18n import t
 from layouts.case_drawer import (
     action_buttons,
+    alarm_buttons,
+    alarm_card,
     department_options,
     drawer_body,
     drawer_shell,
@@ -122,11 +124,19 @@ def register(app: Any, cc: Any) -> None:
         Input("cc-drawer-tick", "n_intervals"),
         State("cc-drawer-digest", "data"),
         State("cc-url", "search"),
+        State("cc-act-dept", "value"),
     )
     def render_drawer(
-        opened: dict[str, Any] | None, _r: Any, _n: Any, digest: str | None, search: str | None
+        opened: dict[str, Any] | None,
+        _r: Any,
+        _n: Any,
+        digest: str | None,
+        search: str | None,
+        dept_value: str | None,
     ) -> tuple[Any, ...]:
         lang = lang_of(cc, search)
+        if opened and opened.get("alarm_id") and not opened.get("case_id"):
+            return render_alarm(int(opened["alarm_id"]), digest, lang)
         if not opened or not opened.get("case_id"):
             if digest is None:
                 raise PreventUpdate
@@ -151,7 +161,7 @@ def register(app: Any, cc: Any) -> None:
         new_digest = hashlib.sha1(json.dumps(state, default=str).encode()).hexdigest()
         if new_digest == digest and ctx.triggered_id == "cc-drawer-tick":
             raise PreventUpdate  # nothing changed: no re-render, no flicker
-        same_case = ctx.triggered_id != "cc-drawer-case"
+        from_tick = ctx.triggered_id == "cc-drawer-tick"  # a refresh keeps the officer's view
         extras = linked_extras(cc, case)
         options = department_options(data, lang)
         show = {"display": "block"}
@@ -199,7 +209,10 @@ def register(app: Any, cc: Any) -> None:
             drawer_body(data, lang, extras),
             action_buttons(data, lang),
             options,
-            options[0]["value"] if options and not same_case else no_update,
+            # keep the officer's pick while it is still offered; else the first suggestion
+            dept_value
+            if dept_value in {o["value"] for o in options}
+            else (options[0]["value"] if options else None),
             show if needs_dept else hide,
             show if needs_hours else hide,
             t("drawer.limit_hint", lang, limit=data.limit_text) if data.limit_text else "",
@@ -207,7 +220,54 @@ def register(app: Any, cc: Any) -> None:
             new_digest,
             grid,
             marker,
-            viewport if not same_case else no_update,
+            viewport if not from_tick else no_update,
+            who,
+        )
+
+    def render_alarm(alarm_id: int, digest: str | None, lang: str) -> tuple[Any, ...]:
+        """The drawer for an alarm: its card and the button that makes it a case."""
+        user = current_user(cc)
+        try:
+            alarm = collab.alarm(alarm_id)
+        except Exception as exc:  # noqa: BLE001
+            alarm, error = None, str(exc)
+        if alarm is None:
+            msg = t("drawer.unavailable", lang, error=locals().get("error", ""))
+            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 3
+        state = ("alarm", alarm.id, alarm.status, alarm.case_id, user.name if user else None)
+        new_digest = hashlib.sha1(json.dumps(state, default=str).encode()).hexdigest()
+        if new_digest == digest and ctx.triggered_id == "cc-drawer-tick":
+            raise PreventUpdate
+        hide = {"display": "none"}
+        marker: Any = no_update
+        viewport: Any = no_update
+        if alarm.lat is not None and alarm.lon is not None:
+            marker = [
+                dl.CircleMarker(
+                    center=[alarm.lat, alarm.lon], radius=9, color="#d64545", fillOpacity=0.9
+                )
+            ]
+            viewport = {"center": [alarm.lat, alarm.lon], "zoom": 17}
+        who = (
+            t("drawer.signed_in_as", lang, user=user.label, role=t(f"auth.role.{user.role}", lang))
+            if user
+            else t("drawer.read_only", lang)
+        )
+        return (
+            "cc-drawer open",
+            alarm_card(alarm, lang),
+            "",
+            alarm_buttons(alarm, user, lang),
+            [],
+            None,
+            hide,
+            hide,
+            "",
+            None,
+            new_digest,
+            None,
+            marker,
+            viewport,
             who,
         )
 
@@ -225,6 +285,7 @@ def register(app: Any, cc: Any) -> None:
         Output("cc-drawer-msg", "children"),
         Output("cc-drawer-refresh", "data"),
         Output("cc-act-note", "value"),
+        Output("cc-drawer-case", "data", allow_duplicate=True),
         Input({"role": "cc-act", "action": ALL}, "n_clicks"),
         State("cc-drawer-case", "data"),
         State("cc-drawer-status", "data"),
@@ -246,7 +307,7 @@ def register(app: Any, cc: Any) -> None:
         pathname: str | None,
         search: str | None,
         refresh: int | None,
-    ) -> tuple[Any, Any, Any]:
+    ) -> tuple[Any, Any, Any, Any]:
         trig = ctx.triggered_id
         if not isinstance(trig, dict) or not any(c for c in clicks if c) or not opened:
             raise PreventUpdate
@@ -255,6 +316,25 @@ def register(app: Any, cc: Any) -> None:
         lang = lang_of(cc, search)
         action = trig["action"]
         user = current_user(cc, renew=True)
+        from dash import html
+
+        if action == "case_from_alarm":
+            made = collab.case_from_alarm(
+                user, int(opened.get("alarm_id") or 0), screen=screen_of(pathname), note=note or ""
+            )
+            if not made.ok or made.case is None:
+                msg = html.Div(
+                    [html.B(t("drawer.refused", lang)), " ", made.message],
+                    className="cc-msg cc-msg-error",
+                    role="alert",
+                )
+                return msg, (refresh or 0) + 1, no_update, no_update
+            msg = html.Div(
+                t("drawer.case_created", lang, number=made.case.number),
+                className="cc-msg cc-msg-ok",
+                role="status",
+            )
+            return msg, (refresh or 0) + 1, "", {"case_id": made.case.id, "from": "alarm"}
         outcome = collab.perform(
             user,
             int(opened["case_id"]),
@@ -265,20 +345,18 @@ def register(app: Any, cc: Any) -> None:
             extend_hours=float(hours) if action == "extend" and hours else None,
             expected_status=status,
         )
-        from dash import html
-
         if outcome.ok:
             text = t("drawer.done", lang, action=t(f"action.{action}", lang))
             if outcome.sms_ids:
                 text += " " + t("drawer.sms_queued", lang, n=len(outcome.sms_ids))
             msg = html.Div(text, className="cc-msg cc-msg-ok", role="status")
-            return msg, (refresh or 0) + 1, ""
+            return msg, (refresh or 0) + 1, "", no_update
         msg = html.Div(
             [html.B(t("drawer.refused", lang)), " ", outcome.message],
             className="cc-msg cc-msg-error",
             role="alert",
         )
-        return msg, (refresh or 0) + 1, no_update
+        return msg, (refresh or 0) + 1, no_update, no_update
 
     @app.callback(
         Output("cc-drawer-msg", "children", allow_duplicate=True),

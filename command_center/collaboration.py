@@ -32,8 +32,10 @@ from adapters.case.contract import (
     CaseAction,
     CaseDetail,
     CaseFilter,
+    CaseSource,
     CaseStatus,
     Department,
+    NewCase,
     SlaState,
 )
 from command_center import events
@@ -139,8 +141,10 @@ class Collaboration:
         *,
         clock: Callable[[], datetime] | None = None,
         sms: Callable[[], Any] | None = None,
+        alarms: Callable[[], Any] | None = None,
     ) -> None:
         self.services = services
+        self.alarms = alarms or (lambda: None)
         self.engine = engine
         self.settings = settings
         self.clock = clock or services.clock
@@ -236,7 +240,7 @@ class Collaboration:
         return ActionOutcome(True, "", case, sms_ids)
 
     def _refuse(
-        self, name: str, role: str, action: str, screen: str, case_id: int, why: str
+        self, name: str, role: str, action: str, screen: str, case_id: int | None, why: str
     ) -> ActionOutcome:
         self.audit.record(
             at=self.clock(),
@@ -272,6 +276,99 @@ class Collaboration:
         except Exception:  # noqa: BLE001 - the case action stands even if queueing fails
             log.exception("could not queue the SMS for case %s", case.id)
             return []
+
+    # --- from alarm to case ---------------------------------------------------------------
+    def case_from_alarm(
+        self, user: User | None, alarm_id: int, *, screen: str = "", note: str = ""
+    ) -> ActionOutcome:
+        """Turn an alarm with no case into one: class, place and evidence (source, camera,
+        title) pre-filled; the alarm is linked to the case and acknowledged at once; the
+        case is accepted and registered as far as the user's role allows (the alarm's
+        evidence is the on-site confirmation), so the next click can dispatch it."""
+        name = user.name if user else "(kiosk)"
+        role = user.role if user else ""
+        alarms = self.alarms()
+        if alarms is None:
+            return ActionOutcome(False, "告警服务不可用 / no alarm service")
+        if user is None:
+            return self._refuse(name, role, "case_from_alarm", screen, None, "请先登录 / sign in")
+        if not may(user, CaseAction.ACCEPT) and not may(user, CaseAction.REGISTER):
+            return self._refuse(
+                name, role, "case_from_alarm", screen, None, f"岗位无权立案 / role {role} may not"
+            )
+        try:
+            alarm = alarms.store.get(alarm_id)
+        except Exception as exc:  # noqa: BLE001 - an unknown id
+            return ActionOutcome(False, f"告警不存在 / no alarm {alarm_id}: {exc}")
+        if alarm.case_id:
+            case = self.services.case_detail(int(alarm.case_id)).case
+            return ActionOutcome(True, "", case)
+        source = {"video": CaseSource.VIDEO, "iot": CaseSource.IOT}.get(
+            alarm.source, CaseSource.SUPERVISOR
+        )
+        evidence = f"告警#{alarm.id} {alarm.source}:{alarm.source_id}"
+        if alarm.camera_id:
+            evidence += f" 摄像头 {alarm.camera_id}"
+        new = NewCase(
+            kind="event",
+            class_code=alarm.class_code,
+            source=source,
+            description=f"{alarm.title}（{evidence}）" + (f" {note}" if note else ""),
+            lon=alarm.lon,
+            lat=alarm.lat,
+            grid_code=alarm.grid_code,
+            reported_at=alarm.at,
+            reporter=user.name,
+            external_id=f"alarm-{alarm.id}",
+            urgent=alarm.level in ("critical", "emergency"),
+        )
+        try:
+            case = self.services.adapters.case.report_case(new)
+        except AdapterError as exc:
+            return self._refuse(name, role, "case_from_alarm", screen, None, str(exc))
+        self.services.bus.publish(
+            events.CASE_REPORTED,
+            {"case_id": case.id, "number": case.number, "grid_code": case.grid_code},
+        )
+        self._link_alarm(alarms, alarm.id, case.id)
+        try:
+            alarms.acknowledge(alarm.id, user.name, f"已立案 {case.number}")
+        except Exception:  # noqa: BLE001 - the case exists; the ack can be repeated by hand
+            log.exception("could not acknowledge alarm %s", alarm.id)
+        self.audit.record(
+            at=self.clock(),
+            user_name=name,
+            role=role,
+            action="case_from_alarm",
+            screen=screen,
+            case_id=case.id,
+            result=OK,
+            detail=evidence,
+        )
+        for step in (CaseAction.ACCEPT, CaseAction.REGISTER):
+            if not may(user, step):
+                break
+            done = self.perform(user, case.id, step, "由告警立案", screen=screen)
+            if not done.ok:
+                break
+            case = done.case or case
+        return ActionOutcome(True, "", case)
+
+    @staticmethod
+    def _link_alarm(alarms: Any, alarm_id: int, case_id: int) -> None:
+        """Record the case on the alarm (its ``case_id`` column), once."""
+        from sqlalchemy import text
+
+        with alarms.store.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE alarms SET case_id = :c WHERE id = :a AND case_id IS NULL"),
+                {"c": case_id, "a": alarm_id},
+            )
+
+    def alarm(self, alarm_id: int) -> Any:
+        """One alarm (for the drawer's alarm card), or None without an alarm service."""
+        alarms = self.alarms()
+        return alarms.store.get(alarm_id) if alarms is not None else None
 
     # --- the drawer ---------------------------------------------------------------------
     def case_class(self, case: Case) -> CaseClass | None:
@@ -554,7 +651,9 @@ def install_collaboration(cc: Any, *, start: bool = True) -> Collaboration:
     url = cc.settings.effective_database_url
     engine = make_engine(url)
     _ensure_schema(engine, url, upgrade)
-    collab = Collaboration(cc.services, engine, cc.settings)
+    collab = Collaboration(
+        cc.services, engine, cc.settings, alarms=lambda: getattr(cc, "alarms", None)
+    )
     cc.collab = collab
 
     from callbacks import auth as auth_callbacks

@@ -349,3 +349,53 @@ def focus_card(case: Case, clock_span: Any, lang: str) -> html.Div:
             ),
         ],
     )
+
+
+def alarm_card(alarm: Any, lang: str) -> html.Div:
+    """An alarm opened in the drawer: what, where, evidence; the button turns it into a case."""
+    return html.Div(
+        className="cc-drawer-card cc-alarm-card",
+        children=[
+            html.Div(
+                [
+                    html.Span(f"#{alarm.id}"),
+                    html.Span(
+                        t("drawer.alarm_level", lang, level=alarm.level),
+                        className="cc-status-pill overdue",
+                    ),
+                ],
+                className="cc-drawer-number",
+            ),
+            html.Div(alarm.title, className="cc-drawer-class"),
+            _row(t("drawer.class_code", lang), alarm.class_code),
+            _row(t("drawer.source", lang), f"{alarm.source} · {alarm.source_id}"),
+            _row(t("drawer.alarm_at", lang), fmt_dt(alarm.at)),
+            _row(t("drawer.grid", lang), alarm.grid_code or "—"),
+            _row(t("drawer.camera", lang), alarm.camera_id or "—"),
+            _row(t("drawer.alarm_status", lang), alarm.status),
+        ],
+    )
+
+
+def alarm_buttons(alarm: Any, user: Any, lang: str) -> list[Any]:
+    if user is None:
+        return [
+            html.A(t("drawer.sign_in_to_act", lang), href="/login", className="cc-btn cc-btn-ghost")
+        ]
+    if alarm.case_id:
+        return [
+            html.Button(
+                t("drawer.open_case", lang),
+                className="cc-btn cc-btn-primary",
+                **{"data-case-id": str(alarm.case_id)},
+            )
+        ]
+    return [
+        html.Button(
+            t("action.case_from_alarm", lang),
+            id={"role": "cc-act", "action": "case_from_alarm"},
+            className="cc-btn cc-btn-primary",
+            n_clicks=0,
+            **{"data-action": "case_from_alarm"},
+        )
+    ]

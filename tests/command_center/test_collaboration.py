@@ -203,3 +203,41 @@ def test_a_case_put_on_the_wall_shows_there_for_a_while(cc: object) -> None:
     assert collab.wall_focus("briefing") is None
     collab.put_on_wall(officer, case_id=case_id, seconds=-1)
     assert collab.wall_focus("main") is None
+
+
+def test_an_alarm_becomes_a_case_linked_and_acknowledged_at_once(cc: object) -> None:
+    from command_center.alarms import AlarmIn
+
+    collab = cc.collab  # type: ignore[attr-defined]
+    leader = add_user(cc, "sun", "shift_leader")
+    some = cc.services.adapters.case.list_cases(  # type: ignore[attr-defined]
+        __import__("adapters.case.contract").case.contract.CaseFilter(limit=1)
+    )[0]
+    alarm = cc.alarms.ingest(  # type: ignore[attr-defined]
+        AlarmIn(
+            source="video",
+            source_id="cam-7-0001",
+            level="warn",
+            class_code="0502",
+            title="占道经营",
+            lon=some.lon,
+            lat=some.lat,
+            camera_id="CAM007",
+        )
+    ).alarm
+    assert not collab.case_from_alarm(None, alarm.id).ok  # a kiosk cannot
+    made = collab.case_from_alarm(leader, alarm.id, screen="duty")
+    assert made.ok and made.case is not None
+    case = cc.services.case_detail(made.case.id).case  # type: ignore[attr-defined]
+    assert case.class_code == "0502" and case.source == "video"
+    assert "CAM007" in case.description and case.grid_code
+    # the shift leader accepts and registers at once: the next click dispatches
+    assert case.status is CaseStatus.REGISTERED
+    stored = cc.alarms.store.get(alarm.id)  # type: ignore[attr-defined]
+    assert stored.case_id == case.id and stored.status != "open"
+    assert stored.acknowledged_by == "sun"
+    actions = [e.action for e in reversed(collab.audit.entries(case_id=case.id))]
+    assert actions == ["case_from_alarm", "accept", "register"]
+    # the same alarm again: the same case, not a second one
+    again = collab.case_from_alarm(leader, alarm.id)
+    assert again.ok and again.case.id == case.id
