@@ -259,3 +259,93 @@ def test_base_map_tiles_come_from_the_configured_local_server(
     finally:
         server.shutdown()
         cc.stop()
+
+
+def _view(page) -> str:  # noqa: ANN001
+    return page.evaluate(
+        "() => document.querySelector('[data-kind=city_map] .leaflet-map-pane').style.transform"
+        " + '|' + document.querySelector('[data-kind=city_map] .leaflet-proxy')?.style.transform"
+    )
+
+
+def _case_marks(page) -> int:  # noqa: ANN001
+    return page.evaluate(
+        r"""() => {
+            const m = document.querySelector('[data-kind=city_map]');
+            const clusters = [...m.querySelectorAll('.cc-cluster')]
+                .reduce((n, c) => n + parseInt(c.innerText || '0', 10), 0);
+            const single = m.querySelectorAll('.leaflet-marker-pane .cc-case-component').length;
+            const dots = [...m.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive')]
+                .filter(p => /a\d/.test(p.getAttribute('d') || '')).length;  // circles
+            return clusters + single + dots;
+        }"""
+    )
+
+
+def test_new_cases_appear_live_without_resetting_the_view(live_app, browser) -> None:  # noqa: ANN001
+    from command_center.simulator import LiveSimulator
+
+    cc, base = live_app
+    page = browser.new_page(viewport={"width": 1920, "height": 720})
+    watch = PageWatch(page)
+    page.goto(f"{base}/wall/main")
+    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+    wait_for_panels(page)
+    page.wait_for_timeout(1500)
+    before, view = _case_marks(page), _view(page)
+    sim = LiveSimulator(cc.services, seed=3)
+    for _ in range(3):
+        sim.report_one()
+    page.wait_for_function(
+        r"""n => {
+            const m = document.querySelector('[data-kind=city_map]');
+            const clusters = [...m.querySelectorAll('.cc-cluster')]
+                .reduce((s, c) => s + parseInt(c.innerText || '0', 10), 0);
+            const single = m.querySelectorAll('.leaflet-marker-pane .cc-case-component').length;
+            const dots = [...m.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive')]
+                .filter(p => /a\d/.test(p.getAttribute('d') || '')).length;  // circles
+            return clusters + single + dots >= n;
+        }""",
+        arg=before + 3,
+        timeout=20000,
+    )
+    assert _view(page) == view  # same pan and zoom: the layer was patched, not the map
+    watch.assert_clean()
+    page.close()
+
+
+def test_an_untouched_wall_tours_the_streets(city_copy, tmp_path, browser) -> None:  # noqa: ANN001
+    from command_center.app import create_app
+    from command_center.runtime import start_background_server
+    from tests.conftest import make_settings
+
+    screens = tmp_path / "tour.yaml"
+    screens.write_text(
+        "screens:\n"
+        "  - id: tour\n"
+        "    title: 巡游\n"
+        "    size: 1920x1080\n"
+        "    grid: {columns: 1, rows: 1}\n"
+        "    panels:\n"
+        "      - {id: map, kind: city_map, col: 1, row: 1,\n"
+        "         options: {level: community, tour_seconds: 1}}\n",
+        encoding="utf-8",
+    )
+    cc = create_app(make_settings(city_copy, tmp_path, screens=screens))
+    server, base = start_background_server(cc)
+    try:
+        page = browser.new_page(viewport={"width": 960, "height": 540})
+        watch = PageWatch(page)
+        page.goto(f"{base}/wall/tour")
+        page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+        wait_for_panels(page)
+        views = {_view(page)}
+        for _ in range(8):
+            page.wait_for_timeout(1000)
+            views.add(_view(page))
+        assert len(views) >= 3, "the map did not move between streets"
+        watch.assert_clean()
+        page.close()
+    finally:
+        server.shutdown()
+        cc.stop()
