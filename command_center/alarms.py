@@ -591,8 +591,10 @@ class AlarmService:
             except Exception:  # noqa: BLE001 - the alarm is stored; screens replay it
                 log.exception("alarm listener failed for alarm %s", alarm.id)
 
-    def ingest(self, alarm_in: AlarmIn) -> Ingested:
+    def ingest(self, alarm_in: AlarmIn, *, from_bus: bool = False) -> Ingested:
         """Persist, then broadcast (a duplicate is neither stored twice nor re-broadcast)."""
+        if not from_bus:  # bus events are counted by the bus subscription already
+            self.event_rate.add()
         result = self.store.ingest(alarm_in, self.settings.alarm_fold_seconds)
         if result.broadcast:
             self.ingest_rate.add()
@@ -605,7 +607,7 @@ class AlarmService:
         except Exception as exc:  # noqa: BLE001 - a malformed event is logged, not raised
             log.warning("malformed alarm event dropped: %s (%s)", exc, payload)
             return
-        self.ingest(alarm_in)
+        self.ingest(alarm_in, from_bus=True)
 
     def acknowledge(self, alarm_id: int, by: str, note: str = "") -> tuple[Alarm, bool]:
         alarm, first = self.store.acknowledge(alarm_id, by, note)

@@ -9,6 +9,7 @@ times a second. The texts and options the script needs travel as data attributes
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from dash import dcc, html
 from pydantic import Field
@@ -38,6 +39,31 @@ def ticker_texts(lang: str) -> dict[str, object]:
         "open": t("alarm.open_count", lang),
         "levels": {level: t(f"alarm.level.{level}", lang) for level in LEVELS},
     }
+
+
+def alarms_geojson(alarms: list[Any], lang: str = "zh") -> dict[str, Any]:
+    """Open alarms with a point as GeoJSON, for a map layer (``cc.alarms.open_alarms()``
+    gives the list; the properties carry what a marker and its tooltip need)."""
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [a.lon, a.lat]},
+            "properties": {
+                "id": a.id,
+                "level": a.level,
+                "level_text": t(f"alarm.level.{a.level}", lang),
+                "title": a.title,
+                "count": a.count,
+                "at": a.last_at.strftime("%H:%M:%S"),
+                "grid_code": a.grid_code or "",
+                "camera_id": a.camera_id or "",
+                "case_id": a.case_id,
+            },
+        }
+        for a in alarms
+        if a.lon is not None and a.lat is not None
+    ]
+    return {"type": "FeatureCollection", "features": features}
 
 
 def build_ticker(ctx: PanelContext) -> html.Div:

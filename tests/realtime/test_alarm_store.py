@@ -167,3 +167,14 @@ def test_unacknowledged_critical_alarm_escalates_by_sms_once(
     assert store.sms(critical.id)[0].status == "delivered"
     assert store.sms_counts() == {"delivered": 1}
     assert "告警升级" in (tmp_path / "sms.jsonl").read_text(encoding="utf-8")
+
+
+def test_open_alarms_as_geojson_for_the_map(store: AlarmStore) -> None:
+    from layouts.alarms import alarms_geojson
+
+    store.ingest(alarm(1, lon=116.40, lat=39.93))
+    store.ingest(alarm(2, class_code="0702"))  # no point: not on the map
+    collection = alarms_geojson(store.open_alarms(), "zh")
+    (feature,) = collection["features"]
+    assert feature["geometry"]["coordinates"] == [116.40, 39.93]
+    assert feature["properties"]["level_text"] == "重大"
