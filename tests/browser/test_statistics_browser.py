@@ -118,6 +118,13 @@ def test_briefing_pages_render_with_rankings_and_export(
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts / f"briefing-page{page_index + 1}.png"))
     if page_index == 0:
-        assert page.locator(".cc-briefing-button").count() == 2
+        # the export button hands the day's briefing to the browser as a PDF download
+        with page.expect_download(timeout=180_000) as download:
+            page.locator(".cc-briefing-button").first.click()
+        name = download.value.suggested_filename
+        assert name.startswith("briefing-") and name.endswith("-A4.pdf")
+        saved = artifacts / "briefing-export.pdf"
+        download.value.save_as(saved)
+        assert saved.read_bytes()[:5] == b"%PDF-"
     watch.assert_clean()
     page.close()
