@@ -306,7 +306,7 @@ class Collaboration:
         source = {"video": CaseSource.VIDEO, "iot": CaseSource.IOT}.get(
             alarm.source, CaseSource.SUPERVISOR
         )
-        evidence = f"告警#{alarm.id} {alarm.source}:{alarm.source_id}"
+        evidence = f"告警#{alarm.id} {alarm.at:%m-%d %H:%M} {alarm.source}:{alarm.source_id}"
         if alarm.camera_id:
             evidence += f" 摄像头 {alarm.camera_id}"
         new = NewCase(
@@ -317,7 +317,6 @@ class Collaboration:
             lon=alarm.lon,
             lat=alarm.lat,
             grid_code=alarm.grid_code,
-            reported_at=alarm.at,
             reporter=user.name,
             external_id=f"alarm-{alarm.id}",
             urgent=alarm.level in ("critical", "emergency"),
