@@ -48,6 +48,10 @@
       var text = p.tooltip || p.name;
       if (text) { layer.bindTooltip(text, { sticky: true, className: "cc-map-tooltip" }); }
     },
+    caseStyle: function (feature) {
+      var p = feature.properties || {};
+      return { color: "#ffffff", weight: 1, fillColor: p.colour || "#3fa9ff", fillOpacity: 0.95 };
+    },
     casePoint: function (feature, latlng) {
       var p = feature.properties || {};
       if (p.kind === "component") {

@@ -213,10 +213,49 @@ def register(app: Any, cc: Any) -> None:
         return [data, hideout, viewport, crumbs, cap, scope]
 
     # --- live layers: only what changed --------------------------------------------------
+    # Cases and fills on the screen's tick; workers, devices, places and tracks on a slower
+    # timer of their own. A refresh slower than its timer would be superseded by the next
+    # request before it lands (Dash drops the older answer), so the heavy layers never share
+    # the fast tick.
+    def layer_results(
+        geo: CityGeo, panel: Any, scope: dict[str, Any], names: tuple[str, ...]
+    ) -> dict[str, Result[Any]]:
+        code = scope.get("code") or None
+        out: dict[str, Result[Any]] = {}
+        for name in names:
+            if name not in panel.options.layers:
+                continue
+            if name == "cases":
+                out[name] = geo.case_features(code, panel.options.max_cases)
+            elif name == "tracks":
+                out[name] = Result(track_features(geo, store_of(cc), code), cc.services.clock())
+            else:
+                out[name] = geo.point_features(name, code)
+        return out
+
+    def send_layers(
+        results: dict[str, Result[Any]], shown: dict[str, Any], names: tuple[str, ...]
+    ) -> tuple[list[Any], Any]:
+        data: list[Any] = []
+        shown_out: Any = no_update
+        record = Patch()
+        for name in names:
+            if name not in results:
+                data.append(no_update)
+                continue
+            update = layer_update(shown.get(name), results[name].value)
+            data.append(update.data)
+            if update.changed:
+                patch_shown(record, name, update)
+                shown_out = record
+        return data, shown_out
+
+    def scope_trigger() -> bool:
+        return ctx.triggered_id is not None and ctx.triggered_id.get("role") == "scope"
+
     @app.callback(
         Output(_id("regions"), "hideout", allow_duplicate=True),
         Output(_id("cases"), "data"),
-        *(Output(_id(name), "data") for name in POINT_LAYERS),
         Output(_id("shown"), "data"),
         Output(_id("stale"), "children"),
         Input(_id("tick"), "n_intervals"),
@@ -236,57 +275,56 @@ def register(app: Any, cc: Any) -> None:
         pid = ctx.outputs_list[0]["id"]["pid"]
         lang = (meta or {}).get("lang", cc.settings.lang)
         scope = scope or {}
-        code = scope.get("code") or None
-        panel = locate_panel(cc, pid, lang, code)
+        panel = locate_panel(cc, pid, lang, scope.get("code") or None)
         if panel is None or not scope:
             raise PreventUpdate
         opts = panel.options
         geo = geo_of(cc)
-        scope_changed = ctx.triggered_id is not None and ctx.triggered_id.get("role") == "scope"
-        shown = {} if scope_changed else dict(shown or {})
-        shown_out: Any = no_update
-        shown_patch = Patch()
+        shown = {} if scope_trigger() else dict(shown or {})
         hideout_out: Any = no_update
-        points: dict[str, Any] = {name: no_update for name in ("cases", *POINT_LAYERS)}
-        results = []
         try:
+            results = layer_results(geo, panel, scope, ("cases",))
             if "boundaries" in opts.layers and hideout and hideout.get("fills"):
                 measured = geo.measures(scope["level"], scope["parent"], opts.measure)
-                results.append(measured)
+                results["fills"] = measured
                 fills = geo.fills(measured.value, list(hideout["fills"]))
                 changed = {c: f for c, f in fills.items() if hideout["fills"].get(c) != f}
                 if changed:
                     hideout_out = Patch()
                     for c, f in changed.items():
                         hideout_out["fills"][c] = f
-            for name in ("cases", *POINT_LAYERS):
-                if name not in opts.layers:
-                    continue
-                if name == "cases":
-                    result = geo.case_features(code, opts.max_cases)
-                elif name == "tracks":
-                    lines = track_features(geo, store_of(cc), code)
-                    result = Result(lines, cc.services.clock())
-                else:
-                    result = geo.point_features(name, code)
-                results.append(result)
-                update = layer_update(shown.get(name), result.value)
-                points[name] = update.data
-                if update.changed:
-                    patch_shown(shown_patch, name, update)
-                    shown_out = shown_patch
+            (cases,), shown_out = send_layers(results, shown, ("cases",))
         except Exception:  # noqa: BLE001 - keep what the map shows
             log.exception("map layers of %s failed", pid)
-            return (no_update,) * (3 + len(POINT_LAYERS)) + (t("panel.source_down", lang),)
-        stale = next((r for r in results if r.stale), None)
+            return no_update, no_update, no_update, t("panel.source_down", lang)
+        stale = next((r for r in results.values() if r.stale), None)
         mark = stale_mark(True, stale.fetched_at, lang, stale.error) if stale else ""
-        return (
-            hideout_out,
-            points["cases"],
-            *(points[name] for name in POINT_LAYERS),
-            shown_out,
-            mark,
-        )
+        return hideout_out, cases, shown_out, mark
+
+    @app.callback(
+        *(Output(_id(name), "data") for name in POINT_LAYERS),
+        Output(_id("shown-points"), "data"),
+        Input(_id("tick-points"), "n_intervals"),
+        Input(_id("scope"), "data"),
+        State(_id("shown-points"), "data"),
+        prevent_initial_call=True,
+    )
+    def refresh_points(
+        _n: int, scope: dict[str, Any] | None, shown: dict[str, Any] | None
+    ) -> tuple[Any, ...]:
+        pid = ctx.outputs_list[0]["id"]["pid"]
+        scope = scope or {}
+        panel = locate_panel(cc, pid, cc.settings.lang, scope.get("code") or None)
+        if panel is None or not scope or not set(POINT_LAYERS) & set(panel.options.layers):
+            raise PreventUpdate
+        shown = {} if scope_trigger() else dict(shown or {})
+        try:
+            results = layer_results(geo_of(cc), panel, scope, POINT_LAYERS)
+            data, shown_out = send_layers(results, shown, POINT_LAYERS)
+        except Exception:  # noqa: BLE001 - keep what the map shows
+            log.exception("map point layers of %s failed", pid)
+            raise PreventUpdate from None
+        return (*data, shown_out)
 
     # --- cards: a clicked case (and the page's focus hook), camera or other point --------
     @app.callback(
@@ -361,7 +399,7 @@ def register(app: Any, cc: Any) -> None:
         patch["touring"] = street.code
         return {"bounds": geo.latlng_bounds(street), "transition": "flyToBounds"}, patch
 
-    _ = (drill, follow_region, refresh_layers, open_card, focus_case, tour)
+    _ = (drill, follow_region, refresh_layers, refresh_points, open_card, focus_case, tour)
 
 
 def _unpatrolled(cc: Any, codes: list[str], parent: str) -> dict[str, int]:

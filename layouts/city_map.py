@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import dash_leaflet as dl
 from dash import dcc, html
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
@@ -45,6 +45,8 @@ class MapOptions(PanelOptions):
     tour_seconds: int = 0  # an untouched wall visits the streets in turn; 0 = off
     layer_control: bool = False  # a layer switcher (consoles; walls have no mouse)
     patrol: bool = False  # outline the grids nobody patrolled today (网格管理)
+    points_refresh_seconds: int = 15  # workers, devices, places, tracks (cases: every tick)
+    hidden_layers: list[Layer] = []  # offered in the layer switcher, off until ticked
 
     @field_validator("layers")
     @classmethod
@@ -53,7 +55,14 @@ class MapOptions(PanelOptions):
             raise ValueError("each layer once")
         return layers
 
-    @field_validator("tour_seconds", "max_cases")
+    @model_validator(mode="after")
+    def _hidden_are_layers(self) -> MapOptions:
+        extra = [name for name in self.hidden_layers if name not in self.layers]
+        if extra:
+            raise ValueError(f"hidden_layers {extra} are not in layers")
+        return self
+
+    @field_validator("tour_seconds", "max_cases", "points_refresh_seconds")
     @classmethod
     def _not_negative(cls, value: int) -> int:
         if value < 0:
@@ -64,6 +73,7 @@ class MapOptions(PanelOptions):
 # Function props live in assets/cc_map.js (no inline JS, nothing from the internet).
 REGION_STYLE = {"variable": "cc.map.regionStyle"}
 CASE_POINT = {"variable": "cc.map.casePoint"}
+CASE_STYLE = {"variable": "cc.map.caseStyle"}
 CLUSTER_ICON = {"variable": "cc.map.clusterIcon"}
 DEVICE_POINT = {"variable": "cc.map.devicePoint"}
 POINT_CLUSTER = {"variable": "cc.map.pointCluster"}
@@ -96,6 +106,7 @@ def _layer(ctx: PanelContext, name: str) -> Any:
             cluster=True,
             zoomToBoundsOnClick=True,
             pointToLayer=CASE_POINT,
+            style=CASE_STYLE,  # GeoJSON restyles its circles: keep the white rim and colour
             clusterToLayer=CLUSTER_ICON,
             onEachFeature=TOOLTIP,
             superClusterOptions={"radius": 60, "maxZoom": 16},
@@ -111,7 +122,7 @@ def _layer(ctx: PanelContext, name: str) -> Any:
         pointToLayer=DEVICE_POINT,
         clusterToLayer=POINT_CLUSTER,
         onEachFeature=TOOLTIP,
-        superClusterOptions={"radius": 50, "maxZoom": 16},
+        superClusterOptions={"radius": 80, "maxZoom": 16},
     )
 
 
@@ -130,7 +141,11 @@ def build_map(ctx: PanelContext) -> Any:
     hidden = [name for name in LAYERS if name not in opts.layers]
     if opts.layer_control:
         overlays = [
-            dl.Overlay(_layer(ctx, name), name=t(f"map.layer.{name}", ctx.lang), checked=True)
+            dl.Overlay(
+                _layer(ctx, name),
+                name=t(f"map.layer.{name}", ctx.lang),
+                checked=name not in opts.hidden_layers,
+            )
             for name in shown
         ]
         children.append(dl.LayersControl(overlays, position="topright", collapsed=False))
@@ -183,7 +198,13 @@ def build_map(ctx: PanelContext) -> Any:
             disabled=opts.tour_seconds <= 0,
             n_intervals=0,
         ),
+        dcc.Interval(
+            id=ctx.id("tick-points"),
+            interval=max(ctx.extra.get("refresh_ms", 5000), opts.points_refresh_seconds * 1000),
+            n_intervals=0,
+        ),
         dcc.Store(id=ctx.id("shown"), data={}),
+        dcc.Store(id=ctx.id("shown-points"), data={}),
         dcc.Store(id=ctx.id("scope"), data={}),
     ]
     return html.Div(className="cc-panel-wrap", children=parts)
