@@ -57,17 +57,10 @@ def current_user(cc: Any, *, renew: bool = False) -> Any:
 def linked_extras(cc: Any, case: Any) -> dict[str, Any]:
     """Alarms linked to the case (when the alarm store exists) and cameras within 300 m."""
     out: dict[str, Any] = {}
-    alarms = getattr(cc, "alarms", None)
-    if alarms is not None:
-        try:
-            linked = [
-                a.as_dict()
-                for a in alarms.open_alarms()
-                if str(getattr(a, "case_id", "") or "") == str(case.id)
-            ]
-            out["alarms"] = linked
-        except Exception:  # noqa: BLE001 - extras never break the drawer
-            log.debug("alarms unavailable for the drawer", exc_info=True)
+    try:
+        out["alarms"] = cc.collab.linked_alarms(case.id)
+    except Exception:  # noqa: BLE001 - extras never break the drawer
+        log.debug("alarms unavailable for the drawer", exc_info=True)
     try:
         from command_center.domain.coords import distance_m  # type: ignore[attr-defined]
     except ImportError:
@@ -92,6 +85,11 @@ def _distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     dp, dl_ = p2 - p1, radians(lon2 - lon1)
     a = sin(dp / 2) ** 2 + cos(p1) * cos(p2) * sin(dl_ / 2) ** 2
     return 2 * 6_371_000 * asin(sqrt(a))
+
+
+def form_class(user: Any) -> str:
+    """A kiosk (no session) gets no note field and no "put on the wall": nothing to act."""
+    return "cc-act-form" if user is not None else "cc-act-form cc-kiosk"
 
 
 def install(app: Any, cc: Any) -> None:
@@ -119,6 +117,7 @@ def register(app: Any, cc: Any) -> None:
         Output("cc-drawer-marker", "children"),
         Output("cc-drawer-map", "viewport"),
         Output("cc-drawer-user", "children"),
+        Output("cc-act-form", "className"),
         Input("cc-drawer-case", "data"),
         Input("cc-drawer-refresh", "data"),
         Input("cc-drawer-tick", "n_intervals"),
@@ -140,13 +139,13 @@ def register(app: Any, cc: Any) -> None:
         if not opened or not opened.get("case_id"):
             if digest is None:
                 raise PreventUpdate
-            return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 4
+            return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 5
         user = current_user(cc)
         try:
             data = collab.drawer(int(opened["case_id"]), user)
         except Exception as exc:  # noqa: BLE001 - a vanished case or a backend outage
             msg = t("drawer.unavailable", lang, error=str(exc))
-            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 3
+            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 4
         case = data.detail.case
         data.department_name = collab.department_name(case.department_code)  # type: ignore[attr-defined]
         state = (
@@ -222,6 +221,7 @@ def register(app: Any, cc: Any) -> None:
             marker,
             viewport if not from_tick else no_update,
             who,
+            form_class(user),
         )
 
     def render_alarm(alarm_id: int, digest: str | None, lang: str) -> tuple[Any, ...]:
@@ -233,7 +233,7 @@ def register(app: Any, cc: Any) -> None:
             alarm, error = None, str(exc)
         if alarm is None:
             msg = t("drawer.unavailable", lang, error=locals().get("error", ""))
-            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 3
+            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 4
         state = ("alarm", alarm.id, alarm.status, alarm.case_id, user.name if user else None)
         new_digest = hashlib.sha1(json.dumps(state, default=str).encode()).hexdigest()
         if new_digest == digest and ctx.triggered_id == "cc-drawer-tick":
@@ -269,6 +269,7 @@ def register(app: Any, cc: Any) -> None:
             marker,
             viewport,
             who,
+            form_class(user),
         )
 
     @app.callback(

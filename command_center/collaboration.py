@@ -364,6 +364,26 @@ class Collaboration:
                 {"c": case_id, "a": alarm_id},
             )
 
+    def linked_alarms(self, case_id: int) -> list[dict[str, Any]]:
+        """Alarms linked to a case (open or acknowledged), newest first."""
+        alarms = self.alarms()
+        if alarms is None:
+            return []
+        from sqlalchemy import text
+
+        with alarms.store.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT id, at, title, level, status FROM alarms WHERE case_id = :c "
+                    "ORDER BY id DESC LIMIT 20"
+                ),
+                {"c": case_id},
+            ).all()
+        return [
+            {"id": r.id, "at": str(r.at)[5:16], "label": r.title, "level": r.level}
+            for r in rows
+        ]
+
     def alarm(self, alarm_id: int) -> Any:
         """One alarm (for the drawer's alarm card), or None without an alarm service."""
         alarms = self.alarms()

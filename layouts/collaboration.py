@@ -72,6 +72,7 @@ def render_case_list(cases: list[Case], ctx: PanelContext) -> html.Div:
         rows.append(
             html.Tr(
                 className=f"cc-case-row {sla}",
+                **{"data-case-id": str(case.id)},  # a click opens the case drawer
                 children=[
                     html.Td(case.number, className="cc-case-number"),
                     html.Td(case.class_name),

@@ -241,3 +241,4 @@ def test_an_alarm_becomes_a_case_linked_and_acknowledged_at_once(cc: object) -> 
     # the same alarm again: the same case, not a second one
     again = collab.case_from_alarm(leader, alarm.id)
     assert again.ok and again.case.id == case.id
+    assert [a["id"] for a in collab.linked_alarms(case.id)] == [alarm.id]
