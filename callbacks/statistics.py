@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
@@ -258,8 +259,15 @@ def fetch_overdue(services: DataServices, panel: PanelContext, sf: StatsFilter, 
     )
 
 
+@dataclass(frozen=True)
+class Derived(Result[Any]):
+    """A panel's value shaped from one cached service result (``source``)."""
+
+    source: Any = None
+
+
 def _wrap(result: Result[Any], value: Any) -> Result[Any]:
-    return Result(value, result.fetched_at, result.stale, result.error)
+    return Derived(value, result.fetched_at, result.stale, result.error, source=result)
 
 
 # ------------------------------------------------------------------------ callbacks
@@ -275,6 +283,8 @@ def filtered_refresh(kind: str, fetch: Fetch, render: Callable[[Any, PanelContex
 
     def register(app: Any, cc: Any) -> None:
         from callbacks.panels import html_error, locate_panel
+
+        rendered: dict[tuple, tuple[Any, Any]] = {}
 
         @app.callback(
             Output({"role": "body", "kind": kind, "pid": MATCH}, "children"),
@@ -300,7 +310,18 @@ def filtered_refresh(kind: str, fetch: Fetch, render: Callable[[Any, PanelContex
             except Exception:  # noqa: BLE001 - a panel never shows a traceback
                 log.exception("panel %s failed", pid)
                 return no_update, html_error(lang, "")
-            body = render(result.value, panel)
+            # the services hand back the same cached Result until new data arrives: render
+            # it once, not on every tick of every screen showing the panel
+            source = getattr(result, "source", None) or result
+            memo_key = (pid, lang, repr(panel.options), repr(filters), repr(region))
+            last = rendered.get(memo_key)
+            if last is not None and last[0] is source:
+                body = last[1]
+            else:
+                body = render(result.value, panel)
+                if len(rendered) > 512:  # every filter combination seen: keep it bounded
+                    rendered.clear()
+                rendered[memo_key] = (source, body)
             return body, stale_mark(result.stale, result.fetched_at, lang, result.error)
 
         _ = refresh

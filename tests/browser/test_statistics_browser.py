@@ -53,7 +53,10 @@ def test_clicking_a_source_bar_and_a_region_filters_the_stats_screen(
     assert 0 < filtered < all_classes
 
     # a click on the street map narrows the other panels to that street
-    box = page.locator('[data-panel="region"] .nsewdrag').first.bounding_box()
+    page.wait_for_timeout(1500)  # let the map re-render under the new filter first
+    region = page.locator('[data-panel="region"] .js-plotly-plot').first
+    region.wait_for(state="visible", timeout=15000)
+    box = region.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     narrowed = wait_for_change(page, "classes", filtered)
