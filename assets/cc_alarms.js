@@ -195,13 +195,15 @@
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.cc_alarms = {
-    on_event: function (alarm, ack, sync) {
+    on_event: function (alarm, ack, sync, alarms, acks) {
       var ctx = window.dash_clientside.callback_context;
       (ctx.triggered || []).forEach(function (t) {
         var prop = t.prop_id.split(".").slice(1).join(".");
         if (prop === "data-alarm" && alarm) { onAlarm(alarm); }
         else if (prop === "data-ack" && ack) { onAck(ack); }
         else if (prop === "data-sync" && sync) { onSync(sync); }
+        else if (prop === "data-alarms" && alarms) { alarms.forEach(onAlarm); }
+        else if (prop === "data-acks" && acks) { acks.forEach(onAck); }
       });
       schedule();
       return state.lastSeen;

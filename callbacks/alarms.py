@@ -29,6 +29,8 @@ def register_socket_callbacks(cc: Any) -> None:
         Input("cc-socket", "data-alarm"),
         Input("cc-socket", "data-ack"),
         Input("cc-socket", "data-sync"),
+        Input("cc-socket", "data-alarms"),
+        Input("cc-socket", "data-acks"),
         prevent_initial_call=True,
     )
     app.clientside_callback(

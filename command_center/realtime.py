@@ -18,6 +18,7 @@ client → server
 server → client
   ``alarm``: an alarm (new, or folded: same id, higher ``count``), wire form ``Alarm.as_dict``.
   ``ack``: ``{"id", "acknowledged_by", "acknowledged_at"}``: clear it.
+  ``alarms`` / ``acks``: lists of the above, in order, when a burst queued up several.
   ``sync``: on connect and on ``replay``: ``{"open": [...], "missed": [...], "last_id"}``;
   ``missed`` are the alarms after ``last_seen`` in id order (sent only when the client said
   what it had seen), ``open`` the most recent open alarms in its scope (at most
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
 import uuid
@@ -179,24 +181,52 @@ class Realtime:
             else None
         )
         self._register_handlers()
+        self._outbox: queue.Queue[tuple[str, Alarm] | None] = queue.Queue()
+        self._sender = threading.Thread(target=self._send_loop, daemon=True, name="cc-broadcast")
+        self._sender.start()
         cc.alarms.listen(self.broadcast)
 
     # --- outgoing -----------------------------------------------------------------------
     def broadcast(self, what: str, alarm: Alarm) -> None:
-        """Called after the store committed: send to every screen whose rooms hear it."""
-        rooms = alarm_rooms(alarm)
-        if what == "ack":
-            payload = {
-                "id": alarm.id,
-                "acknowledged_by": alarm.acknowledged_by,
-                "acknowledged_at": alarm.acknowledged_at.isoformat(timespec="seconds")
-                if alarm.acknowledged_at
-                else None,
-            }
-            self.socketio.emit("ack", payload, to=rooms)
-        else:
-            self.socketio.emit("alarm", alarm.as_dict(), to=rooms)
-        self.emitted += 1
+        """Called after the store committed: queue it for every screen whose rooms hear it.
+
+        One sender thread emits in order. When it falls behind (a burst), what queued up in
+        the meantime goes out as one ``alarms`` / ``acks`` list per set of rooms, so a storm
+        of a thousand alarms is a handful of messages for a wall, not a thousand."""
+        self._outbox.put((what, alarm))
+
+    def _send_loop(self) -> None:
+        while True:
+            item = self._outbox.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < 500:
+                try:
+                    more = self._outbox.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._outbox.put(None)
+                    break
+                batch.append(more)
+            try:
+                self._emit_batch(batch)
+            except Exception:  # noqa: BLE001 - stored alarms replay on reconnect
+                log.exception("broadcast of %d alarm events failed", len(batch))
+
+    def _emit_batch(self, batch: list[tuple[str, Alarm]]) -> None:
+        # group by (kind, rooms) keeping order; alarms go before the acks of the same batch
+        groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+        for what, alarm in batch:
+            payload = _ack_payload(alarm) if what == "ack" else alarm.as_dict()
+            groups.setdefault((what, tuple(alarm_rooms(alarm))), []).append(payload)
+        for (what, rooms), payloads in sorted(groups.items(), key=lambda g: g[0][0] == "ack"):
+            if len(payloads) == 1:
+                self.socketio.emit(what, payloads[0], to=list(rooms))
+            else:
+                self.socketio.emit(f"{what}s", payloads, to=list(rooms))
+            self.emitted += len(payloads)
 
     def sync_payload(self, region: str | None, last_seen: int | None) -> dict[str, Any]:
         alarms = self.cc.alarms
@@ -272,6 +302,8 @@ class Realtime:
         return out
 
     def close(self) -> None:
+        self._outbox.put(None)
+        self._sender.join(timeout=3)
         if self.bridge is not None:
             self.bridge.close()
 
@@ -288,6 +320,15 @@ class _WireJson:
     @staticmethod
     def loads(text: str | bytes, **kw: Any) -> Any:
         return json.loads(text, **kw)
+
+
+def _ack_payload(alarm: Alarm) -> dict[str, Any]:
+    at = alarm.acknowledged_at
+    return {
+        "id": alarm.id,
+        "acknowledged_by": alarm.acknowledged_by,
+        "acknowledged_at": at.isoformat(timespec="seconds") if at else None,
+    }
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -133,7 +133,7 @@ def wall_page(
             # header's connection indicator texts, the last alarm id this page has seen
             DashSocketIO(
                 id="cc-socket",
-                eventNames=["alarm", "ack", "sync"],
+                eventNames=["alarm", "ack", "sync", "alarms", "acks"],
                 options={"auth": {"screen": screen.id}},
             ),
             dcc.Store(id="cc-conn-text", data={"lost": t("alarm.conn_lost", lang)}),

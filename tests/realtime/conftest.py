@@ -85,15 +85,28 @@ class Screen:
         self.base = base
         self.auth = auth
         self.events: list[tuple[str, Any]] = []
+        self.batches = 0
         self._changed = threading.Condition()
         self.client = socketio.Client(reconnection=False)
         for name in ("alarm", "ack", "sync"):
             self.client.on(name, self._recorder(name))
+        # a burst arrives as lists: record each item as its own event, in order
+        self.client.on("alarms", self._list_recorder("alarm"))
+        self.client.on("acks", self._list_recorder("ack"))
 
     def _recorder(self, name: str) -> Callable[[Any], None]:
         def record(data: Any) -> None:
             with self._changed:
                 self.events.append((name, data))
+                self._changed.notify_all()
+
+        return record
+
+    def _list_recorder(self, name: str) -> Callable[[Any], None]:
+        def record(items: list[Any]) -> None:
+            with self._changed:
+                self.events.extend((name, item) for item in items)
+                self.batches += 1
                 self._changed.notify_all()
 
         return record
