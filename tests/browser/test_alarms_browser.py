@@ -127,10 +127,18 @@ def test_wall_survives_a_burst_of_alarms(alarm_wall, browser, artifacts) -> None
     from command_center.alarms import AlarmIn
 
     cc, base = alarm_wall
-    wall = browser.new_page(viewport={"width": 1920, "height": 720})
-    wall.goto(f"{base}/wall/main")
+    wall = browser.new_page(viewport={"width": 1920, "height": 1080})
+    wall.goto(f"{base}/wall/ops")  # the console a duty officer watches a storm on
     wall.wait_for_function("() => window.cc && window.cc.alarms && window.cc.alarms.lastSeen >= 0")
     wall.wait_for_selector(".cc-alarm-list .cc-message", timeout=60000)
+    # every main-thread task over 50 ms during the burst (a frozen wall is one long task)
+    wall.evaluate(
+        """() => { window.__long = [];
+            new PerformanceObserver(list => list.getEntries().forEach(
+                e => window.__long.push([e.startTime, e.duration])))
+                .observe({entryTypes: ['longtask']});
+            window.__burst = performance.now(); }"""
+    )
     for n in range(1000):
         cc.alarms.ingest(
             AlarmIn(
@@ -141,16 +149,15 @@ def test_wall_survives_a_burst_of_alarms(alarm_wall, browser, artifacts) -> None
                 title=f"传感器告警 {n}",
             )
         )
-    # the wall keeps answering and ends up with every open alarm counted
     wall.wait_for_function("() => window.cc.alarms.lastSeen >= 1000", timeout=90000)
-    started = time.monotonic()
-    assert wall.evaluate("() => 1 + 1") == 2
-    assert time.monotonic() - started < 1.0
     wall.wait_for_function(
         "() => document.querySelector('.cc-alarm-count').innerText.includes('1000')",
-        timeout=5000,
+        timeout=30000,
     )
-    assert len(rows(wall)) == 14
+    longest = wall.evaluate("() => Math.max(0, ...window.__long.map(e => e[1]))")
+    print(f"longest main-thread task during the burst: {longest:.0f} ms")
+    assert longest < 3000  # generous: the shared box is starved; an idle one stays far below
+    assert len(rows(wall)) == 8
     wall.screenshot(path=str(artifacts / "alarms-burst.png"))
     wall.close()
 
