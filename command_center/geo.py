@@ -496,7 +496,9 @@ def patrol_summary(
             ],
         }
 
-    return services._read(("patrol", region_code, limit), "gis", fetch)  # noqa: SLF001
+    # a district's attendance reads every position of the day (~1.5 s at demo size); patrols
+    # move slowly, so a minute-old summary is fine
+    return services._read(("patrol", region_code, limit), "gis", fetch, ttl=60)  # noqa: SLF001
 
 
 def track_features(geo: CityGeo, patrol: Any, region_code: str | None) -> list[dict[str, Any]]:
