@@ -69,6 +69,14 @@
         fillColor: p.colour || "#3fa9ff", fillOpacity: 0.95
       });
     },
+    alarmPoint: function (feature, latlng) {
+      var p = feature.properties || {};
+      return L.marker(latlng, {
+        icon: L.divIcon({ html: "<div class='cc-alarm-pt cc-alarm-" + (p.level || "") + "'>!</div>",
+          className: "", iconSize: L.point(22, 22) }),
+        zIndexOffset: 1000
+      });
+    },
     devicePoint: function (feature, latlng) {
       var p = feature.properties || {};
       var cls = "cc-pt cc-pt-" + p.layer + " cc-st-" + p.status;

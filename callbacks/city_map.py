@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 KIND = "city_map"
 #: more changes than this share of what is shown: send the whole layer instead of a patch
 FULL_SEND_SHARE = 0.5
+#: refreshed on the screen's tick; the heavier point layers have a slower timer of their own
+FAST_LAYERS = ("cases", "alarms")
 
 
 def _id(role: str, pid: Any = MATCH) -> dict[str, Any]:
@@ -227,6 +229,9 @@ def register(app: Any, cc: Any) -> None:
                 continue
             if name == "cases":
                 out[name] = geo.case_features(code, panel.options.max_cases)
+            elif name == "alarms":
+                alarms = getattr(cc, "alarms", None)
+                out[name] = Result(geo.alarm_features(alarms, code), cc.services.clock())
             elif name == "tracks":
                 out[name] = Result(track_features(geo, store_of(cc), code), cc.services.clock())
             else:
@@ -256,6 +261,7 @@ def register(app: Any, cc: Any) -> None:
     @app.callback(
         Output(_id("regions"), "hideout", allow_duplicate=True),
         Output(_id("cases"), "data"),
+        Output(_id("alarms"), "data"),
         Output(_id("shown"), "data"),
         Output(_id("stale"), "children"),
         Input(_id("tick"), "n_intervals"),
@@ -283,7 +289,7 @@ def register(app: Any, cc: Any) -> None:
         shown = {} if scope_trigger() else dict(shown or {})
         hideout_out: Any = no_update
         try:
-            results = layer_results(geo, panel, scope, ("cases",))
+            results = layer_results(geo, panel, scope, FAST_LAYERS)
             if "boundaries" in opts.layers and hideout and hideout.get("fills"):
                 measured = geo.measures(scope["level"], scope["parent"], opts.measure)
                 results["fills"] = measured
@@ -293,13 +299,13 @@ def register(app: Any, cc: Any) -> None:
                     hideout_out = Patch()
                     for c, f in changed.items():
                         hideout_out["fills"][c] = f
-            (cases,), shown_out = send_layers(results, shown, ("cases",))
+            (cases, alarms), shown_out = send_layers(results, shown, FAST_LAYERS)
         except Exception:  # noqa: BLE001 - keep what the map shows
             log.exception("map layers of %s failed", pid)
-            return no_update, no_update, no_update, t("panel.source_down", lang)
+            return no_update, no_update, no_update, no_update, t("panel.source_down", lang)
         stale = next((r for r in results.values() if r.stale), None)
         mark = stale_mark(True, stale.fetched_at, lang, stale.error) if stale else ""
-        return hideout_out, cases, shown_out, mark
+        return hideout_out, cases, alarms, shown_out, mark
 
     @app.callback(
         *(Output(_id(name), "data") for name in POINT_LAYERS),
@@ -330,6 +336,7 @@ def register(app: Any, cc: Any) -> None:
     @app.callback(
         Output(_id("card"), "children"),
         Input(_id("cases"), "clickData"),
+        Input(_id("alarms"), "clickData"),
         *(Input(_id(name), "clickData") for name in POINT_LAYERS),
         Input(_id("card-close"), "n_clicks"),
         State("cc-wall-meta", "data"),
@@ -365,13 +372,18 @@ def register(app: Any, cc: Any) -> None:
     @app.callback(
         Output("cc-focus-case", "data", allow_duplicate=True),
         Input(_id("cases", ALL), "clickData"),
+        Input(_id("alarms", ALL), "clickData"),
         prevent_initial_call=True,
     )
-    def focus_case(_clicks: list[Any]) -> Any:
+    def focus_case(_cases: list[Any], _alarms: list[Any]) -> Any:
         feature = (ctx.triggered[0]["value"] if ctx.triggered else None) or {}
         props = feature.get("properties") or {}
         if props.get("cluster") or "id" not in props:
             raise PreventUpdate
+        if props.get("layer") == "alarm":  # an alarm already turned into a case opens it
+            if not props.get("case_id"):
+                raise PreventUpdate
+            return {"case_id": int(props["case_id"])}
         return {"case_id": int(props["id"])}
 
     # --- the tour: an untouched wall visits the streets in turn --------------------------

@@ -311,6 +311,22 @@ class CityGeo:
             },
         }
 
+    def alarm_features(self, alarms: Any, region_code: str | None) -> list[dict[str, Any]]:
+        """Open alarms with a point (the alarm service's own GeoJSON), in the base map's
+        datum, with what a marker, its tooltip and its card need."""
+        if alarms is None:
+            return []
+        from layouts.alarms import alarms_geojson
+
+        features = alarms_geojson(alarms.open_alarms(region_code or None))["features"]
+        for f in features:
+            lon, lat = f["geometry"]["coordinates"]
+            f["geometry"]["coordinates"] = self.point(lon, lat)
+            p = f["properties"]
+            p["layer"], p["status"] = "alarm", p["level"]
+            p["tooltip"] = f"{p['level_text']} · {p['title']}<br>{p['at']}"
+        return features
+
     # --- KPIs ----------------------------------------------------------------------------
     def kpi_extras(self, region_code: str | None) -> dict[str, int]:
         return kpi_extras(self.services, region_code)

@@ -19,10 +19,13 @@ from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
 from layouts.common import panel_frame
 
-Layer = Literal["boundaries", "cases", "workers", "cameras", "sensors", "key_places", "tracks"]
+Layer = Literal[
+    "boundaries", "cases", "alarms", "workers", "cameras", "sensors", "key_places", "tracks"
+]
 LAYERS: tuple[str, ...] = (
     "boundaries",
     "cases",
+    "alarms",
     "tracks",
     "workers",
     "cameras",
@@ -78,6 +81,7 @@ CLUSTER_ICON = {"variable": "cc.map.clusterIcon"}
 DEVICE_POINT = {"variable": "cc.map.devicePoint"}
 POINT_CLUSTER = {"variable": "cc.map.pointCluster"}
 TRACK_STYLE = {"variable": "cc.map.trackStyle"}
+ALARM_POINT = {"variable": "cc.map.alarmPoint"}
 TOOLTIP = {"variable": "cc.map.bindTooltip"}
 
 CASE_LEGEND = ("overdue", "due_soon", "on_time", "waiting")
@@ -110,6 +114,10 @@ def _layer(ctx: PanelContext, name: str) -> Any:
             clusterToLayer=CLUSTER_ICON,
             onEachFeature=TOOLTIP,
             superClusterOptions={"radius": 60, "maxZoom": 16},
+        )
+    if name == "alarms":  # few and urgent: never clustered, always on top
+        return dl.GeoJSON(
+            id=ctx.id(name), data=None, pointToLayer=ALARM_POINT, onEachFeature=TOOLTIP
         )
     if name == "tracks":
         return dl.GeoJSON(id=ctx.id(name), data=None, style=TRACK_STYLE, onEachFeature=TOOLTIP)
@@ -302,6 +310,13 @@ def camera_card(ctx: PanelContext, camera: dict[str, Any]) -> Any:
 
 def point_card(ctx: PanelContext, props: dict[str, Any]) -> Any:
     """Workers, sensors, key places: what the tooltip says, kept open."""
+    if props.get("layer") == "alarm":
+        rows = [
+            (t("map.card.level", ctx.lang), props.get("level_text", "")),
+            (t("map.card.time", ctx.lang), props.get("at", "")),
+            (t("map.card.address", ctx.lang), props.get("grid_code", "")),
+        ]
+        return _card(ctx, str(props.get("title", "")), rows)
     title = str(props.get("tooltip", "")).split("<br>")[0]
     detail = str(props.get("tooltip", "")).split("<br>")[1:]
     rows = [(t(f"map.layer.{props.get('layer', '')}s", ctx.lang), " ".join(detail))]
