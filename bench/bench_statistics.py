@@ -114,10 +114,12 @@ def raw_equivalents(case: SqlCaseAdapter, period: Period) -> dict[str, Callable[
     }
 
 
-def bench_period(url: str, label: str, period: Period) -> None:
+def bench_period(
+    url: str, label: str, period: Period, skip: set[str], raw_repeats: int = 2
+) -> None:
     print(f"\n{label}: {period.start} .. {period.end} (exclusive)")
     print(f"{'panel':22} {'cold ms':>9} {'warm ms':>9} {'cached ms':>10} {'raw SQL ms':>11}")
-    names = list(panels(SqlCaseAdapter(database_url=url), period))
+    names = [n for n in panels(SqlCaseAdapter(database_url=url), period) if n not in skip]
     for name in names:
         cold_adapter = SqlCaseAdapter(database_url=url)
         fn = panels(cold_adapter, period)[name]
@@ -134,8 +136,8 @@ def bench_period(url: str, label: str, period: Period) -> None:
         hit = stats.median(timed(cached) for _ in range(3))
         raw_adapter = SqlCaseAdapter(database_url=url)
         raw_fn = raw_equivalents(raw_adapter, period)[name]
-        raw_adapter_ms = stats.median(timed(raw_fn) for _ in range(2))
-        print(f"{name:22} {cold:9.1f} {warm:9.1f} {hit:10.3f} {raw_adapter_ms:11.1f}")
+        raw_adapter_ms = stats.median(timed(raw_fn) for _ in range(raw_repeats))
+        print(f"{name:22} {cold:9.1f} {warm:9.1f} {hit:10.3f} {raw_adapter_ms:11.1f}", flush=True)
         cold_adapter.close()
         raw_adapter.close()
 
@@ -163,6 +165,9 @@ def main() -> int:
     parser.add_argument("--url", help="database URL (default: a copy of var/ demo city)")
     parser.add_argument("--date", help="the 'today' of the periods (default: last case day)")
     parser.add_argument("--no-briefing", action="store_true")
+    parser.add_argument("--skip", default="", help="comma-separated panels to leave out")
+    parser.add_argument("--raw-repeats", type=int, default=2, help="raw SQL runs (median)")
+    parser.add_argument("--periods", default="month,year", help="month and/or year")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cc-bench-stats-") as tmp:
         url = args.url
@@ -180,8 +185,10 @@ def main() -> int:
             today = date.fromisoformat(str(max(r.key["day"] for r in days)))
         case.close()
         print(f"database: {url.split('?')[0]}  cases: {total:,}  today: {today}")
-        bench_period(url, "this month", period_of("month", today))
-        bench_period(url, "this year", period_of("year", today))
+        skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+        for grain in args.periods.split(","):
+            period = period_of(grain, today)  # type: ignore[arg-type]
+            bench_period(url, f"this {grain}", period, skip, args.raw_repeats)
         if not args.no_briefing:
             bench_briefing(url, today, Path(tmp) / "briefings")
     return 0
