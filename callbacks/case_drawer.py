@@ -35,6 +35,9 @@ from layouts.case_drawer import (
 
 log = logging.getLogger(__name__)
 
+#: The wall a console's "put on the wall" shows a case on.
+FOCUS_SCREEN = "main"
+
 
 def screen_of(pathname: str | None) -> str:
     path = (pathname or "/").rstrip("/")
@@ -94,7 +97,10 @@ def form_class(user: Any) -> str:
 
 def install(app: Any, cc: Any) -> None:
     """Add the drawer shell to the page layout and register its callbacks."""
-    app.layout.children.append(drawer_shell(cc.settings.lang))
+    settings = cc.settings
+    app.layout.children.append(
+        drawer_shell(settings.lang, settings.tile_url, settings.tile_attribution)
+    )
     register(app, cc)
 
 
@@ -439,4 +445,16 @@ def register(app: Any, cc: Any) -> None:
         )
         return card, "cc-focus-card show", focus.seq
 
+    # No polling where it has nothing to do: the drawer refreshes only while a case is open,
+    # and only the walls a console can push to poll for a focus.
+    app.clientside_callback(
+        "function(opened){ return !(opened && (opened.case_id || opened.alarm_id)); }",
+        Output("cc-drawer-tick", "disabled"),
+        Input("cc-drawer-case", "data"),
+    )
+    app.clientside_callback(
+        "function(path){ return !(path || '').startsWith('/wall/" + FOCUS_SCREEN + "'); }",
+        Output("cc-focus-poll", "disabled"),
+        Input("cc-url", "pathname"),
+    )
     _ = (render_drawer, close_drawer, act, put_on_wall, from_map, wall_focus)

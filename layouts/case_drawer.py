@@ -37,8 +37,10 @@ SLA_CLASS = {
 }
 
 
-def drawer_shell(lang: str) -> html.Div:
-    """Stores, the drawer frame and the wall-focus overlay (ids are page-global: one each)."""
+def drawer_shell(lang: str, tile_url: str = "", attribution: str = "") -> html.Div:
+    """Stores, the drawer frame and the wall-focus overlay (ids are page-global: one each).
+    The small map has the configured base map, or none (the grid and the point suffice)."""
+    tiles = [dl.TileLayer(url=tile_url, attribution=attribution, maxZoom=19)] if tile_url else []
     return html.Div(
         id="cc-duty-shell",
         children=[
@@ -82,6 +84,7 @@ def drawer_shell(lang: str) -> html.Div:
                                     zoomControl=False,
                                     attributionControl=False,
                                     children=[
+                                        *tiles,
                                         dl.GeoJSON(id="cc-drawer-grid", data=None),
                                         dl.LayerGroup(id="cc-drawer-marker"),
                                     ],

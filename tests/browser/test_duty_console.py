@@ -117,7 +117,7 @@ def test_a_kiosk_without_a_session_sees_the_card_but_no_actions(
     page.goto(f"{base}/wall/duty")
     page.wait_for_selector(".cc-q-tabs .cc-q-count", timeout=SLOW)
     # the tiny city keeps a case in handling: open the tab and the first row
-    page.click(".cc-q-tab:has-text('处置中')")
+    page.click(".cc-q-tabs label:has-text('处置中')")
     page.wait_for_selector(".cc-q-table tr[data-case-id]", timeout=SLOW)
     page.click(".cc-q-table tr[data-case-id] >> nth=0")
     page.wait_for_selector(".cc-drawer.open .cc-drawer-card", timeout=SLOW)
