@@ -333,6 +333,8 @@ class Cuboid:
 
 #: Ordered smallest first: ``case_stats`` takes the first one that can answer.
 CUBOIDS = (
+    # months × classes: "by class" and status-only counts over months or years (migration 0400)
+    Cuboid("case_rollup_class_monthly", "month", ("kind", "big_class_code", "class_code")),
     Cuboid("case_rollup_source", "day", ("source",)),
     Cuboid("case_rollup_department", "day", ("department_code",)),
     Cuboid("case_rollup_hour", "day", ("hour_of_week",)),

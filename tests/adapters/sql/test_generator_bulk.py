@@ -162,3 +162,24 @@ def test_work_clock_adds_working_hours_like_the_calendar() -> None:
             assert got == _secs(want), (start, hours)
     limit = load_catalogue(None).events()[0].limit
     assert sla_deadline(starts[0], limit, calendar) is not None
+
+
+def test_migration_0400_fills_the_monthly_class_rollup_as_the_rebuild_does(bulk_city: str) -> None:
+    import importlib.util
+
+    from adapters.sql import db
+
+    path = db.MIGRATIONS / "versions" / "0400_rollup_class_monthly.py"
+    spec = importlib.util.spec_from_file_location("migration_0400", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    engine = create_engine(bulk_city)
+    query = text("SELECT * FROM case_rollup_class_monthly ORDER BY month, kind, class_code, status")
+    try:
+        with engine.begin() as conn:
+            rebuilt = conn.execute(query).all()
+            migration.fill(conn)
+            filled = conn.execute(query).all()
+    finally:
+        engine.dispose()
+    assert rebuilt and filled == rebuilt
