@@ -200,27 +200,37 @@ def recurring(
         ["grid_code", "class_code", "day"], flt.case_filter(period, since=lookback)
     )
     columns = ["grid_code", "kind", "class_code", "cases", "repeats", "first_day", "last_day"]
-    frame = _narrow_kind(_frame(rows, ["grid_code", "kind", "class_code", "day"]), flt)
+    keys = ["grid_code", "kind", "class_code"]
+    # lean frame: only the columns needed (a month of a large city is ~50k groups)
+    frame = pd.DataFrame(
+        [
+            (r.key["grid_code"], r.key["kind"], r.key["class_code"], r.key["day"], r.reported)
+            for r in rows
+        ],
+        columns=[*keys, "day", "n"],
+    )
+    frame = _narrow_kind(frame, flt)
     if frame.empty:
         return pd.DataFrame(columns=columns)
     # vectorised: one sort and one shift, however many grids and classes (a Python loop
     # per group took seconds for a year of the demo city)
-    keys = ["grid_code", "kind", "class_code"]
-    frame = frame.assign(day=pd.to_datetime(frame["day"]), n=frame["reported"].astype(int))
-    frame = frame.sort_values([*keys, "day"], kind="stable")
-    gap = (frame["day"] - frame.groupby(keys, sort=False)["day"].shift(1)).dt.days
+    frame["day"] = pd.to_datetime(frame["day"], format="%Y-%m-%d")
+    frame["group"] = frame.groupby(keys, sort=False).ngroup()
+    frame = frame.sort_values(["group", "day"], kind="stable")
+    same = frame["group"].eq(frame["group"].shift(1))
+    gap = (frame["day"] - frame["day"].shift(1)).dt.days.where(same)
     inside = frame["day"] >= pd.Timestamp(period.start)
     # the day's first case recurs when the previous case of its grid and class is close
     # enough; every further case of the same day recurs
     frame["repeats"] = (frame["n"] - 1) + (gap <= within_days).astype(int)
     frame = frame[inside]
-    grouped = frame.groupby(keys, sort=False).agg(
+    grouped = frame.groupby(["group", *keys], sort=False).agg(
         cases=("n", "sum"),
         repeats=("repeats", "sum"),
         first_day=("day", "min"),
         last_day=("day", "max"),
     )
-    grouped = grouped[grouped["repeats"] > 0].reset_index()
+    grouped = grouped[grouped["repeats"] > 0].reset_index().drop(columns="group")
     if grouped.empty:
         return pd.DataFrame(columns=columns)
     grouped["first_day"] = grouped["first_day"].dt.date
