@@ -63,6 +63,7 @@ def register_queue(app: Any, cc: Any) -> None:
         Input(pid_id("dept"), "value"),
         Input(pid_id("level"), "value"),
         Input(pid_id("sort"), "value"),
+        Input("cc-drawer-refresh", "data"),  # an action in this console's drawer: at once
         State(pid_id("dept"), "options"),
         State("cc-wall-meta", "data"),
         State("cc-region", "data"),
@@ -76,6 +77,7 @@ def register_queue(app: Any, cc: Any) -> None:
         dept: str | None,
         level: str | None,
         sort: str | None,
+        _acted: Any,
         dept_options: list | None,
         meta: dict[str, Any] | None,
         region: dict[str, Any] | None,
