@@ -326,7 +326,10 @@ def region_figure(data: dict[str, Any], ctx: PanelContext) -> go.Figure:
             y=[r.centroid[1] for r in regions],
             mode="markers+text" if len(regions) <= 40 else "markers",
             text=[f"{r.name}<br>{values.get(r.code, 0):,}" for r in regions],
-            textfont={"size": size * 0.6, "color": PALETTE[ctx.theme]["text"]},
+            textfont={
+                "size": size * (0.8 if len(regions) <= 20 else 0.6),
+                "color": PALETTE[ctx.theme]["text"],
+            },
             customdata=[r.code for r in regions],
             hovertemplate="%{text}<extra></extra>",
             marker={
