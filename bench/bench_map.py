@@ -64,6 +64,9 @@ def main() -> int:
     db = tmp / "demo.sqlite"
     t0 = time.perf_counter()
     copy_db(Path(args.db), db)
+    from adapters.sql.db import upgrade
+
+    upgrade(f"sqlite:///{db}")  # tables other modules added since the demo was seeded
     screens = tmp / "screens.yaml"
     screens.write_text((ROOT / "screens.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     settings = Settings(
