@@ -8,7 +8,8 @@ with their workflow history. The same seed (and ``now``) gives the same city.
 
 Sizes: ``tiny`` (two streets, a few hundred cases, seconds: the tests use it), ``demo``
 (the full district, 12 months) and ``large`` (a provincial-capital scale, ten million cases
-for benchmarks; bulk loaded with COPY on PostgreSQL).
+for benchmarks: drawn with numpy in batches by ``_write_cases_bulk``, loaded with COPY on
+PostgreSQL and journal-less executemany on SQLite; history steps for its last 31 days only).
 """
 
 from __future__ import annotations
