@@ -64,7 +64,7 @@ class AuditLog:
     ) -> int:
         """Append one entry; returns its id."""
         with self.engine.begin() as conn:
-            new_id = conn.execute(
+            key = conn.execute(
                 insert(audit_t).values(
                     at=at,
                     user_name=user_name,
@@ -75,7 +75,9 @@ class AuditLog:
                     result=result,
                     detail=detail[:2000],
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert key is not None  # an INSERT always has its key
+            new_id = key[0]
         return int(new_id)
 
     def entries(

@@ -136,7 +136,7 @@ class UserStore:
             raise AuthError("密码至少 8 位 / the password needs at least 8 characters")
         try:
             with self.engine.begin() as conn:
-                new_id = conn.execute(
+                key = conn.execute(
                     insert(users_t).values(
                         name=name,
                         display_name=display_name,
@@ -145,7 +145,9 @@ class UserStore:
                         active=True,
                         created_at=now,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert key is not None  # an INSERT always has its key
+                new_id = key[0]
         except IntegrityError:
             raise AuthError(f"用户 {name} 已存在 / user {name!r} exists") from None
         return User(int(new_id), name, display_name, role)

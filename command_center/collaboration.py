@@ -380,8 +380,7 @@ class Collaboration:
                 {"c": case_id},
             ).all()
         return [
-            {"id": r.id, "at": str(r.at)[5:16], "label": r.title, "level": r.level}
-            for r in rows
+            {"id": r.id, "at": str(r.at)[5:16], "label": r.title, "level": r.level} for r in rows
         ]
 
     def alarm(self, alarm_id: int) -> Any:

@@ -151,7 +151,7 @@ class SmsQueue:
         ids: list[int] = []
         with self.engine.begin() as conn:
             for contact in contacts:
-                new_id = conn.execute(
+                key = conn.execute(
                     insert(queue_t).values(
                         case_id=case_id,
                         action=action,
@@ -166,7 +166,9 @@ class SmsQueue:
                         created_at=now,
                         updated_at=now,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert key is not None  # an INSERT always has its key
+                new_id = key[0]
                 ids.append(int(new_id))
         if ids:
             self._wake.set()
