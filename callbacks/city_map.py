@@ -59,6 +59,7 @@ def _id(role: str, pid: Any = MATCH) -> dict[str, Any]:
 def scope_of(geo: CityGeo, level: str, region_code: str | None) -> dict[str, Any]:
     """What the map shows for a region: boundaries of which level inside which parent, the
     bounds to fit and the zoom to simplify for."""
+    bounds: list[list[float]] | None
     if region_code:
         region = geo.region(region_code)
         bounds = geo.latlng_bounds(region)

@@ -298,12 +298,8 @@ def case_card(ctx: PanelContext, case: Any, state: str, department: str) -> Any:
 def camera_card(ctx: PanelContext, camera: dict[str, Any]) -> Any:
     """A camera's live view: its snapshot, reloaded every few seconds by assets/cc_map.js."""
     src = f"/video/{camera['id']}/snapshot.png"
-    img = html.Img(
-        src=src,
-        className="cc-cam-live",
-        alt=camera.get("name", ""),
-        **{"data-src": src},
-    )
+    data_attrs: dict[str, Any] = {"data-src": src}  # what the refresher reloads
+    img = html.Img(src=src, className="cc-cam-live", alt=camera.get("name", ""), **data_attrs)
     rows = [(t("map.card.status", ctx.lang), t(f"map.status.{camera['status']}", ctx.lang))]
     return _card(ctx, camera.get("name", camera["id"]), rows, extra=img)
 

@@ -31,6 +31,11 @@ class PatrolOptions(PanelOptions):
     limit: int = 12  # workers and unpatrolled grids listed
 
 
+def _data(**attrs: str) -> dict[str, Any]:
+    """``data-*`` attributes (tests and the browser find tiles by them)."""
+    return {f"data-{k}": v for k, v in attrs.items()}
+
+
 PROFILE_COUNTS = (
     "households",
     "people",
@@ -68,7 +73,7 @@ def render_grid_profile(data: dict[str, Any] | None, ctx: PanelContext) -> Any:
                     html.Div(fmt_int(data.get(key)), className="cc-grid-tile-value"),
                 ],
                 className="cc-grid-tile" + (" alert" if key == "open_cases" and data[key] else ""),
-                **{"data-count": key},
+                **_data(count=key),
             )
             for key in PROFILE_COUNTS
         ],
