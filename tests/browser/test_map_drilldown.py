@@ -349,3 +349,54 @@ def test_an_untouched_wall_tours_the_streets(city_copy, tmp_path, browser) -> No
     finally:
         server.shutdown()
         cc.stop()
+
+
+def test_clicking_a_camera_opens_its_live_snapshot(city_copy, tmp_path, browser) -> None:  # noqa: ANN001
+    from command_center.app import create_app
+    from command_center.runtime import start_background_server
+    from tests.conftest import make_settings
+
+    screens = tmp_path / "cams.yaml"
+    screens.write_text(
+        "screens:\n"
+        "  - id: cams\n"
+        "    title: 视频\n"
+        "    size: 1920x1080\n"
+        "    theme: light\n"
+        "    grid: {columns: 4, rows: 1}\n"
+        "    panels:\n"
+        "      - {id: tree, kind: grid_tree, col: 1, row: 1}\n"
+        "      - {id: map, kind: city_map, col: 2, row: 1, col_span: 3,\n"
+        "         options: {layers: [boundaries, cameras], level: grid}}\n",
+        encoding="utf-8",
+    )
+    cc = create_app(make_settings(city_copy, tmp_path, screens=screens))
+    server, base = start_background_server(cc)
+    try:
+        camera = next(c for c in cc.adapters.gis.points("camera") if c.grid_code)
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        watch = PageWatch(page)
+        page.goto(f"{base}/wall/cams")
+        page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+        page.fill("[data-panel=tree] input", camera.grid_code)
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".cc-search-hit", timeout=10000)
+        page.locator(".cc-search-hit").first.click()
+        wait_crumbs(page, 4)
+        marker = page.locator(f"{MAP} .cc-pt-camera:not(.cc-pt-cluster)").first
+        marker.wait_for(timeout=20000)
+        page.wait_for_timeout(1500)  # the fly to the grid has ended
+        marker.click(force=True)
+        page.wait_for_selector(f"{MAP} img.cc-cam-live", timeout=10000)
+        page.wait_for_function(
+            "() => { const i = document.querySelector('[data-kind=city_map] img.cc-cam-live');"
+            " return i && i.complete && i.naturalWidth > 0; }",
+            timeout=10000,
+        )
+        src = page.locator(f"{MAP} img.cc-cam-live").get_attribute("data-src")
+        assert src and src.startswith("/video/") and src.endswith("/snapshot.png")
+        watch.assert_clean()
+        page.close()
+    finally:
+        server.shutdown()
+        cc.stop()
