@@ -203,7 +203,7 @@ def bench_queue(url: str, tmp: Path, n_open: int) -> None:
             for step in ("accept", "handle") * 3:
                 before = page.get_attribute(".cc-q-table tbody tr", "data-case-id")
                 t0 = time.perf_counter()
-                page.click(f".cc-q-tabs input[value={step}]", force=True)
+                page.click(f".cc-q-tabs label:has(input[value={step}])")
                 page.wait_for_function(
                     "([s, b]) => {"
                     " const i = document.querySelector(`.cc-q-tabs input[value=${s}]`);"
@@ -236,6 +236,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--open", type=int, default=5000, dest="n_open")
+    parser.add_argument("--only", choices=["dispatch", "queue"], help="run one part only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
@@ -246,9 +247,12 @@ def main() -> None:
         for name in ("dispatch", "server", "queue"):
             (tmp / name).mkdir()
             shutil.copy(base_db, tmp / name / "city.sqlite")
-        bench_dispatch(f"sqlite:///{tmp / 'dispatch' / 'city.sqlite'}", tmp / "dispatch", args.runs)
-        bench_server_dispatch(f"sqlite:///{tmp / 'server' / 'city.sqlite'}", tmp / "server")
-        bench_queue(f"sqlite:///{tmp / 'queue' / 'city.sqlite'}", tmp / "queue", args.n_open)
+        if args.only in (None, "dispatch"):
+            db = f"sqlite:///{tmp / 'dispatch' / 'city.sqlite'}"
+            bench_dispatch(db, tmp / "dispatch", args.runs)
+            bench_server_dispatch(f"sqlite:///{tmp / 'server' / 'city.sqlite'}", tmp / "server")
+        if args.only in (None, "queue"):
+            bench_queue(f"sqlite:///{tmp / 'queue' / 'city.sqlite'}", tmp / "queue", args.n_open)
 
 
 if __name__ == "__main__":
