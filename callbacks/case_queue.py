@@ -161,7 +161,7 @@ def panel_kinds() -> list[Any]:
     """The duty console's panel kinds: the case queue and the department board."""
     from command_center.screens.registry import PanelKind
     from layouts.case_queue import QueueOptions, build_queue
-    from layouts.departments import DepartmentBoardOptions
+    from layouts.departments import DepartmentBoardOptions, build_departments
 
     return [
         PanelKind(
@@ -175,7 +175,7 @@ def panel_kinds() -> list[Any]:
         PanelKind(
             "department_board",
             DepartmentBoardOptions,
-            build=None,
+            build=build_departments,
             register_callbacks=register_departments,
             title_key="kind.department_board",
             module="collaboration",

@@ -21,6 +21,13 @@ class DepartmentBoardOptions(PanelOptions):
     top: int = 12
 
 
+def build_departments(ctx: PanelContext) -> Any:
+    """The refreshed frame; callbacks/case_queue.py fills it from the collaboration service."""
+    from layouts.common import refreshed_frame
+
+    return refreshed_frame(ctx, ctx.extra.get("refresh_ms", 5000))
+
+
 def render_departments(board: dict[str, Any], ctx: PanelContext) -> html.Div:
     lang = ctx.lang
     funnel = board.get("funnel", {})
