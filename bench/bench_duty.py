@@ -214,7 +214,7 @@ def bench_queue(url: str, tmp: Path, n_open: int) -> None:
                 )
                 if step == "accept":
                     tab_times.append(time.perf_counter() - t0)
-            rows = page.eval_on_selector_all(".cc-q-table tbody tr", "r => r.length")
+                    rows = page.eval_on_selector_all(".cc-q-table tbody tr", "r => r.length")
             browser.close()
     finally:
         server.shutdown()
