@@ -93,9 +93,8 @@ def level_key(value: str) -> str:
     return key
 
 
-def local_now() -> datetime:
-    """Naive local wall time, as the domain stores times."""
-    return datetime.now().replace(microsecond=0)
+# The app's one clock: naive Asia/Shanghai wall time, as the case adapters store times.
+from command_center.domain.calendar import local_now  # noqa: E402
 
 
 def _naive_local(at: datetime) -> datetime:
@@ -662,7 +661,7 @@ class AlarmService:
                         leader,
                         "",
                         DeliveryStatus.FAILED,
-                        datetime.now(),
+                        local_now(),
                         error=str(exc),
                     )
                 ]

@@ -69,11 +69,15 @@ class CommandCenter:
         return [[south, west], [north, east]]
 
     def screens_status(self) -> dict[str, Any]:
+        from command_center.domain.calendar import to_local_naive
+
         w = self.watcher
+        error_at = to_local_naive(w.last_error_at) if w.last_error_at else None
+        good_at = to_local_naive(w.last_good_at) if w.last_good_at else None
         return {
             "error": str(w.last_error) if w.last_error else "",
-            "error_at": w.last_error_at.strftime("%H:%M:%S") if w.last_error_at else "",
-            "good_at": w.last_good_at.strftime("%Y-%m-%d %H:%M:%S") if w.last_good_at else "",
+            "error_at": error_at.strftime("%H:%M:%S") if error_at else "",
+            "good_at": good_at.strftime("%Y-%m-%d %H:%M:%S") if good_at else "",
             "version": w.version,
         }
 

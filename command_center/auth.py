@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from adapters.case.contract import CaseAction
+from command_center.domain.calendar import local_now
 from command_center.domain.workflow import ROLES_FOR_ACTION
 
 metadata = MetaData()
@@ -290,7 +291,7 @@ def cmd_users(args: Any, settings: Any) -> int:
     try:
         if args.users_command == "add":
             user = store.add(
-                args.name, args.role, password or "", args.display_name or "", now=datetime.now()
+                args.name, args.role, password or "", args.display_name or "", now=local_now()
             )
             print(f"added {user.name} ({user.role})")
         elif args.users_command == "passwd":
@@ -323,7 +324,7 @@ def cmd_contacts(args: Any, settings: Any) -> int:
     the SMS notices of a department's cases."""
     from command_center.sms_queue import SmsQueue
 
-    queue = SmsQueue(_engine(settings), lambda: None, datetime.now)  # type: ignore[arg-type,return-value]
+    queue = SmsQueue(_engine(settings), lambda: None, local_now)  # type: ignore[arg-type,return-value]
     if args.contacts_command == "set":
         queue.set_contact(args.department, args.mobile, args.name or "")
         print(f"{args.department}: {args.mobile}")

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from adapters.case.contract import Case, CaseAdapter, CaseFilter, SlaState
 from command_center import appraisal, statistics
 from command_center.appraisal import AppraisalConfig, Period, period_of
+from command_center.domain.calendar import local_now
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def collect(
 ) -> BriefingData:
     """Every number of the day's briefing, from the case and GIS adapters."""
     config = config or AppraisalConfig()
-    now = now or datetime.now().replace(microsecond=0)
+    now = now or local_now()
     the_day = period_of("day", day)
     flt = CaseFilter(since=the_day.since, until=the_day.until, limit=None)
     rows = case.case_stats([], flt)
@@ -242,7 +243,7 @@ class BriefingSchedule:
     def __init__(self, settings: Any, adapters: Any, clock: Any = None) -> None:
         self.settings = settings
         self.adapters = adapters
-        self.clock = clock or (lambda: datetime.now().replace(microsecond=0))
+        self.clock = clock or local_now
         hh, mm = (int(x) for x in settings.briefing_time.split(":"))
         self.at = (hh, mm)
         self._stop = threading.Event()

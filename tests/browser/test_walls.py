@@ -178,7 +178,11 @@ def test_backend_down_keeps_last_data_with_a_stale_mark(flaky_live_app, browser,
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{base}/wall/ops")
     wait_for_panels(page)
+    page.wait_for_function(
+        "() => document.querySelector(\"[data-panel='events'] .cc-ticker-row\") !== null"
+    )
     before = page.inner_text("[data-panel='events'] .cc-panel-body")
+    assert before.strip(), "the ticker shows cases before the backend goes down"
     case_backend.down = True
     page.wait_for_selector("[data-panel='events'] .cc-stale-on", timeout=15000)
     mark = page.inner_text("[data-panel='events'] .cc-stale-on")
