@@ -227,7 +227,8 @@ def render_appraisal_overdue(data: dict[str, Any], ctx: PanelContext) -> Any:
                     html.Td(case.address or case.grid_code, className="cc-case-place"),
                     html.Td(case.deadline.strftime("%m-%d %H:%M") if case.deadline else "—"),
                     html.Td(_duration(late, ctx.lang), className="cc-alert-text"),
-                ]
+                ],
+                **{"data-case-id": str(case.id)},  # a click opens the case drawer
             )
         )
     return html.Div([title, html.Table([html.Thead(head), html.Tbody(rows)], className="cc-table")])

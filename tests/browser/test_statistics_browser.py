@@ -67,10 +67,39 @@ def test_clicking_a_source_bar_and_a_region_filters_the_stats_screen(
     page.close()
 
 
+def file_overdue_case(cc) -> str:  # noqa: ANN001
+    """Report and dispatch a case ten days ago so that it is overdue now; returns the name
+    of the department it went to."""
+    from datetime import timedelta
+
+    from adapters.case.contract import CaseAction, CaseSource, NewCase
+    from command_center.domain.calendar import local_now
+
+    case_adapter = cc.adapters.case
+    grid = cc.adapters.gis.regions("grid")[0]
+    at = local_now() - timedelta(days=10)
+    case = case_adapter.report_case(
+        NewCase(
+            kind="event",
+            class_code="0104",
+            source=CaseSource.SUPERVISOR,
+            description="道路不洁",
+            lon=grid.centroid[0],
+            lat=grid.centroid[1],
+            reported_at=at,
+        )
+    )
+    for action in (CaseAction.ACCEPT, CaseAction.REGISTER):
+        case_adapter.act(case.id, action, "测试员", at=at)
+    case_adapter.act(case.id, CaseAction.DISPATCH, "测试员", department_code="D01", at=at)
+    return {d.code: d.name for d in case_adapter.departments()}["D01"]
+
+
 def test_appraisal_console_picks_a_period_and_drills_to_overdue_cases(
     live_app, browser, artifacts
 ) -> None:  # noqa: ANN001
-    _cc, base = live_app
+    cc, base = live_app
+    late_department = file_overdue_case(cc)
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     watch = PageWatch(page)
     page.goto(f"{base}/wall/appraisal")
@@ -102,6 +131,16 @@ def test_appraisal_console_picks_a_period_and_drills_to_overdue_cases(
     assert name in title.inner_text()
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts / "appraisal-console-drill.png"))
+    # a department with an overdue case: the case opens in the case drawer
+    late = page.locator('[data-panel="departments"] .cc-drill-row', has_text=late_department)
+    late.first.wait_for(timeout=15000)
+    late.first.click()
+    overdue = page.locator('[data-panel="overdue"] tr[data-case-id]')
+    overdue.first.wait_for(timeout=15000)
+    number = overdue.first.locator(".cc-case-number").inner_text()
+    overdue.first.click()
+    page.wait_for_selector(".cc-drawer.open .cc-drawer-card", timeout=15000)
+    assert number in page.inner_text(".cc-drawer.open")
     watch.assert_clean()
     page.close()
 
