@@ -56,6 +56,12 @@ def _serve(settings: Settings, simulate: bool = False) -> int:
     from command_center.app import create_app
     from command_center.screens.loader import ScreensError
 
+    if "sql" in (settings.case_adapter, settings.gis_adapter):
+        # The embedded backend's schema follows the code: a newer release's migrations
+        # (a rollup, an index) are applied before serving, never half-way through.
+        from adapters.sql.db import upgrade
+
+        upgrade(settings.effective_database_url)
     try:
         cc = create_app(settings)
     except ScreensError as exc:
@@ -100,7 +106,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from command_center.demo.generator import seed_cli
 
     url = settings.effective_database_url
-    upgrade(url)
+    upgrade(url)  # before has_city: a fresh file gets its tables first
     if args.reset or not has_city(url):
         seed_cli(settings, args.size or settings.seed_size, settings.seed, reset=args.reset)
     return _serve(settings, simulate=settings.simulate)
