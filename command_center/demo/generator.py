@@ -352,6 +352,27 @@ def build_city(preset: Preset, district: str, seed: int, seq_width: int) -> City
 # ------------------------------------------------------------------------------------ people
 
 
+# Special-care groups (重点人群) by share of residents; a person's tag comes from a hash of
+# their id, not from the generator's random stream, so every other field stays as it was.
+CARE_SHARES = (
+    ("残疾人", 0.030),
+    ("低保", 0.020),
+    ("精神障碍", 0.005),
+    ("特困", 0.003),
+    ("刑满释放", 0.002),
+    ("社区矫正", 0.001),
+)
+
+
+def _care_tag(person_id: int) -> str:
+    bucket = ((person_id * 2654435761) % 2**32) / 2**32
+    for tag, share in CARE_SHARES:
+        if bucket < share:
+            return tag
+        bucket -= share
+    return ""
+
+
 def _citizen_id(rng: random.Random, area: str, born: date, male: bool, used: set[str]) -> str:
     while True:
         seq = rng.randrange(1, 500) * 2 + (1 if male else 0)
@@ -413,7 +434,11 @@ def _write_population(
                 male = rng.random() < 0.5
                 area = rng.choice(OUTSIDE_AREAS) if floating else city.district_code
                 name = surname + names.person_name(rng)[1:] if p < 2 else names.person_name(rng)
-                tags = "独居老人" if size == 1 and age >= 70 else ""
+                tags = ",".join(
+                    t
+                    for t in ("独居老人" if size == 1 and age >= 70 else "", _care_tag(person_id))
+                    if t
+                )
                 people.append(
                     (
                         person_id,
