@@ -317,6 +317,7 @@ class Collaboration:
             lon=alarm.lon,
             lat=alarm.lat,
             grid_code=alarm.grid_code,
+            address=self.services.grid_address(alarm.grid_code, alarm.lon, alarm.lat),
             reporter=user.name,
             external_id=f"alarm-{alarm.id}",
             urgent=alarm.level in ("critical", "emergency"),

@@ -334,6 +334,19 @@ class DataServices:
     def region(self, code: str) -> Result[Region]:
         return self._read(("region", code), "gis", lambda: self.adapters.gis.region(code), ttl=3600)
 
+    def grid_address(
+        self, grid_code: str | None, lon: float | None = None, lat: float | None = None
+    ) -> str:
+        """A place people recognise for a point with no street address: its community and
+        unit grid number, e.g. 地坛园社区第07网格 ("" when the point is in no grid)."""
+        if not grid_code and lon is not None and lat is not None:
+            grid = self.adapters.gis.locate(lon, lat)
+            grid_code = grid.code if grid else None
+        if not grid_code:
+            return ""
+        communities = {c.code: c.name for c in self.regions("community").value}
+        return f"{communities.get(grid_code[:12], '')}第{grid_code[12:]}网格"
+
     def name_of(self, level: str, code: str) -> str:
         if level == "department":
             return {d.code: d.name for d in self.departments().value}.get(code, code)

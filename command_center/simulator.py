@@ -88,7 +88,6 @@ class LiveSimulator:
         self.clock = clock
         self.stats = SimulatorStats()
         self._grids: list[tuple[str, Any]] | None = None
-        self._communities: dict[str, str] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._serial = 0
@@ -132,13 +131,6 @@ class LiveSimulator:
             self._grids = [(g.code, shape(g.geometry)) for g in self.gis.regions("grid")]
         return self._grids
 
-    def address_of(self, grid_code: str) -> str:
-        """A place people recognise: the community and the grid's sequence number."""
-        if self._communities is None:
-            self._communities = {c.code: c.name for c in self.gis.regions("community")}
-        community = self._communities.get(grid_code[:12], "")
-        return f"{community}第{grid_code[12:]}网格"
-
     def random_point(self) -> tuple[str, float, float]:
         code, geom = self.rng.choice(self.grids())
         west, south, east, north = geom.bounds
@@ -163,7 +155,7 @@ class LiveSimulator:
                 description=f"{cls.name}（模拟上报）",
                 lon=lon,
                 lat=lat,
-                address=self.address_of(grid),
+                address=self.services.grid_address(grid),
                 reporter="模拟器",
                 urgent=cls.big_code == "04" and cls.kind == "event",
                 external_id=f"sim-{int(time.time())}-{self._serial}",

@@ -231,6 +231,7 @@ def test_an_alarm_becomes_a_case_linked_and_acknowledged_at_once(cc: object) -> 
     case = cc.services.case_detail(made.case.id).case  # type: ignore[attr-defined]
     assert case.class_code == "0502" and case.source == "video"
     assert "CAM007" in case.description and case.grid_code
+    assert case.address.endswith(f"社区第{case.grid_code[12:]}网格")  # a place, not blank
     # the shift leader accepts and registers at once: the next click dispatches
     assert case.status is CaseStatus.REGISTERED
     stored = cc.alarms.store.get(alarm.id)  # type: ignore[attr-defined]
