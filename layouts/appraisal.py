@@ -10,7 +10,7 @@ from dash import html
 from command_center.domain.indicators import rag
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import RAG_COLOURS, fmt_int, fmt_pct, message
+from layouts.common import RAG_COLOURS, fmt_int, fmt_pct, message, table
 
 
 class RankingOptions(PanelOptions):
@@ -24,16 +24,6 @@ def render_ranking(frame: pd.DataFrame, ctx: PanelContext) -> html.Div:
     opts: RankingOptions = ctx.options
     if frame.empty:
         return message(t("panel.no_cases", ctx.lang))
-    head = html.Tr(
-        [
-            html.Th(t("ranking.rank", ctx.lang)),
-            html.Th(t(f"ranking.{opts.level}", ctx.lang)),
-            html.Th(t("ranking.dispatched", ctx.lang)),
-            html.Th(t("ranking.closure_rate", ctx.lang)),
-            html.Th(t("ranking.on_time_closure_rate", ctx.lang)),
-            html.Th(t("ranking.overdue_open", ctx.lang)),
-        ]
-    )
     rows = []
     for i, row in enumerate(frame.head(opts.top).itertuples(), start=1):
         rate = None if pd.isna(row.on_time_closure_rate) else float(row.on_time_closure_rate)
@@ -55,7 +45,15 @@ def render_ranking(frame: pd.DataFrame, ctx: PanelContext) -> html.Div:
                 ]
             )
         )
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="cc-table cc-ranking")
+    header = [
+        "ranking.rank",
+        f"ranking.{opts.level}",
+        "ranking.dispatched",
+        "ranking.closure_rate",
+        "ranking.on_time_closure_rate",
+        "ranking.overdue_open",
+    ]
+    return table(header, rows, ctx.lang, "cc-table cc-ranking")
 
 
 # ---------------------------------------------------------------------------------------

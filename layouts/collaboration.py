@@ -9,7 +9,7 @@ from dash import html
 from adapters.case.contract import Case, SlaState
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import fmt_int, message
+from layouts.common import fmt_int, message, table
 
 # The board's columns, in the order of the standard's stages, with the statuses in each.
 STAGES: list[tuple[str, tuple[str, ...]]] = [
@@ -57,15 +57,6 @@ SLA_CLASS = {
 def render_case_list(cases: list[Case], ctx: PanelContext) -> html.Div:
     if not cases:
         return message(t("cases.none", ctx.lang))
-    head = html.Tr(
-        [
-            html.Th(t("cases.number", ctx.lang)),
-            html.Th(t("cases.class", ctx.lang)),
-            html.Th(t("cases.place", ctx.lang)),
-            html.Th(t("cases.status", ctx.lang)),
-            html.Th(t("cases.deadline", ctx.lang)),
-        ]
-    )
     rows = []
     for case in cases:
         sla = SLA_CLASS.get(case.sla_state, "") if case.sla_state else ""
@@ -85,4 +76,5 @@ def render_case_list(cases: list[Case], ctx: PanelContext) -> html.Div:
                 ],
             )
         )
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="cc-table cc-case-list")
+    header = ["cases.number", "cases.class", "cases.place", "cases.status", "cases.deadline"]
+    return table(header, rows, ctx.lang, "cc-table cc-case-list")

@@ -73,6 +73,12 @@ def stale_mark(stale: bool, fetched_at: Any, lang: str, error: str = "") -> Any:
     )
 
 
+def table(header_keys: list[str], rows: list[Any], lang: str, class_name: str) -> html.Table:
+    """A panel table whose header cells are the catalogue's texts for ``header_keys``."""
+    head = html.Tr([html.Th(t(key, lang)) for key in header_keys])
+    return html.Table([html.Thead(head), html.Tbody(rows)], className=class_name)
+
+
 def message(text: str, kind: str = "info") -> html.Div:
     return html.Div(text, className=f"cc-message cc-message-{kind}")
 

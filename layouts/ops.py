@@ -8,6 +8,7 @@ from dash import html
 
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
+from layouts.common import table
 
 
 class HealthOptions(PanelOptions):
@@ -42,22 +43,11 @@ def render_health(data: dict[str, Any], ctx: PanelContext) -> html.Div:
                 ],
             )
         )
-    table = html.Table(
-        [
-            html.Thead(
-                html.Tr(
-                    [
-                        html.Th(t("ops.backend", lang)),
-                        html.Th(t("ops.adapter", lang)),
-                        html.Th(t("ops.state", lang)),
-                        html.Th(t("ops.latency", lang)),
-                        html.Th(t("ops.detail", lang)),
-                    ]
-                )
-            ),
-            html.Tbody(rows),
-        ],
-        className="cc-table cc-health",
+    health_table = table(
+        ["ops.backend", "ops.adapter", "ops.state", "ops.latency", "ops.detail"],
+        rows,
+        lang,
+        "cc-table cc-health",
     )
     screens = data["screens"]
     if screens["error"]:
@@ -84,4 +74,4 @@ def render_health(data: dict[str, Any], ctx: PanelContext) -> html.Div:
             t("ops.screens_ok", lang, time=screens["good_at"], version=screens["version"]),
             className="cc-screens-status ok",
         )
-    return html.Div([table, screens_box], className="cc-ops")
+    return html.Div([health_table, screens_box], className="cc-ops")

@@ -10,7 +10,7 @@ from dash import html
 
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import message
+from layouts.common import message, table
 
 
 class ScreensOptions(PanelOptions):
@@ -41,23 +41,12 @@ def render_screens(data: dict[str, Any], ctx: PanelContext) -> html.Div:
         )
         for conn in screens
     ]
-    table = (
-        html.Table(
-            [
-                html.Thead(
-                    html.Tr(
-                        [
-                            html.Th(t("ops.screen", lang)),
-                            html.Th(t("ops.scope", lang)),
-                            html.Th(t("ops.since", lang)),
-                            html.Th(t("ops.heartbeat", lang)),
-                            html.Th(t("ops.address", lang)),
-                        ]
-                    )
-                ),
-                html.Tbody(rows),
-            ],
-            className="cc-table cc-ops-screens",
+    screens_table = (
+        table(
+            ["ops.screen", "ops.scope", "ops.since", "ops.heartbeat", "ops.address"],
+            rows,
+            lang,
+            "cc-table cc-ops-screens",
         )
         if rows
         else message(t("ops.no_screens", lang))
@@ -76,7 +65,7 @@ def render_screens(data: dict[str, Any], ctx: PanelContext) -> html.Div:
                 t("ops.connected", lang, n=len(screens)),
                 className="cc-ops-sub",
             ),
-            table,
+            screens_table,
             html.Div(t("ops.watched", lang, time=_hms(data["checked_at"])), className="cc-ops-sub"),
             html.Div(watched, className="cc-ops-chips"),
         ],
