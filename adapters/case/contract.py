@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from adapters.base import Adapter
+from adapters.base import Adapter, AdapterError
 
 
 class CaseStatus(StrEnum):
@@ -143,6 +143,7 @@ class CaseFilter:
 
     region_code: str | None = None
     statuses: Sequence[CaseStatus] | None = None
+    kind: str | None = None  # "event" or "component" (their class codes overlap)
     class_codes: Sequence[str] | None = None
     big_class_codes: Sequence[str] | None = None
     sources: Sequence[CaseSource] | None = None
@@ -195,6 +196,18 @@ class CaseStats:
     extended: int = 0  # 延期数
     returned: int = 0  # 回退数
     voided: int = 0  # 作废数
+    # per-stage timeliness: cases whose stage time was recorded (``*_timed``) and of them
+    # those within the stage's own limit (按时受理, 按时立案, 按期派遣, 按期核查)
+    accept_timed: int = 0
+    accepted_on_time: int = 0
+    register_timed: int = 0
+    registered_on_time: int = 0
+    dispatch_timed: int = 0
+    dispatched_on_time: int = 0
+    verify_timed: int = 0
+    verified_on_time: int = 0
+    evaluated: int = 0  # cases the public evaluated (综合评价)
+    satisfied: int = 0  # of them rated 满意 or 基本满意 (满意率's numerator)
 
 
 class CaseAdapter(Adapter):
@@ -247,3 +260,17 @@ class CaseAdapter(Adapter):
         ``expected_status`` is optimistic locking for concurrent officers: the status the
         actor saw; if the case has moved on since (checked inside the same transaction as the
         write), ``TransitionError`` is raised and nothing changes."""
+
+    def evaluate(
+        self,
+        case_id: int,
+        satisfaction: int,
+        actor: str,
+        note: str = "",
+        *,
+        at: datetime | None = None,
+    ) -> Case:
+        """Record the public's evaluation of a closed case (综合评价, for 满意率): 2 满意,
+        1 基本满意, 0 不满意. Optional: a case system without evaluations keeps this default,
+        and 满意率 then shows no data."""
+        raise AdapterError("此案件系统不支持满意度评价 / this case system records no evaluations")

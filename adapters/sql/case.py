@@ -8,7 +8,7 @@ deadline and "now" (injectable for tests and the generator).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -62,9 +62,11 @@ from command_center.domain.grid_index import GridIndex
 from command_center.domain.workflow import (
     DEFAULT_MAX_EXTENSIONS,
     OPEN_STATUSES,
+    SATISFACTION,
     TransitionError,
     next_status,
 )
+from command_center.domain.workflow import stage_limits as domain_stage_limits
 
 cases = CaseRow.__table__
 steps_t = CaseStepRow.__table__
@@ -81,8 +83,9 @@ class SqlCaseAdapter(CaseAdapter):
     Options (keyword, as the app passes them from ``CC_CASE_OPTIONS`` and the settings):
     ``database_url`` or ``engine``; ``calendar_file``, ``case_classes_file``,
     ``workday_start``, ``workday_end``, ``due_soon_fraction``, ``grid_seq_width``,
-    ``max_extensions`` (延期 allowed per case, default 1) and ``now`` (a callable giving naive
-    local time, for tests and the simulator).
+    ``max_extensions`` (延期 allowed per case, default 1), ``stage_limits`` (working hours
+    for 受理/立案/派遣/核查, e.g. ``{"accept": 0.5}``; see ``DEFAULT_STAGE_LIMITS``) and
+    ``now`` (a callable giving naive local time, for tests and the simulator).
     """
 
     def __init__(
@@ -98,6 +101,7 @@ class SqlCaseAdapter(CaseAdapter):
         engine: Engine | None = None,
         now: Callable[[], datetime] | None = None,
         max_extensions: int = DEFAULT_MAX_EXTENSIONS,
+        stage_limits: Mapping[str, float] | None = None,
         **options: Any,
     ) -> None:
         super().__init__(**options)
@@ -107,6 +111,10 @@ class SqlCaseAdapter(CaseAdapter):
         self.due_soon_fraction = float(due_soon_fraction)
         self.grid_seq_width = int(grid_seq_width)
         self.max_extensions = int(max_extensions)
+        try:
+            self.stage_limits = domain_stage_limits(stage_limits)
+        except ValueError as exc:
+            raise AdapterError(f"CC_CASE_OPTIONS: {exc}") from None
         self.now = clock_option(now)
         self._grids = GridIndexCache(self.engine)
 
@@ -182,6 +190,8 @@ class SqlCaseAdapter(CaseAdapter):
         clauses: list[ColumnElement[bool]] = []
         if flt.region_code:
             clauses.append(t.c[region_column(flt.region_code)] == flt.region_code)
+        if flt.kind:
+            clauses.append(t.c.kind == flt.kind)
         if flt.class_codes:
             clauses.append(t.c.class_code.in_(list(flt.class_codes)))
         if flt.big_class_codes:
@@ -321,6 +331,8 @@ class SqlCaseAdapter(CaseAdapter):
         needed = {g for g in group if g not in ("status", "day")}
         if flt.region_code:
             needed.add(region_column(flt.region_code))
+        if flt.kind:
+            needed.add("kind")
         if flt.class_codes:
             needed.add("class_code")
         if flt.big_class_codes:
@@ -617,6 +629,15 @@ class SqlCaseAdapter(CaseAdapter):
             seq += 1
         return f"{prefix}{seq:04d}"
 
+    @staticmethod
+    def _locked_case(conn: Any, case_id: int) -> dict[str, Any]:
+        """The case's row, locked for this write transaction (BEGIN IMMEDIATE on SQLite,
+        FOR UPDATE on PostgreSQL)."""
+        found = conn.execute(select(cases).where(cases.c.id == case_id).with_for_update()).first()
+        if found is None:
+            raise NotFound(f"案件不存在 / no case {case_id}")
+        return dict(found._mapping)
+
     def act(
         self,
         case_id: int,
@@ -635,12 +656,7 @@ class SqlCaseAdapter(CaseAdapter):
             raise AdapterError(f"未知的操作 / unknown action {action!r}") from None
         when = to_local_naive(at) if at is not None else self.now()
         with self.engine.execution_options(**IMMEDIATE).begin() as conn:
-            found = conn.execute(
-                select(cases).where(cases.c.id == case_id).with_for_update()
-            ).first()
-            if found is None:
-                raise NotFound(f"案件不存在 / no case {case_id}")
-            before = dict(found._mapping)
+            before = self._locked_case(conn, case_id)
             if expected_status is not None and before["status"] != CaseStatus(expected_status):
                 # The row is locked (BEGIN IMMEDIATE / FOR UPDATE): this check and the write
                 # below are atomic, so of two officers acting on what they both saw, one wins.
@@ -680,6 +696,7 @@ class SqlCaseAdapter(CaseAdapter):
                 to_status=after_status.value,
                 department_code=department_code,
                 extend_hours=extend_hours,
+                stage_limits=self.stage_limits,
             )
             changed = {k: v for k, v in after.items() if v != before[k]}
             if changed:
@@ -693,6 +710,49 @@ class SqlCaseAdapter(CaseAdapter):
                     note=note or (department_code or ""),
                     from_status=before["status"],
                     to_status=after_status.value,
+                )
+            )
+            rollup.apply_change(conn, before, after)
+        return self._to_case(after, self.now())
+
+    def evaluate(
+        self,
+        case_id: int,
+        satisfaction: int,
+        actor: str,
+        note: str = "",
+        *,
+        at: datetime | None = None,
+    ) -> Case:
+        """Record the public's evaluation (综合评价) of a closed case: 2 满意, 1 基本满意,
+        0 不满意. A later evaluation (a second 回访) replaces the earlier one."""
+        if satisfaction not in SATISFACTION:
+            raise AdapterError(
+                f"满意度只能是 {'/'.join(f'{k} {v}' for k, v in SATISFACTION.items())} / "
+                f"satisfaction must be one of {sorted(SATISFACTION)}, not {satisfaction!r}"
+            )
+        when = to_local_naive(at) if at is not None else self.now()
+        with self.engine.execution_options(**IMMEDIATE).begin() as conn:
+            before = self._locked_case(conn, case_id)
+            if before["status"] != CaseStatus.CLOSED:
+                raise TransitionError(
+                    "evaluate", before["status"], "只能评价已结案的案件 / only a closed case"
+                )
+            after = before | {"satisfaction": satisfaction, "evaluated_at": when}
+            conn.execute(
+                cases.update()
+                .where(cases.c.id == case_id)
+                .values(satisfaction=satisfaction, evaluated_at=when)
+            )
+            conn.execute(
+                steps_t.insert().values(
+                    case_id=case_id,
+                    at=when,
+                    action="evaluate",
+                    actor=actor,
+                    note=note or SATISFACTION[satisfaction],
+                    from_status=before["status"],
+                    to_status=before["status"],
                 )
             )
             rollup.apply_change(conn, before, after)

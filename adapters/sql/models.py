@@ -266,6 +266,14 @@ class CaseRow(Base):
     external_id: Mapped[str | None] = mapped_column(String(64))
     reporter: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # stage limits kept (按时受理, 按时立案, 按期派遣, 按期核查; NULL: not done, or done before
+    # these were recorded) and the public's evaluation (满意 2, 基本满意 1, 不满意 0) (0600)
+    accepted_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    registered_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    dispatched_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    verified_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         # a source's own id is unique within that source (NULLs never collide)
@@ -321,6 +329,18 @@ ROLLUP_COUNTERS = (
     "extended",
     "returned",
     "voided",
+    # per-stage timeliness: cases whose stage was timed, and of them those on time (0600)
+    "accept_timed",
+    "accepted_on_time",
+    "register_timed",
+    "registered_on_time",
+    "dispatch_timed",
+    "dispatched_on_time",
+    "verify_timed",
+    "verified_on_time",
+    # 满意率: cases the public evaluated, and of them those rated 满意 or 基本满意 (0600)
+    "evaluated",
+    "satisfied",
 )
 
 
@@ -329,6 +349,8 @@ class Cuboid:
     name: str
     period: str  # "day" (column ``day``) or "month" (column ``month``, first day of month)
     dims: tuple[str, ...]  # case columns kept, besides the period and ``status``
+    # secondary indexes besides the unique key (which leads with the period)
+    indexes: tuple[tuple[str, ...], ...] = ()
 
 
 #: Ordered smallest first: ``case_stats`` takes the first one that can answer.
@@ -344,6 +366,22 @@ CUBOIDS = (
         "case_rollup_grid_monthly",
         "month",
         ("district_code", "street_code", "community_code", "grid_code"),
+    ),
+    # months × grids × classes: hotspots of a class and the candidates of recurring problems
+    # over months or years (migration 0600)
+    Cuboid(
+        "case_rollup_grid_class_monthly",
+        "month",
+        (
+            "district_code",
+            "street_code",
+            "community_code",
+            "grid_code",
+            "kind",
+            "big_class_code",
+            "class_code",
+        ),
+        indexes=(("class_code", "month"),),  # one class's hotspots over a year
     ),
     Cuboid(
         "case_rollup_daily",
@@ -387,6 +425,7 @@ def _rollup_table(cuboid: Cuboid) -> Table:
         Column("status", String(12), nullable=False),
         *(Column(c, Integer, nullable=False, default=0) for c in ROLLUP_COUNTERS),
         UniqueConstraint(*key, name=f"uq_{cuboid.name}_key"),
+        *(Index(f"ix_{cuboid.name}_{'_'.join(cols)}", *cols) for cols in cuboid.indexes),
     )
 
 

@@ -18,6 +18,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
 from adapters.sql.models import CUBOIDS, ROLLUP_COUNTERS, ROLLUP_TABLES, CaseRow, Cuboid
+from command_center.domain.workflow import SATISFIED_LEVELS, STAGE_CLOCKS
+
+#: (stage, the case column of its on-time flag), in workflow order
+STAGE_FLAGS = tuple((stage, flag) for stage, (_since, flag) in STAGE_CLOCKS.items())
 
 OPEN_STATUSES = ("reported", "accepted", "registered", "dispatched", "handled", "verified")
 
@@ -39,6 +43,16 @@ def counters_of(row: Mapping[str, Any]) -> dict[str, int]:
         "extended": int((row.get("extension_count") or 0) > 0),
         "returned": int((row.get("return_count") or 0) > 0),
         "voided": int(status == "voided"),
+        **{
+            counter: value
+            for stage, flag in STAGE_FLAGS
+            for counter, value in (
+                (f"{stage}_timed", int(row.get(flag) is not None)),
+                (flag, int(bool(row.get(flag)))),
+            )
+        },
+        "evaluated": int(row.get("satisfaction") is not None),
+        "satisfied": int(row.get("satisfaction") in SATISFIED_LEVELS),
     }
 
 
@@ -61,6 +75,16 @@ def counter_exprs(t=cases) -> dict[str, ColumnElement[int]]:  # noqa: ANN001 - a
         "extended": _flag(c.extension_count > 0),
         "returned": _flag(c.return_count > 0),
         "voided": _flag(c.status == "voided"),
+        **{
+            counter: expr
+            for stage, flag in STAGE_FLAGS
+            for counter, expr in (
+                (f"{stage}_timed", _flag(c[flag].is_not(None))),
+                (flag, _flag(c[flag].is_(True))),
+            )
+        },
+        "evaluated": _flag(c.satisfaction.is_not(None)),
+        "satisfied": _flag(c.satisfaction.in_(sorted(SATISFIED_LEVELS))),
     }
 
 

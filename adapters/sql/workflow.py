@@ -7,11 +7,13 @@ adapter's ``act`` and the demo generator so that generated history and live hist
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from command_center.domain.calendar import WorkingCalendar, sla_deadline
 from command_center.domain.classes import CaseClass
+from command_center.domain.workflow import DEFAULT_STAGE_LIMITS, STAGE_CLOCKS
 
 
 def extend_deadline(
@@ -30,6 +32,28 @@ def limit_hours(cls: CaseClass, urgent: bool, calendar: WorkingCalendar) -> floa
     return limit.amount * (calendar.hours_per_day if limit.unit == "work_days" else 1)
 
 
+def stage_on_time(
+    case: dict[str, Any],
+    cls: CaseClass,
+    stage: str,
+    at: datetime,
+    calendar: WorkingCalendar,
+    limits: Mapping[str, float],
+) -> bool | None:
+    """Whether ``stage`` (accept, register, dispatch, verify) done at ``at`` kept its own limit,
+    counted from the column its clock starts from (``None`` when that time is unknown)."""
+    since_col, _flag = STAGE_CLOCKS[stage]
+    since = case.get(since_col)
+    if since is None:
+        return None
+    hours = limits[stage]
+    if cls.limit_for(bool(case["urgent"])).unit == "hours":  # danger items: the wall clock
+        due = since + timedelta(hours=hours)
+    else:
+        due = calendar.add_working_hours(since, hours)
+    return at <= due
+
+
 def apply_action(
     case: dict[str, Any],
     cls: CaseClass,
@@ -40,13 +64,21 @@ def apply_action(
     to_status: str,
     department_code: str | None = None,
     extend_hours: float | None = None,
+    stage_limits: Mapping[str, float] = DEFAULT_STAGE_LIMITS,
 ) -> None:
     """Update ``case`` (a mapping of ``cases`` columns) in place for ``action`` at ``at``.
 
     Dispatch starts the SLA clock (deadline from the class limit, or its urgent grade);
-    return stops it; rework restarts it from the rework; extend pushes it.
+    return stops it; rework restarts it from the rework; extend pushes it. Accept, register,
+    dispatch and verify also record whether they kept their own stage limit (``stage_limits``):
+    the first dispatch counts (a re-dispatch after a return is the 准确派遣 indicator's
+    business), the last verification counts.
     """
     urgent = bool(case["urgent"])
+    if action in STAGE_CLOCKS and not (action == "dispatch" and case.get("dispatched_at")):
+        case[STAGE_CLOCKS[action][1]] = stage_on_time(
+            case, cls, action, at, calendar, stage_limits
+        )
     if action == "accept":
         case["accepted_at"] = at
     elif action == "reject":

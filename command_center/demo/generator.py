@@ -50,6 +50,7 @@ from command_center.domain.codes import (
     make_component_code,
     make_grid_code,
 )
+from command_center.domain.workflow import DEFAULT_STAGE_LIMITS, SATISFACTION
 
 Size = Literal["tiny", "demo", "large"]
 
@@ -760,8 +761,26 @@ CASE_COLUMNS = (
     "registered_at", "dispatched_at", "deadline", "handled_at", "verified_at", "closed_at",
     "voided_at", "handled_on_time", "closed_on_time", "rework_count", "extension_count",
     "return_count", "urge_count", "escalated", "component_code", "external_id", "reporter",
-    "updated_at",
+    "updated_at", "accepted_on_time", "registered_on_time", "dispatched_on_time",
+    "verified_on_time", "satisfaction", "evaluated_at",
 )  # fmt: skip
+
+# 综合评价: the public rates the closed cases it reported (12345 回访, the app's rating).
+EVALUATED_SOURCES = ("public", "hotline")
+EVALUATED_SHARE = 0.75  # of those closed cases, the share reached by the 回访
+# P(满意), P(基本满意) — the rest is 不满意 — for a case closed on time without rework, else
+SATISFACTION_P = {True: (0.80, 0.13), False: (0.45, 0.25)}
+EVALUATOR = "12345回访"
+
+
+def evaluation_of(u: Sequence[float], good: bool) -> tuple[int | None, float]:
+    """The public's rating from three uniform draws ``u``: (satisfaction or None when not
+    reached, hours after closing)."""
+    if u[0] >= EVALUATED_SHARE:
+        return None, 0.0
+    p_full, p_basic = SATISFACTION_P[bool(good)]
+    level = 2 if u[1] < p_full else 1 if u[1] < p_full + p_basic else 0
+    return level, 4 + 44 * u[2]
 STEP_COLUMNS = ("case_id", "at", "action", "actor", "note", "from_status", "to_status")
 
 
@@ -872,6 +891,17 @@ class CaseSimulator:
             steps.append((at, action, actor, "" if action == "dispatch" else note, status, to))
             status = to
         case["status"] = status
+        if status == "closed" and case["source"] in EVALUATED_SOURCES:
+            # from the case number, not ``rng``: the rest of the city stays as it was
+            draws = random.Random(f"evaluate:{case.get('number')}")
+            level, after = evaluation_of(
+                [draws.random() for _ in range(3)],
+                bool(case["closed_on_time"]) and not case["rework_count"],
+            )
+            at = case["closed_at"] + timedelta(hours=after)
+            if level is not None and at <= now:
+                case["satisfaction"], case["evaluated_at"] = level, at
+                steps.append((at, "evaluate", EVALUATOR, SATISFACTION[level], status, status))
         case["updated_at"] = steps[-1][0]
         return steps
 
@@ -1034,7 +1064,10 @@ def _write_cases(
                 "accepted_at": None, "registered_at": None, "dispatched_at": None,
                 "deadline": None, "handled_at": None, "verified_at": None, "closed_at": None,
                 "voided_at": None, "handled_on_time": None, "closed_on_time": None,
-                "rework_count": 0, "extension_count": 0, "return_count": 0, "urge_count": 0,
+                "accepted_on_time": None, "registered_on_time": None,
+                "dispatched_on_time": None, "verified_on_time": None, "satisfaction": None,
+                "evaluated_at": None, "rework_count": 0, "extension_count": 0,
+                "return_count": 0, "urge_count": 0,
                 "escalated": False, "component_code": comp[0] if comp else None,
                 "external_id": external_id, "reporter": reporter, "updated_at": at,
                 "_cls": cls, "_owner": comp[8] if comp else None,
@@ -1371,12 +1404,13 @@ def _write_cases_bulk(
         actor_r = rng.random((n, 5))
         wf = rng.random((n, 20))
         gauss = rng.standard_normal(n)
+        ev = rng.random((n, 3))  # the public's evaluation (``evaluation_of``)
         sel = np.flatnonzero(keep)
         order = sel[np.argsort(rep[sel], kind="stable")]
         (day_of, is_comp, urgent, cls, grid, lonlat, src, comp, rep, desc_t, addr_no, area_n,
-         state, actor_r, wf, gauss) = (a[order] for a in (
+         state, actor_r, wf, gauss, ev) = (a[order] for a in (
             day_of, is_comp, urgent, cls, grid, lonlat, src, comp, rep, desc_t, addr_no, area_n,
-            state, actor_r, wf, gauss))  # fmt: skip
+            state, actor_r, wf, gauss, ev))  # fmt: skip
         n = len(order)
         ids = case_id + 1 + np.arange(n, dtype=np.int64)
         case_id += n
@@ -1482,6 +1516,26 @@ def _write_cases_bulk(
         on_time = np.where(again_m, again <= dl_rw,
                            handled <= np.where(extended, dl_ext, dl))  # fmt: skip
         escalated = urged & (wf[:, 17] < 0.3)
+        # stage limits (``apply_action``): the first dispatch is at t2 even when it was wrong;
+        # the last verification counts, clocked from the last report-back
+        def within(
+            since: np.ndarray, done_at: np.ndarray, stage: str, wall: np.ndarray = wall
+        ) -> np.ndarray:
+            return done_at <= clock.add(since, DEFAULT_STAGE_LIMITS[stage] * 3600.0, wall)
+
+        accept_ok = within(rep, t0, "accept")
+        register_ok = within(t0, t1, "register")
+        dispatch_ok = within(t1, t2, "dispatch")
+        verify_ok = within(handled_at, tv2, "verify")
+        # 综合评价 (``evaluation_of`` as arrays)
+        good = on_time & ~reworked
+        p_full = np.where(good, SATISFACTION_P[True][0], SATISFACTION_P[False][0])
+        p_basic = np.where(good, SATISFACTION_P[True][1], SATISFACTION_P[False][1])
+        level = np.where(ev[:, 1] < p_full, 2, np.where(ev[:, 1] < p_full + p_basic, 1, 0))
+        eval_at = tc + np.rint((4 + 44 * ev[:, 2]) * 3600).astype(np.int64)
+        evaluated = closed & public & (ev[:, 0] < EVALUATED_SHARE) & by_now(eval_at)
+        updated = np.where(evaluated, eval_at, updated)
+        status_name = np.array(_STATUS)[status]
 
         # ---- text: descriptions, numbers, reporters, external ids
         codes = cls_code[cls].tolist()
@@ -1544,7 +1598,7 @@ def _write_cases_bulk(
         c.add(codes)
         c.add(bigs)
         c.add(src_l)
-        c.add(np.array(_STATUS)[status].tolist())
+        c.add(status_name.tolist())
         c.add(desc_l)
         c.add(addr_l)
         c.add(lonlat[:, 0].tolist())
@@ -1578,6 +1632,12 @@ def _write_cases_bulk(
         c.add(external)
         c.add(reporters)
         c.time(updated)
+        c.flag(accept_ok, accepted)
+        c.flag(register_ok, registered)
+        c.flag(dispatch_ok, has_dispatch)
+        c.flag(verify_ok, verified)
+        c.add(level.tolist(), evaluated)
+        c.time(eval_at, evaluated)
         with conn.begin():
             c.write(conn, "cases", CASE_COLUMNS)
             written["cases"] += n
@@ -1593,7 +1653,8 @@ def _write_cases_bulk(
                      "extended": (extended, ext_at), "urged": (urged, urge_at),
                      "handled": (handled_m, handled), "reworked": (reworked, tv),
                      "again": (again_m, again), "verified": (verified, tv2),
-                     "closed": (closed, tc)},
+                     "closed": (closed, tc), "evaluated": (evaluated, eval_at)},
+                    level,
                 )  # fmt: skip
         elapsed = time.perf_counter() - t_start
         progress(
@@ -1622,6 +1683,7 @@ def _write_steps_bulk(
     lim_s: np.ndarray,
     staff: dict[str, list[str]],
     done: dict[str, tuple[np.ndarray, np.ndarray]],
+    level: np.ndarray,
 ) -> int:
     """The history rows ``CaseSimulator.play`` would write, for the ``recent`` cases."""
     acceptor = (actor_r[:, 1] * len(staff["acceptor"])).astype(np.int64)
@@ -1666,6 +1728,8 @@ def _write_steps_bulk(
          "handled"),
         ("verified", "verify", supervisor, const("核查通过"), "handled", "verified"),
         ("closed", "close", staff_of("leader", leader), const("结案"), "verified", "closed"),
+        ("evaluated", "evaluate", const(EVALUATOR), lambda i: SATISFACTION[int(level[i])],
+         "closed", "closed"),
     ]  # fmt: skip
     rows: list[tuple[int, int, int, str, str, str, str | None, str]] = []
     for i in np.flatnonzero(recent).tolist():

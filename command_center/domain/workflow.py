@@ -63,6 +63,54 @@ STAGE_OF_STATUS: Mapping[CaseStatus, str] = {
 
 DEFAULT_MAX_EXTENSIONS = 1
 
+# --------------------------------------------------------------------------- stage limits
+
+#: 受理, 立案, 派遣 and 核查 have their own limits, shorter than the handling limit, each
+#: counted from the step before: action -> (the case column its clock starts from, hours).
+#: A city's choice, not a national figure: set ``stage_limits`` in ``CC_CASE_OPTIONS``.
+#: Hours are working hours, except for classes whose handling limit is in wall-clock hours
+#: (danger items), whose stages run on the wall clock too.
+DEFAULT_STAGE_LIMITS: Mapping[str, float] = {
+    "accept": 1.0,  # 按时受理: accepted within 1 working hour of the report
+    "register": 1.0,  # 按时立案: registered within 1 working hour of acceptance
+    "dispatch": 1.0,  # 按期派遣: dispatched within 1 working hour of registration
+    "verify": 2.0,  # 按期核查: verified on site within 2 working hours of the report-back
+}
+#: The column each stage's clock starts from, and the case column its on-time flag goes to.
+STAGE_CLOCKS: Mapping[str, tuple[str, str]] = {
+    "accept": ("reported_at", "accepted_on_time"),
+    "register": ("accepted_at", "registered_on_time"),
+    "dispatch": ("registered_at", "dispatched_on_time"),
+    "verify": ("handled_at", "verified_on_time"),
+}
+
+
+def stage_limits(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The defaults with a city's ``overrides``; an unknown stage or a limit that is not a
+    positive number is an error naming it."""
+    limits = dict(DEFAULT_STAGE_LIMITS)
+    for stage, hours in (overrides or {}).items():
+        if stage not in DEFAULT_STAGE_LIMITS:
+            raise ValueError(
+                f"stage_limits: unknown stage {stage!r} (use {', '.join(DEFAULT_STAGE_LIMITS)})"
+            )
+        try:
+            value = float(hours)
+        except (TypeError, ValueError):
+            value = -1.0
+        if value <= 0:
+            raise ValueError(f"stage_limits.{stage}: {hours!r} is not a positive number of hours")
+        limits[stage] = value
+    return limits
+
+
+# --------------------------------------------------------------------------- evaluation
+
+#: 综合评价: the public's rating of a closed case (12345 回访 or the reporter's app), stored as
+#: a small integer. 满意率 counts 满意 and 基本满意 as satisfied.
+SATISFACTION: Mapping[int, str] = {2: "满意", 1: "基本满意", 0: "不满意"}
+SATISFIED_LEVELS: frozenset[int] = frozenset({1, 2})
+
 # For the error messages only; the UI has its own i18n.
 _STATUS_ZH: dict[str, str] = {
     S.REPORTED: "已上报",

@@ -286,6 +286,7 @@ GROUPINGS = [
     ["hour_of_week"],
     ["department_code", "status"],
     ["district_code", "day"],
+    ["grid_code", "class_code"],  # hotspots of a class, recurring candidates
 ]
 FILTERS = [
     CaseFilter(),
@@ -297,6 +298,8 @@ FILTERS = [
     CaseFilter(open_only=True),
     CaseFilter(department_code="D02", class_codes=["0102", "0104"]),
     CaseFilter(sla_states=[SlaState.OVERDUE]),
+    CaseFilter(kind="component", since=datetime(2026, 1, 1), until=datetime(2026, 11, 1)),
+    CaseFilter(class_codes=["0102"], kind="event", since=datetime(2025, 12, 1)),
 ]
 
 
@@ -312,6 +315,7 @@ def test_case_stats_from_rollups_equal_a_raw_group_by(cases, clock) -> None:
         case = cases.report_case(new_case(cases, source=CaseSource.HOTLINE, external_id=f"st{i}"
                                           f"-{next(_ids)}"))  # fmt: skip
         walk(cases, case.id, *actions)
+    cases.evaluate(case.id, 1, "12345回访")  # the closed one: a 综合评价 moves counters too
     clock.now = NOW + timedelta(days=3)
     used_rollup = 0
     for group, flt in itertools.product(GROUPINGS, FILTERS):
@@ -343,3 +347,84 @@ def test_list_cases_filters_and_orders(cases) -> None:
         cases.list_cases(CaseFilter(region_code="12x"))
     assert {d.kind for d in cases.departments()} == {"department", "street"}
     assert cases.health().up
+
+
+# ------------------------------------------------------------------ stage limits, evaluation
+
+
+def test_stage_limits_are_recorded_per_step_in_working_hours(cases, clock) -> None:
+    clock.now = datetime(2026, 11, 27, 17, 0)  # a Friday, half an hour before closing
+    case = cases.report_case(new_case(cases))
+    clock.now = datetime(2026, 11, 30, 9, 0)  # Monday 09:00: 30 working minutes later
+    cases.act(case.id, A.ACCEPT, "受理员")
+    clock.now += timedelta(hours=2)  # 立案 limit is 1 working hour after acceptance: late
+    cases.act(case.id, A.REGISTER, "值班长")
+    clock.now += timedelta(minutes=20)
+    walk(cases, case.id, A.DISPATCH)
+    clock.now += timedelta(hours=1)
+    walk(cases, case.id, A.RETURN)
+    clock.now += timedelta(hours=3)
+    walk(cases, case.id, A.DISPATCH)  # the re-dispatch does not change 按期派遣
+    clock.now += timedelta(hours=1)
+    walk(cases, case.id, A.REPORT_BACK)
+    clock.now += timedelta(hours=1, minutes=30)
+    walk(cases, case.id, A.VERIFY)
+    with cases.engine.connect() as conn:
+        row = conn.execute(select(CaseRow.__table__).where(CaseRow.id == case.id)).one()
+    assert (row.accepted_on_time, row.registered_on_time) == (True, False)
+    assert (row.dispatched_on_time, row.verified_on_time) == (True, True)
+    assert row.satisfaction is None
+
+
+def test_a_city_sets_its_own_stage_limits_and_bad_ones_name_the_setting(city, clock) -> None:
+    from adapters.sql.case import SqlCaseAdapter
+
+    strict = SqlCaseAdapter(database_url=city.url, now=clock, stage_limits={"accept": 0.25})
+    try:
+        assert strict.stage_limits["accept"] == 0.25 and strict.stage_limits["verify"] == 2.0
+        case = strict.report_case(new_case(strict))
+        clock.now += timedelta(minutes=30)
+        strict.act(case.id, A.ACCEPT, "受理员")
+        with strict.engine.connect() as conn:
+            flag = conn.execute(
+                select(CaseRow.accepted_on_time).where(CaseRow.id == case.id)
+            ).scalar_one()
+        assert flag is False
+    finally:
+        strict.close()
+    for bad in ({"approve": 1}, {"accept": 0}, {"verify": "soon"}):
+        with pytest.raises(AdapterError, match="CC_CASE_OPTIONS: stage_limits"):
+            SqlCaseAdapter(database_url=city.url, now=clock, stage_limits=bad)
+
+
+def test_evaluation_of_a_closed_case_counts_in_the_satisfaction_counters(cases, clock) -> None:
+    case = cases.report_case(new_case(cases, source=CaseSource.HOTLINE))
+    flt = CaseFilter(region_code=case.grid_code, since=datetime(2026, 11, 1))
+    before = cases.case_stats([], flt)[0]
+    with pytest.raises(TransitionError, match="only a closed case"):
+        cases.evaluate(case.id, 2, "12345回访")
+    walk(cases, case.id, A.ACCEPT, A.REGISTER, A.DISPATCH, A.REPORT_BACK, A.VERIFY, A.CLOSE)
+    with pytest.raises(AdapterError, match="satisfaction must be one of"):
+        cases.evaluate(case.id, 5, "12345回访")
+    cases.evaluate(case.id, 0, "12345回访")
+    after = cases.case_stats([], flt)[0]
+    assert (after.evaluated - before.evaluated, after.satisfied - before.satisfied) == (1, 0)
+    cases.evaluate(case.id, 2, "12345回访", "第二次回访")  # a later 回访 replaces the rating
+    again = cases.case_stats([], flt)[0]
+    assert (again.evaluated - before.evaluated, again.satisfied - before.satisfied) == (1, 1)
+    history = cases.get_case(case.id).history
+    assert [(s.action, s.note) for s in history[-2:]] == [
+        ("evaluate", "不满意"),
+        ("evaluate", "第二次回访"),
+    ]
+    assert again == cases.raw_case_stats([], flt)[0]
+
+
+def test_kind_filter_tells_event_classes_from_component_classes(cases) -> None:
+    events = cases.case_stats(["class_code"], CaseFilter(kind="event"))
+    components = cases.case_stats(["class_code"], CaseFilter(kind="component"))
+    assert events and components
+    assert {r.key["kind"] for r in events} == {"event"}
+    assert {r.key["kind"] for r in components} == {"component"}
+    listed = cases.list_cases(CaseFilter(kind="component", limit=None))
+    assert listed and {c.kind for c in listed} == {"component"}
