@@ -10,11 +10,14 @@ Counting rule (the backend's): a case counts in the period it was *reported* in 
 open and past their deadline now. The previous period is judged by the same rule, so a
 comparison is like with like.
 
+Stage timeliness (按时受理率, 按时立案率, 按期派遣率, 按期核查率) and 满意率 come from what the
+case system recorded at each step (``CaseStats.*_timed`` / ``*_on_time``, ``evaluated`` /
+``satisfied``): a period whose cases carry no such record gives ``None`` (无数据), never 0 %.
+
 What the data cannot give, and is therefore ``None`` rather than invented:
-- 满意率 (satisfaction): no public evaluations are stored by the case contract;
-- 按期核实率 / 按期核查率 / 按时立案率 / 准确派遣率: the contract has no deadlines for the
-  acceptance, verification and registration stages, nor a "wrongly dispatched" mark other
-  than 回退 (returned), which is counted;
+- 按期核实率 and 准确派遣率: the built-in workflow has no separate on-site confirmation step
+  (核实 is part of 受理 → 立案, timed as 按时立案) nor a "wrongly dispatched" mark other than
+  回退 (returned), which is counted;
 - per-person figures for supervisors: ``case_stats`` groups by source, not by reporter, so
   有效上报率 is given for the supervisor *source* (all 监督员 together) per region.
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -81,7 +84,19 @@ COUNT_KEYS: tuple[str, ...] = (
 EXTRA_RATES: tuple[str, ...] = (
     "unclosed_rate",  # 未结案率 = 1 − 结案率
     "valid_report_rate",  # 有效上报率 = (上报数 − 作废数) / 上报数
-    "satisfaction_rate",  # 满意率: not in the data, always None (see module docstring)
+    "on_time_accept_rate",  # 按时受理率 = 按时受理数 / 计时受理数
+    "on_time_register_rate",  # 按时立案率 = 按时立案数 / 计时立案数
+    "on_time_dispatch_rate",  # 按期派遣率 = 按期派遣数 / 计时派遣数
+    "on_time_verify_rate",  # 按期核查率 = 按期核查数 / 计时核查数 (监督员)
+    "satisfaction_rate",  # 满意率 = (满意 + 基本满意) / 评价数
+)
+#: (rate, numerator counter, denominator counter) of the stage and evaluation rates
+RECORDED_RATES: tuple[tuple[str, str, str], ...] = (
+    ("on_time_accept_rate", "accepted_on_time", "accept_timed"),
+    ("on_time_register_rate", "registered_on_time", "register_timed"),
+    ("on_time_dispatch_rate", "dispatched_on_time", "dispatch_timed"),
+    ("on_time_verify_rate", "verified_on_time", "verify_timed"),
+    ("satisfaction_rate", "satisfied", "evaluated"),
 )
 EXTRA_LOWER_IS_BETTER = frozenset({"unclosed_rate"})
 
@@ -96,6 +111,11 @@ DEFAULT_TARGETS: dict[str, float] = {
     "overdue_open_rate": 0.02,
     "unclosed_rate": 0.05,
     "valid_report_rate": 0.90,
+    "on_time_accept_rate": 0.95,
+    "on_time_register_rate": 0.95,
+    "on_time_dispatch_rate": 0.95,
+    "on_time_verify_rate": 0.90,
+    "satisfaction_rate": 0.90,
     "score": 85.0,
 }
 
@@ -238,7 +258,9 @@ def unit_indicators(stats: CaseStats) -> dict[str, float | None]:
     out["valid_report_rate"] = (
         (stats.reported - stats.voided) / stats.reported if stats.reported else None
     )
-    out["satisfaction_rate"] = None
+    for rate, numerator, denominator in RECORDED_RATES:
+        total = getattr(stats, denominator)
+        out[rate] = getattr(stats, numerator) / total if total else None
     return out
 
 
@@ -394,8 +416,9 @@ def supervisor_indicators(
     case: CaseAdapter, period: Period, *, region_code: str | None = None
 ) -> dict[str, Any]:
     """监督员 indicators the data allows: reports by supervisors (监督员上报), the valid ones
-    (not voided: 作废 covers rejected reports and merged duplicates) and 有效上报率.
-    按期核实率 and 按期核查率 need stage deadlines the contract does not carry: ``None``."""
+    (not voided: 作废 covers rejected reports and merged duplicates), 有效上报率, and 按期核查率
+    over every case the supervisors verified (whoever reported it). 按期核实率 has no step of
+    its own in the workflow (see the module docstring): ``None``."""
     flt = CaseFilter(
         region_code=region_code,
         since=period.since,
@@ -406,13 +429,15 @@ def supervisor_indicators(
     rows = case.case_stats([], flt)
     stats = rows[0] if rows else CaseStats(key={})
     valid = stats.reported - stats.voided
+    all_rows = case.case_stats([], replace(flt, sources=None))
+    everyone = all_rows[0] if all_rows else CaseStats(key={})
     return {
         "reported": stats.reported,
         "valid": valid,
         "voided": stats.voided,
         "valid_report_rate": valid / stats.reported if stats.reported else None,
         "on_time_confirm_rate": None,
-        "on_time_verify_rate": None,
+        "on_time_verify_rate": unit_indicators(everyone)["on_time_verify_rate"],
     }
 
 

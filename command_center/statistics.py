@@ -4,10 +4,11 @@ recurring problems, over any period and under the screen's filters.
 Every figure comes from ``CaseAdapter.case_stats``, so the sql backend answers from its
 rollups where one holds the dimensions (trend: any daily rollup; class: ``case_rollup_class``;
 source; hour-of-week: ``case_rollup_hour``; street; community and grid over whole months:
-``case_rollup_grid_monthly``). Two questions no rollup answers and that fall back to one
-GROUP BY over the cases table: hotspots *of one class* (grid × class) and recurring problems
-(grid × class × day); both are one indexed range scan over the period, and the data service
-caches their answer until new data arrives.
+``case_rollup_grid_monthly``; hotspots of one class over whole months:
+``case_rollup_grid_class_monthly``). Recurring problems (grid × class × day) take their
+candidates from that last rollup and check the likeliest ones case by case (see
+``recurring``). What no rollup holds (periods cut mid-month at grid level) is one indexed
+range scan over the period, and the data service caches every answer until new data arrives.
 
 Counting rule (the backend's): cases count on the day they were reported; ``closed`` in a
 trend is how many of that day's cases are closed now.
@@ -171,12 +172,23 @@ def hotspots(
     """The grids with the most cases (of the filtered class, if any), most first."""
     flt = flt or StatsFilter()
     group = ["grid_code", "class_code"] if flt.kind else ["grid_code"]
-    rows = case.case_stats(group, flt.case_filter(period))
+    cf = flt.case_filter(period)
+    if not flt.kind:
+        cf.top_groups = top  # one row per grid: the adapter may cut the list itself
+    rows = case.case_stats(group, cf)
     frame = _narrow_kind(_frame(rows, group), flt)
     if frame.empty:
         return pd.DataFrame(columns=["grid_code", *COUNTERS])
     frame = frame.groupby("grid_code", as_index=False)[list(COUNTERS)].sum()
     return frame.sort_values(["reported", "grid_code"], ascending=[False, True]).head(top)
+
+
+RECURRING_COLUMNS = ["grid_code", "kind", "class_code", "cases", "repeats", "first_day", "last_day"]
+_PAIR = ["grid_code", "kind", "class_code"]
+#: How many (grid, class) candidates ``recurring`` checks one by one before it gives up on
+#: pruning and scans the period instead.
+RECURRING_CANDIDATES = 300
+_RECURRING_BATCH = 16
 
 
 def recurring(
@@ -192,30 +204,49 @@ def recurring(
     ``within_days`` days before it (same day included). Cases of the ``within_days`` before
     the period are read too, so the first case of the period can recur. One row per
     (grid, class) with at least one recurrence: ``cases`` in the period, ``repeats`` among
-    them, first and last day.
+    them, first and last day; the ``top`` with most repeats.
+
+    A (grid, class) cannot have more repeats than cases in the period, and its cases in the
+    whole months around the period bound those from above (one GROUP BY over the monthly
+    grid × class rollup). So the pairs are checked in order of that bound, each with one
+    small indexed query, until the ``top``-th repeat count reaches the next bound: the same
+    answer as scanning every case of the period by grid, class and day, which is what a
+    source filter (not in that rollup) still does.
     """
     flt = flt or StatsFilter()
-    lookback = period.start - timedelta(days=within_days)
+    if not flt.source:
+        found = _recurring_pruned(case, period, flt, within_days, top)
+        if found is not None:
+            return found
     rows = case.case_stats(
-        ["grid_code", "class_code", "day"], flt.case_filter(period, since=lookback)
+        ["grid_code", "class_code", "day"],
+        flt.case_filter(period, since=period.start - timedelta(days=within_days)),
     )
-    columns = ["grid_code", "kind", "class_code", "cases", "repeats", "first_day", "last_day"]
-    keys = ["grid_code", "kind", "class_code"]
+    return _top_recurring(_recurrences(_day_frame(rows, flt), period, within_days), top)
+
+
+def _day_frame(rows: list[CaseStats], flt: StatsFilter) -> pd.DataFrame:
     # lean frame: only the columns needed (a month of a large city is ~50k groups)
     frame = pd.DataFrame(
         [
             (r.key["grid_code"], r.key["kind"], r.key["class_code"], r.key["day"], r.reported)
             for r in rows
         ],
-        columns=[*keys, "day", "n"],
+        columns=[*_PAIR, "day", "n"],
     )
-    frame = _narrow_kind(frame, flt)
+    return _narrow_kind(frame, flt)
+
+
+def _recurrences(frame: pd.DataFrame, period: Period, within_days: int) -> pd.DataFrame:
+    """Per (grid, kind, class) of ``frame`` (one row per pair and day, ``n`` cases): cases and
+    repeats in the period, first and last day; only pairs that recur."""
     if frame.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=RECURRING_COLUMNS)
     # vectorised: one sort and one shift, however many grids and classes (a Python loop
     # per group took seconds for a year of the demo city)
+    frame = frame.copy()
     frame["day"] = pd.to_datetime(frame["day"], format="%Y-%m-%d")
-    frame["group"] = frame.groupby(keys, sort=False).ngroup()
+    frame["group"] = frame.groupby(_PAIR, sort=False).ngroup()
     frame = frame.sort_values(["group", "day"], kind="stable")
     same = frame["group"].eq(frame["group"].shift(1))
     gap = (frame["day"] - frame["day"].shift(1)).dt.days.where(same)
@@ -224,7 +255,7 @@ def recurring(
     # enough; every further case of the same day recurs
     frame["repeats"] = (frame["n"] - 1) + (gap <= within_days).astype(int)
     frame = frame[inside]
-    grouped = frame.groupby(["group", *keys], sort=False).agg(
+    grouped = frame.groupby(["group", *_PAIR], sort=False).agg(
         cases=("n", "sum"),
         repeats=("repeats", "sum"),
         first_day=("day", "min"),
@@ -232,13 +263,72 @@ def recurring(
     )
     grouped = grouped[grouped["repeats"] > 0].reset_index().drop(columns="group")
     if grouped.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=RECURRING_COLUMNS)
     grouped["first_day"] = grouped["first_day"].dt.date
     grouped["last_day"] = grouped["last_day"].dt.date
-    result = grouped[columns]
+    return grouped[RECURRING_COLUMNS]
+
+
+def _top_recurring(found: pd.DataFrame, top: int) -> pd.DataFrame:
     return (
-        result.sort_values(["repeats", "cases"], ascending=False).head(top).reset_index(drop=True)
+        found.sort_values(["repeats", "cases", *_PAIR], ascending=[False, False, True, True, True])
+        .head(top)
+        .reset_index(drop=True)
     )
+
+
+def _month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _recurring_pruned(
+    case: CaseAdapter, period: Period, flt: StatsFilter, within_days: int, top: int
+) -> pd.DataFrame | None:
+    """``recurring`` by candidates (see there); ``None`` when the candidates ran out before
+    the answer was certain."""
+    last = period.end - timedelta(days=1)
+    months_end = (_month_start(last) + timedelta(days=32)).replace(day=1)
+    cover = flt.case_filter(period)
+    cover.since = pd.Timestamp(_month_start(period.start)).to_pydatetime()
+    cover.until = pd.Timestamp(months_end).to_pydatetime()
+    cover.top_groups = RECURRING_CANDIDATES
+    if flt.kind:
+        cover.kind = flt.kind
+    bounds = [
+        (r.reported, r.key["grid_code"], r.key["kind"], r.key["class_code"])
+        for r in case.case_stats(["grid_code", "class_code"], cover)
+        if not flt.kind or r.key["kind"] == flt.kind
+    ]
+    bounds.sort(key=lambda b: (-b[0], b[1:]))
+    complete = len(bounds) < RECURRING_CANDIDATES  # every pair with a case is a candidate
+    since = pd.Timestamp(period.start - timedelta(days=within_days)).to_pydatetime()
+    found = _recurrences(pd.DataFrame(columns=[*_PAIR, "day", "n"]), period, within_days)
+    for first in range(0, len(bounds), _RECURRING_BATCH):
+        batch = bounds[first : first + _RECURRING_BATCH]
+        rows: list[CaseStats] = []
+        for _bound, grid, kind, code in batch:
+            rows += case.case_stats(
+                ["grid_code", "class_code", "day"],
+                CaseFilter(
+                    region_code=grid,
+                    kind=kind,
+                    class_codes=[code],
+                    since=since,
+                    until=period.until,
+                    limit=None,
+                ),
+            )
+        more = _recurrences(_day_frame(rows, StatsFilter()), period, within_days)
+        if not more.empty:
+            found = more if found.empty else pd.concat([found, more], ignore_index=True)
+        nxt = bounds[first + _RECURRING_BATCH][0] if first + _RECURRING_BATCH < len(bounds) else 0
+        if len(found) >= top:
+            threshold = _top_recurring(found, top)["repeats"].iloc[-1]
+            if nxt <= threshold:
+                return _top_recurring(found, top)
+        if nxt == 0 and complete:
+            return _top_recurring(found, top)
+    return _top_recurring(found, top) if complete else None
 
 
 # ----------------------------------------------------------------------------- periods

@@ -62,7 +62,8 @@ def render_ranking(frame: pd.DataFrame, ctx: PanelContext) -> html.Div:
 # ---------------------------------------------------------------------------------------
 
 PeriodOption = Literal["today", "last7", "last30", "week", "month", "quarter", "year"]
-RATE_COLUMNS = ("on_time_disposal_rate", "on_time_closure_rate", "rework_rate", "extension_rate")
+RATE_COLUMNS = ("on_time_disposal_rate", "on_time_closure_rate", "rework_rate", "extension_rate",
+                "satisfaction_rate")  # fmt: skip
 
 
 class AppraisalRankingOptions(PanelOptions):
@@ -262,7 +263,16 @@ def render_appraisal_summary(data: dict[str, Any], ctx: PanelContext) -> Any:
         ("appraisal.extension_rate", fmt_pct(rates["extension_rate"]), "extension_rate"),
         ("ranking.overdue_open", fmt_int(counts["overdue_open"]), None),
         ("appraisal.valid_report_rate", fmt_pct(sup["valid_report_rate"]), "valid_report_rate"),
-        ("appraisal.satisfaction_rate", t("appraisal.not_in_data", ctx.lang), None),
+        *(
+            (f"appraisal.{key}", fmt_pct(rates[key]), key)
+            for key in (
+                "on_time_accept_rate",
+                "on_time_register_rate",
+                "on_time_dispatch_rate",
+                "on_time_verify_rate",
+                "satisfaction_rate",
+            )
+        ),
     ]
     grades = data["grades"]
     return html.Div(
@@ -272,8 +282,8 @@ def render_appraisal_summary(data: dict[str, Any], ctx: PanelContext) -> Any:
                     html.Div(t(label, ctx.lang), className="cc-kpi-label"),
                     html.Div(
                         shown,
-                        className="cc-kpi-value"
-                        + ("" if key or label != "appraisal.satisfaction_rate" else " cc-kpi-na"),
+                        className="cc-kpi-value" + ("" if shown != "—" else " cc-kpi-na"),
+                        title=t("appraisal.not_in_data", ctx.lang) if shown == "—" else None,
                         style={"color": RAG_COLOURS[grades.get(key)]} if key else None,
                     ),
                 ],
@@ -282,5 +292,5 @@ def render_appraisal_summary(data: dict[str, Any], ctx: PanelContext) -> Any:
             for label, shown, key in tiles
         ],
         className="cc-kpi-grid cc-appraisal-summary",
-        style={"gridTemplateColumns": "repeat(5, 1fr)"},
+        style={"gridTemplateColumns": "repeat(7, 1fr)"},
     )

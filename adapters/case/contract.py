@@ -154,6 +154,9 @@ class CaseFilter:
     open_only: bool = False
     limit: int | None = 500
     newest_first: bool = True
+    # ``case_stats`` only: the caller needs just the N groups with the most reported cases
+    # (most first, ties by key). An adapter may ignore it and return every group.
+    top_groups: int | None = None
 
 
 #: Dimensions ``CaseAdapter.case_stats`` can group by.

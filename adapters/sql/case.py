@@ -316,6 +316,8 @@ class SqlCaseAdapter(CaseAdapter):
             else:
                 rows = self._rollup_stats(conn, cuboid, group, flt)
                 for key, (open_, overdue) in self._live_open(conn, group, flt, now).items():
+                    if flt.top_groups and key not in rows:
+                        continue  # a group outside the top N: not asked for
                     stats = rows.setdefault(key, dict.fromkeys(ROLLUP_COUNTERS, 0))
                     stats["open"], stats["overdue_open"] = open_, overdue
         if not group and not rows:
@@ -367,6 +369,13 @@ class SqlCaseAdapter(CaseAdapter):
     def _key(values: Sequence[Any]) -> tuple:
         return tuple(v.isoformat() if isinstance(v, date) else v for v in values)
 
+    @staticmethod
+    def _top(query: Any, flt: CaseFilter, reported: Any, keys: list) -> Any:
+        """``flt.top_groups``: the N groups with the most reported cases, ties by key."""
+        if not flt.top_groups:
+            return query
+        return query.order_by(reported.desc(), *keys).limit(flt.top_groups)
+
     def _rollup_stats(
         self, conn: Any, cuboid: Cuboid, group: Sequence[str], flt: CaseFilter
     ) -> dict[tuple, dict[str, int]]:
@@ -378,9 +387,10 @@ class SqlCaseAdapter(CaseAdapter):
         if flt.until is not None:
             where.append(period < to_local_naive(flt.until).date())
         keys = self._key_columns(t, group, cuboid.period)
-        query = select(*keys, *(func.sum(t.c[c]) for c in ROLLUP_COUNTERS)).where(*where)
+        sums = [func.sum(t.c[c]) for c in ROLLUP_COUNTERS]
+        query = select(*keys, *sums).where(*where)
         if keys:
-            query = query.group_by(*keys)
+            query = self._top(query.group_by(*keys), flt, sums[0], keys)
         out = {}
         n = len(keys)
         for row in conn.execute(query):
@@ -429,11 +439,12 @@ class SqlCaseAdapter(CaseAdapter):
             (and_(cases.c.status == CLOCK_STATUS, cases.c.deadline < now), 1), else_=0
         )
         keys = self._key_columns(cases, group)
-        query = select(*keys, *(func.sum(e) for e in exprs.values())).where(
+        sums = [func.sum(e) for e in exprs.values()]
+        query = select(*keys, *sums).where(
             *self._where(flt), *self._time_where(flt), *self._sla_where(conn, flt, now)
         )
         if keys:
-            query = query.group_by(*keys)
+            query = self._top(query.group_by(*keys), flt, sums[0], keys)
         n = len(keys)
         out = {}
         for row in conn.execute(query):

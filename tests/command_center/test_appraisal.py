@@ -20,7 +20,11 @@ c7   D02     10-16 09:00 hotline; dispatched, 回退, dispatched again 10-16 10:
 ===  ======  ==========  =======================================================  =========
 
 "now" is Tuesday 2026-10-20 10:00. c1-c6 come from supervisors, c7 from the hotline; c5
-and c7 are in the second street.
+and c7 are in the second street. Accept, register and dispatch happen at the report's time
+(all within their stage limits); verification is due 2 working hours after the last
+report-back: c1 (back 08:00, before the working day, verified 10:00: 1.5 h) and c3 (back
+12:00, verified 14:00: exactly 2 h) on time, c2 (back 10-08 15:00, verified 10-09 10:00: 2.5 h)
+late. The public rated c1 满意 and c3 不满意.
 """
 
 from __future__ import annotations
@@ -147,6 +151,10 @@ def story(tiny_city_url: str, tmp_path_factory: pytest.TempPathFactory):  # noqa
     act(c7, A.RETURN, "10-16 09:30")
     act(c7, A.DISPATCH, "10-16 10:00", department_code="D02")
 
+    # 综合评价 by the 12345 回访: c1 满意, c3 不满意 (counted in the cohort they were reported in)
+    cases.evaluate(c1, 2, "12345回访", at=datetime(2026, 10, 12, 10))
+    cases.evaluate(c3, 0, "12345回访", at=datetime(2026, 10, 16, 10))
+
     yield cases, ids, (grid1, grid2)
     cases.close()
 
@@ -249,11 +257,19 @@ def test_totals_and_supervisor_valid_report_rate(story) -> None:  # noqa: ANN001
     assert counts["reported"] == 6 and counts["registered"] == 5  # 立案数: c6 never registered
     assert counts["voided"] == 1
     assert rates["valid_report_rate"] == pytest.approx(5 / 6)
-    assert rates["satisfaction_rate"] is None  # no public evaluations in the data
+    assert rates["satisfaction_rate"] == 0.5  # c1 满意, c3 不满意
+    # stage limits: c1 c3 c4 c5 c7 accepted, registered, dispatched at once (c6 rejected)
+    assert rates["on_time_accept_rate"] == 1.0 and rates["on_time_register_rate"] == 1.0
+    assert rates["on_time_dispatch_rate"] == 1.0  # c7's first dispatch counts, not the second
+    assert rates["on_time_verify_rate"] == 1.0  # c1 and c3
     sup = supervisor_indicators(cases, OCT)
     assert sup["reported"] == 5 and sup["valid"] == 4  # c7 came from the hotline
     assert sup["valid_report_rate"] == pytest.approx(0.8)
-    assert sup["on_time_verify_rate"] is None
+    assert sup["on_time_verify_rate"] == 1.0
+    _, sep = totals(cases, SEP)
+    assert sep["on_time_verify_rate"] == 0.0  # c2: 2.5 working hours
+    assert sep["satisfaction_rate"] is None  # nobody rated c2: no data, not 0 %
+    assert supervisor_indicators(cases, SEP)["on_time_verify_rate"] == 0.0
 
 
 def test_case_spanning_two_periods_counts_in_the_month_it_was_reported(story) -> None:  # noqa: ANN001

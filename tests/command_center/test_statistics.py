@@ -152,3 +152,52 @@ def test_the_picker_overrides_a_panels_fixed_period() -> None:
     assert resolve_period("last7", today).start == date(2026, 11, 19)
     picked = resolve_period("month", today, {"grain": "week", "date": "2026-10-07"})
     assert (picked.start, picked.end) == (date(2026, 10, 5), date(2026, 10, 12))
+
+
+@pytest.fixture(scope="module")
+def tiny_cases(tiny_city_url: str):  # noqa: ANN201
+    cases = SqlCaseAdapter(database_url=tiny_city_url, now=Clock(datetime(2026, 11, 25, 10, 30)))
+    yield cases
+    cases.close()
+
+
+@pytest.mark.parametrize(
+    "period, flt, within",
+    [
+        (period_of("month", date(2026, 10, 1)), StatsFilter(), 30),
+        (period_of("quarter", date(2026, 7, 1)), StatsFilter(), 45),
+        (period_of("year", date(2026, 1, 1)), StatsFilter(), 14),
+        (period_of("week", date(2026, 11, 16)), StatsFilter(), 60),  # cut mid-month
+        (period_of("year", date(2026, 1, 1)), StatsFilter(class_key="event:01"), 60),
+        (period_of("year", date(2026, 1, 1)), StatsFilter(class_key="component:01"), 90),
+        (period_of("year", date(2026, 1, 1)), StatsFilter(region_code="110101001"), 60),
+    ],
+)
+def test_recurring_by_candidates_gives_the_full_scans_answer(
+    tiny_cases, monkeypatch, period, flt, within  # noqa: ANN001
+) -> None:
+    import command_center.statistics as stats
+
+    pruned = recurring(tiny_cases, period, flt, within_days=within, top=5)
+    assert stats._recurring_pruned(tiny_cases, period, flt, within, 5) is not None
+    with monkeypatch.context() as m:
+        m.setattr(stats, "_recurring_pruned", lambda *_args: None)  # the full scan
+        scanned = recurring(tiny_cases, period, flt, within_days=within, top=5)
+    # the tiny city is sparse: a week, or its few component cases, may have no repeat
+    assert len(scanned) >= 1 or period.grain == "week" or flt.kind == "component"
+    assert pruned.to_dict("records") == scanned.to_dict("records")
+    # one candidate per batch: the earliest possible stop is still the same answer
+    monkeypatch.setattr(stats, "_RECURRING_BATCH", 1)
+    stepwise = recurring(tiny_cases, period, flt, within_days=within, top=5)
+    assert stepwise.to_dict("records") == scanned.to_dict("records")
+
+
+def test_recurring_falls_back_to_the_scan_when_candidates_run_out(tiny_cases, monkeypatch) -> None:  # noqa: ANN001
+    import command_center.statistics as stats
+
+    year = period_of("year", date(2026, 1, 1))
+    want = recurring(tiny_cases, year, StatsFilter(), within_days=60, top=50)
+    monkeypatch.setattr(stats, "RECURRING_CANDIDATES", 3)  # far fewer pairs than it needs
+    assert stats._recurring_pruned(tiny_cases, year, StatsFilter(), 60, 50) is None
+    got = recurring(tiny_cases, year, StatsFilter(), within_days=60, top=50)
+    assert len(want) > 3 and got.to_dict("records") == want.to_dict("records")
