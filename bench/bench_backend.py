@@ -148,6 +148,11 @@ def stats_queries(now: datetime) -> list[tuple[str, list[str], CaseFilter]]:
         ("class by street (30 d, combined)", ["street_code", "class_code"],
          CaseFilter(since=last_30)),
         ("hour of week (all)", ["hour_of_week"], CaseFilter()),
+        ("grid x class (last month)", ["grid_code", "class_code"], last_month),
+        ("grids of class 0102 (12 months)", ["grid_code", "class_code"],
+         CaseFilter(since=year.since, until=month, class_codes=["0102"], kind="event")),
+        ("top 10 grids (12 months)", ["grid_code"],
+         CaseFilter(since=year.since, until=month, top_groups=10)),
     ]  # fmt: skip
 
 

@@ -185,10 +185,12 @@ def hotspots(
 
 RECURRING_COLUMNS = ["grid_code", "kind", "class_code", "cases", "repeats", "first_day", "last_day"]
 _PAIR = ["grid_code", "kind", "class_code"]
-#: How many (grid, class) candidates ``recurring`` checks one by one before it gives up on
-#: pruning and scans the period instead.
-RECURRING_CANDIDATES = 300
-_RECURRING_BATCH = 16
+#: Up to this many cases in the period (and its look-back), ``recurring`` simply reads them
+#: all by grid, class and day; beyond, it checks candidates (see there).
+RECURRING_SCAN_MAX = 60_000
+#: How many (grid, class) candidates it checks before it gives up and scans after all.
+RECURRING_CANDIDATES = 400
+_RECURRING_BATCH = 40  # candidates per query
 
 
 def recurring(
@@ -214,14 +216,15 @@ def recurring(
     source filter (not in that rollup) still does.
     """
     flt = flt or StatsFilter()
+    scan = flt.case_filter(period, since=period.start - timedelta(days=within_days))
+    scan.counters = ["reported"]
     if not flt.source:
-        found = _recurring_pruned(case, period, flt, within_days, top)
-        if found is not None:
-            return found
-    rows = case.case_stats(
-        ["grid_code", "class_code", "day"],
-        flt.case_filter(period, since=period.start - timedelta(days=within_days)),
-    )
+        size = sum(r.reported for r in case.case_stats([], scan))
+        if size > RECURRING_SCAN_MAX:
+            found = _recurring_pruned(case, period, flt, within_days, top)
+            if found is not None:
+                return found
+    rows = case.case_stats(["grid_code", "class_code", "day"], scan)
     return _top_recurring(_recurrences(_day_frame(rows, flt), period, within_days), top)
 
 
@@ -292,6 +295,7 @@ def _recurring_pruned(
     cover.since = pd.Timestamp(_month_start(period.start)).to_pydatetime()
     cover.until = pd.Timestamp(months_end).to_pydatetime()
     cover.top_groups = RECURRING_CANDIDATES
+    cover.counters = ["reported"]
     if flt.kind:
         cover.kind = flt.kind
     bounds = [
@@ -305,20 +309,23 @@ def _recurring_pruned(
     found = _recurrences(pd.DataFrame(columns=[*_PAIR, "day", "n"]), period, within_days)
     for first in range(0, len(bounds), _RECURRING_BATCH):
         batch = bounds[first : first + _RECURRING_BATCH]
-        rows: list[CaseStats] = []
-        for _bound, grid, kind, code in batch:
-            rows += case.case_stats(
-                ["grid_code", "class_code", "day"],
-                CaseFilter(
-                    region_code=grid,
-                    kind=kind,
-                    class_codes=[code],
-                    since=since,
-                    until=period.until,
-                    limit=None,
-                ),
-            )
-        more = _recurrences(_day_frame(rows, StatsFilter()), period, within_days)
+        # one query per batch: its grids and classes, then only the batch's own pairs
+        rows = case.case_stats(
+            ["grid_code", "class_code", "day"],
+            CaseFilter(
+                grid_codes=sorted({grid for _b, grid, _k, _c in batch}),
+                class_codes=sorted({code for _b, _g, _k, code in batch}),
+                kind=flt.kind,
+                since=since,
+                until=period.until,
+                limit=None,
+                counters=["reported"],
+            ),
+        )
+        frame = _day_frame(rows, StatsFilter())
+        pairs = pd.MultiIndex.from_tuples([(g, k, c) for _b, g, k, c in batch])
+        frame = frame[pd.MultiIndex.from_frame(frame[_PAIR]).isin(pairs)]
+        more = _recurrences(frame, period, within_days)
         if not more.empty:
             found = more if found.empty else pd.concat([found, more], ignore_index=True)
         nxt = bounds[first + _RECURRING_BATCH][0] if first + _RECURRING_BATCH < len(bounds) else 0

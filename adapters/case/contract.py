@@ -142,6 +142,7 @@ class CaseFilter:
     """Which cases. Every field is optional; ``region_code`` may be any level's code."""
 
     region_code: str | None = None
+    grid_codes: Sequence[str] | None = None  # any of these unit grids
     statuses: Sequence[CaseStatus] | None = None
     kind: str | None = None  # "event" or "component" (their class codes overlap)
     class_codes: Sequence[str] | None = None
@@ -157,6 +158,9 @@ class CaseFilter:
     # ``case_stats`` only: the caller needs just the N groups with the most reported cases
     # (most first, ties by key). An adapter may ignore it and return every group.
     top_groups: int | None = None
+    # ``case_stats`` only: the counters the caller reads (e.g. ``["reported"]``); the others
+    # may be left 0. ``None``: all of them.
+    counters: Sequence[str] | None = None
 
 
 #: Dimensions ``CaseAdapter.case_stats`` can group by.

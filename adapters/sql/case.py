@@ -190,6 +190,8 @@ class SqlCaseAdapter(CaseAdapter):
         clauses: list[ColumnElement[bool]] = []
         if flt.region_code:
             clauses.append(t.c[region_column(flt.region_code)] == flt.region_code)
+        if flt.grid_codes is not None:
+            clauses.append(t.c.grid_code.in_(list(flt.grid_codes)))
         if flt.kind:
             clauses.append(t.c.kind == flt.kind)
         if flt.class_codes:
@@ -315,7 +317,9 @@ class SqlCaseAdapter(CaseAdapter):
                 rows = self._raw_stats(conn, group, flt, now)
             else:
                 rows = self._rollup_stats(conn, cuboid, group, flt)
-                for key, (open_, overdue) in self._live_open(conn, group, flt, now).items():
+                wanted = flt.counters is None or {"open", "overdue_open"} & set(flt.counters)
+                live = self._live_open(conn, group, flt, now) if wanted else {}
+                for key, (open_, overdue) in live.items():
                     if flt.top_groups and key not in rows:
                         continue  # a group outside the top N: not asked for
                     stats = rows.setdefault(key, dict.fromkeys(ROLLUP_COUNTERS, 0))
@@ -335,6 +339,8 @@ class SqlCaseAdapter(CaseAdapter):
             needed.add(region_column(flt.region_code))
         if flt.kind:
             needed.add("kind")
+        if flt.grid_codes is not None:
+            needed.add("grid_code")
         if flt.class_codes:
             needed.add("class_code")
         if flt.big_class_codes:
@@ -387,18 +393,13 @@ class SqlCaseAdapter(CaseAdapter):
         if flt.until is not None:
             where.append(period < to_local_naive(flt.until).date())
         keys = self._key_columns(t, group, cuboid.period)
-        sums = [func.sum(t.c[c]) for c in ROLLUP_COUNTERS]
+        names = self._counter_names(flt, ROLLUP_COUNTERS)
+        sums = [func.sum(t.c[c]) for c in names]
         query = select(*keys, *sums).where(*where)
         if keys:
             query = self._top(query.group_by(*keys), flt, sums[0], keys)
-        out = {}
-        n = len(keys)
-        for row in conn.execute(query):
-            counts = [int(v or 0) for v in row[n:]]
-            if not counts[0]:  # all cases moved away from this group: no row
-                continue
-            out[self._key(row[:n])] = dict(zip(ROLLUP_COUNTERS, counts, strict=True))
-        return out
+        # all cases moved away from a group: its rollup rows sum to 0, no group
+        return self._rows_by_key(conn.execute(query).all(), len(keys), names)
 
     def _live_open(
         self, conn: Any, group: Sequence[str], flt: CaseFilter, now: datetime
@@ -439,18 +440,35 @@ class SqlCaseAdapter(CaseAdapter):
             (and_(cases.c.status == CLOCK_STATUS, cases.c.deadline < now), 1), else_=0
         )
         keys = self._key_columns(cases, group)
-        sums = [func.sum(e) for e in exprs.values()]
+        names = self._counter_names(flt, tuple(exprs))
+        sums = [func.sum(exprs[name]) for name in names]
         query = select(*keys, *sums).where(
             *self._where(flt), *self._time_where(flt), *self._sla_where(conn, flt, now)
         )
         if keys:
             query = self._top(query.group_by(*keys), flt, sums[0], keys)
-        n = len(keys)
+        return self._rows_by_key(conn.execute(query).all(), len(keys), names)
+
+    @staticmethod
+    def _counter_names(flt: CaseFilter, available: Sequence[str]) -> tuple[str, ...]:
+        """The counters to sum: ``flt.counters`` (``reported`` always first) or all."""
+        if flt.counters is None:
+            return tuple(available)
+        wanted = {"reported", *flt.counters}
+        return tuple(c for c in available if c in wanted)
+
+    def _rows_by_key(
+        self, rows: Sequence[Any], n: int, names: tuple[str, ...]
+    ) -> dict[tuple, dict[str, int]]:
+        """Result rows (n key columns, then the sums of ``names``, ``reported`` first) as
+        {key: {counter: value}}, without the groups that count no case."""
+        key_of = self._key
         out = {}
-        for row in conn.execute(query):
-            counts = [int(v or 0) for v in row[n:]]
-            if counts[0]:
-                out[self._key(row[:n])] = dict(zip(exprs, counts, strict=True))
+        for row in rows:
+            if row[n]:
+                out[key_of(row[:n])] = {
+                    name: (v or 0) for name, v in zip(names, row[n:], strict=True)
+                }
         return out
 
     def raw_case_stats(self, group_by: Sequence[str], flt: CaseFilter) -> list[CaseStats]:

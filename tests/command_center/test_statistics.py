@@ -178,13 +178,12 @@ def test_recurring_by_candidates_gives_the_full_scans_answer(
 ) -> None:
     import command_center.statistics as stats
 
-    pruned = recurring(tiny_cases, period, flt, within_days=within, top=5)
-    assert stats._recurring_pruned(tiny_cases, period, flt, within, 5) is not None
-    with monkeypatch.context() as m:
-        m.setattr(stats, "_recurring_pruned", lambda *_args: None)  # the full scan
-        scanned = recurring(tiny_cases, period, flt, within_days=within, top=5)
+    scanned = recurring(tiny_cases, period, flt, within_days=within, top=5)  # small: a scan
     # the tiny city is sparse: a week, or its few component cases, may have no repeat
     assert len(scanned) >= 1 or period.grain == "week" or flt.kind == "component"
+    monkeypatch.setattr(stats, "RECURRING_SCAN_MAX", 0)  # as in a large city: candidates
+    pruned = recurring(tiny_cases, period, flt, within_days=within, top=5)
+    assert stats._recurring_pruned(tiny_cases, period, flt, within, 5) is not None
     assert pruned.to_dict("records") == scanned.to_dict("records")
     # one candidate per batch: the earliest possible stop is still the same answer
     monkeypatch.setattr(stats, "_RECURRING_BATCH", 1)
@@ -197,6 +196,7 @@ def test_recurring_falls_back_to_the_scan_when_candidates_run_out(tiny_cases, mo
 
     year = period_of("year", date(2026, 1, 1))
     want = recurring(tiny_cases, year, StatsFilter(), within_days=60, top=50)
+    monkeypatch.setattr(stats, "RECURRING_SCAN_MAX", 0)
     monkeypatch.setattr(stats, "RECURRING_CANDIDATES", 3)  # far fewer pairs than it needs
     assert stats._recurring_pruned(tiny_cases, year, StatsFilter(), 60, 50) is None
     got = recurring(tiny_cases, year, StatsFilter(), within_days=60, top=50)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -300,6 +301,7 @@ FILTERS = [
     CaseFilter(sla_states=[SlaState.OVERDUE]),
     CaseFilter(kind="component", since=datetime(2026, 1, 1), until=datetime(2026, 11, 1)),
     CaseFilter(class_codes=["0102"], kind="event", since=datetime(2025, 12, 1)),
+    CaseFilter(grid_codes=["11010100100204", "11010100200215"], since=datetime(2026, 1, 1)),
 ]
 
 
@@ -326,6 +328,19 @@ def test_case_stats_from_rollups_equal_a_raw_group_by(cases, clock) -> None:
     assert used_rollup > len(GROUPINGS) * 4  # most of these are served by rollups
     total = cases.case_stats([], CaseFilter())[0]
     assert total.reported > 300 and total.closed > 0.8 * total.reported
+
+
+def test_a_caller_may_ask_for_some_counters_and_the_top_groups_only(cases) -> None:
+    for flt in (CaseFilter(since=datetime(2026, 1, 1)), CaseFilter(since=datetime(2026, 1, 1, 8))):
+        full = cases.case_stats(["grid_code"], flt)  # month rollup, then the live table
+        lean = cases.case_stats(["grid_code"], replace(flt, counters=["reported", "closed"]))
+        assert [(r.key, r.reported, r.closed) for r in lean] == [
+            (r.key, r.reported, r.closed) for r in full
+        ]
+        assert all(r.dispatched == r.open == 0 for r in lean)
+        top = cases.case_stats(["grid_code"], replace(flt, top_groups=3))
+        best = sorted(full, key=lambda r: (-r.reported, r.key["grid_code"]))[:3]
+        assert sorted(top, key=lambda r: (-r.reported, r.key["grid_code"])) == best
 
 
 def test_grouping_by_class_keeps_event_and_component_classes_apart(cases) -> None:
