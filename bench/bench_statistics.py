@@ -8,6 +8,8 @@ For each panel's numbers, over this month and this year (the periods the walls s
 - ``cold``: the first call on a fresh adapter (new connection, empty SQLite page cache; the
   operating system's file cache may be warm);
 - ``warm``: the median of three further calls through the adapter (no app cache);
+- ``warm CPU``: the CPU time of those calls in this process (SQLite runs in-process, so this
+  is close to the wall time on an idle machine; on a loaded one the wall time is not);
 - ``cached``: the data service's answer (``DataServices._read``) on a wall's next refresh
   before any case event invalidates it;
 - ``raw SQL``: the same counts by a plain GROUP BY over the cases table
@@ -45,6 +47,14 @@ def timed(fn: Callable[[], Any]) -> float:
     t0 = time.perf_counter()
     fn()
     return (time.perf_counter() - t0) * 1000
+
+
+def cpu_timed(fn: Callable[[], Any]) -> float:
+    """The CPU time this process spent (SQLite runs in-process): what the call costs on an
+    idle machine, whatever else the machine is doing."""
+    t0 = time.process_time()
+    fn()
+    return (time.process_time() - t0) * 1000
 
 
 def copy_sqlite(url: str, into: Path) -> str:
@@ -118,13 +128,15 @@ def bench_period(
     url: str, label: str, period: Period, skip: set[str], raw_repeats: int = 2
 ) -> None:
     print(f"\n{label}: {period.start} .. {period.end} (exclusive)")
-    print(f"{'panel':22} {'cold ms':>9} {'warm ms':>9} {'cached ms':>10} {'raw SQL ms':>11}")
+    print(f"{'panel':22} {'cold ms':>9} {'warm ms':>9} {'warm CPU':>9} {'cached ms':>10} "
+          f"{'raw SQL ms':>11}")  # fmt: skip
     names = [n for n in panels(SqlCaseAdapter(database_url=url), period) if n not in skip]
     for name in names:
         cold_adapter = SqlCaseAdapter(database_url=url)
         fn = panels(cold_adapter, period)[name]
         cold = timed(fn)
         warm = stats.median(timed(fn) for _ in range(3))
+        cpu = stats.median(cpu_timed(fn) for _ in range(3))
         cache: dict[str, Any] = {}
 
         def cached(fn: Callable[[], Any] = fn, cache: dict[str, Any] = cache) -> Any:
@@ -140,7 +152,8 @@ def bench_period(
             raw_fn = raw_equivalents(raw_adapter, period)[name]
             raw_shown = f"{stats.median(timed(raw_fn) for _ in range(raw_repeats)):.1f}"
             raw_adapter.close()
-        print(f"{name:22} {cold:9.1f} {warm:9.1f} {hit:10.3f} {raw_shown:>11}", flush=True)
+        print(f"{name:22} {cold:9.1f} {warm:9.1f} {cpu:9.1f} {hit:10.3f} {raw_shown:>11}",
+              flush=True)  # fmt: skip
         cold_adapter.close()
 
 

@@ -399,7 +399,7 @@ class SqlCaseAdapter(CaseAdapter):
         if keys:
             query = self._top(query.group_by(*keys), flt, sums[0], keys)
         # all cases moved away from a group: its rollup rows sum to 0, no group
-        return self._rows_by_key(conn.execute(query).all(), len(keys), names)
+        return self._rows_by_key(conn.execute(query).all(), group, names)
 
     def _live_open(
         self, conn: Any, group: Sequence[str], flt: CaseFilter, now: datetime
@@ -447,7 +447,7 @@ class SqlCaseAdapter(CaseAdapter):
         )
         if keys:
             query = self._top(query.group_by(*keys), flt, sums[0], keys)
-        return self._rows_by_key(conn.execute(query).all(), len(keys), names)
+        return self._rows_by_key(conn.execute(query).all(), group, names)
 
     @staticmethod
     def _counter_names(flt: CaseFilter, available: Sequence[str]) -> tuple[str, ...]:
@@ -457,18 +457,23 @@ class SqlCaseAdapter(CaseAdapter):
         wanted = {"reported", *flt.counters}
         return tuple(c for c in available if c in wanted)
 
+    @staticmethod
     def _rows_by_key(
-        self, rows: Sequence[Any], n: int, names: tuple[str, ...]
+        rows: Sequence[Any], group: Sequence[str], names: tuple[str, ...]
     ) -> dict[tuple, dict[str, int]]:
-        """Result rows (n key columns, then the sums of ``names``, ``reported`` first) as
-        {key: {counter: value}}, without the groups that count no case."""
-        key_of = self._key
+        """Result rows (the ``group`` key columns, then the sums of ``names``, ``reported``
+        first) as {key: {counter: value}}, without the groups that count no case. A day is
+        keyed by its ISO text (tens of thousands of rows: only that column is converted)."""
+        n = len(group)
+        day = group.index("day") if "day" in group else -1
         out = {}
         for row in rows:
-            if row[n]:
-                out[key_of(row[:n])] = {
-                    name: (v or 0) for name, v in zip(names, row[n:], strict=True)
-                }
+            if not row[n]:
+                continue
+            key = tuple(row[:n])
+            if day >= 0 and isinstance(key[day], date):
+                key = (*key[:day], key[day].isoformat(), *key[day + 1 :])
+            out[key] = {name: (v or 0) for name, v in zip(names, row[n:], strict=True)}
         return out
 
     def raw_case_stats(self, group_by: Sequence[str], flt: CaseFilter) -> list[CaseStats]:
