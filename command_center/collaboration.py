@@ -731,6 +731,16 @@ class Collaboration:
         )
         return ActionOutcome(True, region_name)
 
+    def region_summary(self, region_code: str) -> dict[str, int]:
+        """What a wall's region card says: open and overdue cases now, reports today."""
+        today = datetime.combine(self.clock().date(), datetime.min.time())
+        case_adapter = self.services.adapters.case
+        [total] = case_adapter.case_stats([], CaseFilter(region_code=region_code, limit=None))
+        [daily] = case_adapter.case_stats(
+            [], CaseFilter(region_code=region_code, since=today, limit=None)
+        )
+        return {"open": total.open, "overdue": total.overdue_open, "today": daily.reported}
+
     def _on_focus(self, _topic: str, payload: dict[str, Any]) -> None:
         """Remember a focus put on a wall (by this process or, through Redis, another)."""
         focus = WallFocus(

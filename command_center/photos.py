@@ -36,6 +36,7 @@ MAX_PIXELS = 50_000_000  # refuse decompression bombs before decoding them
 MAX_SIDE = 1600  # stored photos: enough to read a shop sign, small enough for a drawer
 THUMB_SIDE = 320  # thumbnails: two columns in a 460 px drawer on a HiDPI screen
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: the JPEG some phones write
+ACCEPTED_UPLOAD_TYPES = "image/jpeg,image/png,image/webp"  # what the browser offers to pick
 CACHE_HEADERS = {
     "Cache-Control": "private, max-age=604800, immutable",
     "X-Content-Type-Options": "nosniff",
