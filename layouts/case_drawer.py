@@ -178,7 +178,19 @@ def photo_field(lang: str) -> html.Div:
                 className="cc-act-photo",
                 children=html.Div(t("drawer.photo_attach", lang)),
             ),
-            html.Div(id="cc-act-photo-preview", className="cc-act-photo-preview"),
+            html.Div(
+                className="cc-act-photo-row",
+                children=[
+                    html.Div(id="cc-act-photo-preview", className="cc-act-photo-preview"),
+                    html.Button(  # always there (callbacks need it), shown with a preview
+                        "×",
+                        id="cc-act-photo-clear",
+                        className="cc-act-photo-clear",
+                        title=t("drawer.photo_remove", lang),
+                        n_clicks=0,
+                    ),
+                ],
+            ),
         ],
     )
 
@@ -189,13 +201,6 @@ def photo_preview(contents: str | None, filename: str | None, lang: str) -> list
     return [
         html.Img(src=contents, alt=""),
         html.Span(t("drawer.photo_ready", lang, name=filename or ""), className="cc-muted"),
-        html.Button(
-            "×",
-            id="cc-act-photo-clear",
-            className="cc-act-photo-clear",
-            title=t("drawer.photo_remove", lang),
-            n_clicks=0,
-        ),
     ]
 
 
