@@ -65,7 +65,7 @@ def prepare_upload(raw: bytes) -> tuple[bytes, int, int]:
             f"照片过大（超过 {MAX_UPLOAD_BYTES // 1048576} MB）/ the photo is too large"
         )
     try:
-        image = Image.open(io.BytesIO(raw))
+        image: Image.Image = Image.open(io.BytesIO(raw))
         if image.format not in ACCEPTED_FORMATS:
             raise PhotoRefused(f"只接受 JPEG、PNG、WebP 照片 / not a photo ({image.format})")
         if image.width * image.height > MAX_PIXELS:
@@ -122,9 +122,9 @@ class ThumbnailCache:
 
 
 def make_thumbnail(data: bytes, side: int = THUMB_SIDE) -> bytes:
-    image = Image.open(io.BytesIO(data))
-    image.draft("RGB", (side, side))  # JPEG: decode at a fraction of the size, much faster
-    image = image.convert("RGB")
+    opened = Image.open(io.BytesIO(data))
+    opened.draft("RGB", (side, side))  # JPEG: decode at a fraction of the size, much faster
+    image = opened.convert("RGB")
     image.thumbnail((side, side))
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=80)
