@@ -255,7 +255,7 @@ def test_a_region_put_on_the_wall_from_the_console_is_followed_then_released(
     wall.screenshot(path=str(artifacts / "main_wall_region_focus.png"))
     assert "put_on_wall" in [e.action for e in cc.collab.audit.entries(user_name="duty3")]
     # another region for a short while: shown, then the wall goes back to the whole district
-    assert cc.collab.put_on_wall(officer, region_code=second.code, seconds=4).ok
+    assert cc.collab.put_on_wall(officer, region_code=second.code, seconds=8).ok
     wall.wait_for_selector(f"#cc-focus-card.show:has-text('{second.name}')", timeout=SLOW)
     wall.wait_for_selector("#cc-focus-card.show", state="detached", timeout=SLOW)
     wall.wait_for_function(
