@@ -5,7 +5,9 @@
    - a click on data-department filters the case queue by that department;
    - SLA countdowns (.cc-sla-clock) tick every second between server refreshes, counting
      only until data-runs-until (the end of the working period) for working-hour limits;
-   - a case put on a wall: its maps fly there, and back home when the focus ends. */
+   - a case put on a wall: its maps fly there, and back home when the focus ends;
+   - a case photo (data-photo-full) opens large over the page; a click or Esc closes it,
+     the arrow keys step through the photos of the same case. */
 (function () {
   "use strict";
   window.cc = window.cc || {};
@@ -79,14 +81,20 @@
   }
 
   var lastSeq = null;
+  function flyTo(c) {
+    maps().forEach(function (id) {
+      setProps(id, { viewport: { center: c, zoom: 17, transition: "flyTo" } });
+    });
+  }
   function focus() {
     var target = document.querySelector("#cc-focus-card .cc-focus-target");
     if (target && target.dataset.seq !== lastSeq) {
-      lastSeq = target.dataset.seq;
+      var seq = lastSeq = target.dataset.seq;
       var c = [+target.dataset.lat, +target.dataset.lon];
-      maps().forEach(function (id) {
-        setProps(id, { viewport: { center: c, zoom: 17, transition: "flyTo" } });
-      });
+      flyTo(c);
+      // A case that replaces a region in focus: the wall's region goes back at the same
+      // time, and its map's answer may land after this flight; fly again once it has.
+      setTimeout(function () { if (lastSeq === seq) { flyTo(c); } }, 2500);
     }
     var home = document.querySelector("#cc-focus-card .cc-focus-home");
     if (home && lastSeq !== null) {
@@ -100,5 +108,36 @@
     }
   }
   setInterval(focus, 500);
+
+  // ---- photos: large over the page, no server round trip (the browser cached them) ----
+  var shown = null;
+  function showPhoto(fig) {
+    var box = document.getElementById("cc-lightbox");
+    if (!box || !fig) { return; }
+    shown = fig;
+    document.getElementById("cc-lightbox-img").src = fig.getAttribute("data-photo-full");
+    document.getElementById("cc-lightbox-caption").textContent = fig.getAttribute("data-caption") || "";
+    box.classList.add("show");
+  }
+  function hidePhoto() {
+    var box = document.getElementById("cc-lightbox");
+    if (box) { box.classList.remove("show"); }
+    shown = null;
+  }
+  document.addEventListener("click", function (ev) {
+    var fig = ev.target.closest ? ev.target.closest("[data-photo-full]") : null;
+    if (fig) { showPhoto(fig); return; }
+    if (shown && ev.target.closest && ev.target.closest("#cc-lightbox")) { hidePhoto(); }
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (!shown) { return; }
+    if (ev.key === "Escape") { hidePhoto(); return; }
+    var step = ev.key === "ArrowRight" ? 1 : ev.key === "ArrowLeft" ? -1 : 0;
+    if (!step) { return; }
+    var all = Array.prototype.slice.call(
+      shown.parentNode ? shown.parentNode.querySelectorAll("[data-photo-full]") : []);
+    var next = all[all.indexOf(shown) + step];
+    if (next) { showPhoto(next); }
+  });
   window.cc.duty = { tick: tick };
 })();

@@ -15,12 +15,15 @@ import logging
 from typing import Any
 
 import dash_leaflet as dl
-from dash import ALL, Input, Output, State, ctx, no_update
+from dash import ALL, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from flask import session
 
 from command_center.auth import session_user
+from command_center.collaboration import PHOTO_ACTIONS
+from command_center.geo import level_of
 from command_center.i18n import t
+from command_center.photos import PhotoRefused, decode_data_url
 from layouts.case_drawer import (
     action_buttons,
     alarm_buttons,
@@ -30,6 +33,8 @@ from layouts.case_drawer import (
     drawer_shell,
     drawer_summary,
     focus_card,
+    photo_preview,
+    region_focus_card,
     sla_clock_span,
 )
 
@@ -124,6 +129,7 @@ def register(app: Any, cc: Any) -> None:
         Output("cc-drawer-map", "viewport"),
         Output("cc-drawer-user", "children"),
         Output("cc-act-form", "className"),
+        Output("cc-act-photo-wrap", "style"),
         Input("cc-drawer-case", "data"),
         Input("cc-drawer-refresh", "data"),
         Input("cc-drawer-tick", "n_intervals"),
@@ -145,19 +151,20 @@ def register(app: Any, cc: Any) -> None:
         if not opened or not opened.get("case_id"):
             if digest is None:
                 raise PreventUpdate
-            return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 5
+            return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 6
         user = current_user(cc)
         try:
             data = collab.drawer(int(opened["case_id"]), user)
         except Exception as exc:  # noqa: BLE001 - a vanished case or a backend outage
             msg = t("drawer.unavailable", lang, error=str(exc))
-            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 4
+            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 5
         case = data.detail.case
         data.department_name = collab.department_name(case.department_code)  # type: ignore[attr-defined]
         state = (
             case.id,
             case.status.value,
             len(data.detail.history),
+            [p.id for p in data.detail.photos],
             [(s.id, s.status, s.attempts) for s in data.sms],
             case.sla_state,
             user.name if user else None,
@@ -173,6 +180,7 @@ def register(app: Any, cc: Any) -> None:
         hide = {"display": "none"}
         needs_dept = any(a.value == "dispatch" for a in data.actions)
         needs_hours = any(a.value == "extend" for a in data.actions)
+        needs_photo = any(a in PHOTO_ACTIONS for a in data.actions)
         grid = None
         try:
             region = cc.services.region(case.grid_code).value
@@ -228,6 +236,7 @@ def register(app: Any, cc: Any) -> None:
             viewport if not from_tick else no_update,
             who,
             form_class(user),
+            show if needs_photo else hide,
         )
 
     def render_alarm(alarm_id: int, digest: str | None, lang: str) -> tuple[Any, ...]:
@@ -239,7 +248,7 @@ def register(app: Any, cc: Any) -> None:
             alarm, error = None, str(exc)
         if alarm is None:
             msg = t("drawer.unavailable", lang, error=locals().get("error", ""))
-            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 4
+            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 5
         state = ("alarm", alarm.id, alarm.status, alarm.case_id, user.name if user else None)
         new_digest = hashlib.sha1(json.dumps(state, default=str).encode()).hexdigest()
         if new_digest == digest and ctx.triggered_id == "cc-drawer-tick":
@@ -276,6 +285,7 @@ def register(app: Any, cc: Any) -> None:
             viewport,
             who,
             form_class(user),
+            hide,
         )
 
     @app.callback(
@@ -293,12 +303,14 @@ def register(app: Any, cc: Any) -> None:
         Output("cc-drawer-refresh", "data"),
         Output("cc-act-note", "value"),
         Output("cc-drawer-case", "data", allow_duplicate=True),
+        Output("cc-act-photo", "contents", allow_duplicate=True),
         Input({"role": "cc-act", "action": ALL}, "n_clicks"),
         State("cc-drawer-case", "data"),
         State("cc-drawer-status", "data"),
         State("cc-act-note", "value"),
         State("cc-act-dept", "value"),
         State("cc-act-hours", "value"),
+        State("cc-act-photo", "contents"),
         State("cc-url", "pathname"),
         State("cc-url", "search"),
         State("cc-drawer-refresh", "data"),
@@ -311,10 +323,11 @@ def register(app: Any, cc: Any) -> None:
         note: str | None,
         dept: str | None,
         hours: float | None,
+        photo: str | None,
         pathname: str | None,
         search: str | None,
         refresh: int | None,
-    ) -> tuple[Any, Any, Any, Any]:
+    ) -> tuple[Any, Any, Any, Any, Any]:
         trig = ctx.triggered_id
         if not isinstance(trig, dict) or not any(c for c in clicks if c) or not opened:
             raise PreventUpdate
@@ -335,13 +348,24 @@ def register(app: Any, cc: Any) -> None:
                     className="cc-msg cc-msg-error",
                     role="alert",
                 )
-                return msg, (refresh or 0) + 1, no_update, no_update
+                return msg, (refresh or 0) + 1, no_update, no_update, no_update
             msg = html.Div(
                 t("drawer.case_created", lang, number=made.case.number),
                 className="cc-msg cc-msg-ok",
                 role="status",
             )
-            return msg, (refresh or 0) + 1, "", {"case_id": made.case.id, "from": "alarm"}
+            done = {"case_id": made.case.id, "from": "alarm"}
+            return msg, (refresh or 0) + 1, "", done, no_update
+        with_photo = photo if photo and action in {a.value for a in PHOTO_ACTIONS} else None
+        try:
+            photo_bytes = decode_data_url(with_photo) if with_photo else None
+        except PhotoRefused as exc:
+            msg = html.Div(
+                [html.B(t("drawer.refused", lang)), " ", str(exc)],
+                className="cc-msg cc-msg-error",
+                role="alert",
+            )
+            return msg, no_update, no_update, no_update, None
         outcome = collab.perform(
             user,
             int(opened["case_id"]),
@@ -351,19 +375,22 @@ def register(app: Any, cc: Any) -> None:
             department_code=dept if action == "dispatch" else None,
             extend_hours=float(hours) if action == "extend" and hours else None,
             expected_status=status,
+            photo=photo_bytes,
         )
         if outcome.ok:
             text = t("drawer.done", lang, action=t(f"action.{action}", lang))
             if outcome.sms_ids:
                 text += " " + t("drawer.sms_queued", lang, n=len(outcome.sms_ids))
+            if outcome.message:  # done, with a remark (a photo the backend did not keep)
+                text += " " + outcome.message
             msg = html.Div(text, className="cc-msg cc-msg-ok", role="status")
-            return msg, (refresh or 0) + 1, "", no_update
+            return msg, (refresh or 0) + 1, "", no_update, None if photo_bytes else no_update
         msg = html.Div(
             [html.B(t("drawer.refused", lang)), " ", outcome.message],
             className="cc-msg cc-msg-error",
             role="alert",
         )
-        return msg, (refresh or 0) + 1, no_update, no_update
+        return msg, (refresh or 0) + 1, no_update, no_update, no_update
 
     @app.callback(
         Output("cc-drawer-msg", "children", allow_duplicate=True),
@@ -405,45 +432,162 @@ def register(app: Any, cc: Any) -> None:
         Output("cc-focus-card", "children"),
         Output("cc-focus-card", "className"),
         Output("cc-focus-seen", "data"),
+        Output("cc-region", "data", allow_duplicate=True),
         Input("cc-focus-poll", "n_intervals"),
         State("cc-focus-seen", "data"),
+        State("cc-region", "data"),
         State("cc-url", "pathname"),
         State("cc-url", "search"),
+        prevent_initial_call="initial_duplicate",
     )
-    def wall_focus(_n: int, seen: Any, pathname: str | None, search: str | None) -> Any:
-        """On a wall: show the case put on it from a console, fly its maps there
-        (assets/cc_duty.js reads ``data-lat``/``data-lon``), hide it when the time is up."""
+    def wall_focus(
+        _n: int, seen: Any, region: Any, pathname: str | None, search: str | None
+    ) -> Any:
+        """On a wall: show what a console put on it. A case: its card, and its maps fly
+        there (assets/cc_duty.js reads ``data-lat``/``data-lon``). A region: the page's
+        region (``cc-region``) becomes it, so the map flies there and highlights it and
+        every panel follows; a card names it. When the time is up, the wall goes back
+        to the region it showed before and its tour resumes (the tour waits while
+        ``cc-focus-seen`` is set)."""
         path = (pathname or "").rstrip("/")
         if not path.startswith("/wall/"):
             raise PreventUpdate
+        from dash import html
+
+        seen = seen if isinstance(seen, dict) else None
         focus = collab.wall_focus(screen_of(pathname))
+        restore = (seen.get("prev") or {}) if seen and seen.get("region") else no_update
         if focus is None:
             if seen is None:
                 raise PreventUpdate
-            from dash import html
-
             home = html.Div(
                 className="cc-focus-home",
                 **{"data-bounds": json.dumps(cc.city_bounds())},
             )
-            return home, "cc-focus-card", None
-        if seen == focus.seq:
+            return home, "cc-focus-card", None, restore
+        if seen and seen.get("seq") == focus.seq:
             raise PreventUpdate
         lang = lang_of(cc, search)
+        # the region to go back to: what the wall showed before the first focus
+        prev = seen.get("prev") if seen and seen.get("region") else (region or {})
+        if focus.region_code:
+            code = focus.region_code
+            try:
+                name = cc.services.region(code).value.name
+                summary = collab.region_summary(code)
+            except Exception:  # noqa: BLE001 - a vanished region or a backend outage
+                raise PreventUpdate from None
+            card = html.Div(
+                region_focus_card(name, level_of(code), summary, focus.by, lang),
+                className="cc-focus-target-region",
+                **{"data-region": code, "data-seq": str(focus.seq)},
+            )
+            marker = {"seq": focus.seq, "region": True, "code": code, "prev": prev}
+            return card, "cc-focus-card show region", marker, {"code": code, "name": name}
         if focus.case_id is None:
-            return [], "cc-focus-card", focus.seq
+            raise PreventUpdate
         try:
             case = cc.services.case_detail(focus.case_id).case
         except Exception:  # noqa: BLE001
             raise PreventUpdate from None
-        from dash import html
-
         card = html.Div(
             focus_card(case, sla_clock_span(collab.sla_clock(case), lang), lang),
             **{"data-lat": str(case.lat), "data-lon": str(case.lon), "data-seq": str(focus.seq)},
             className="cc-focus-target",
         )
-        return card, "cc-focus-card show", focus.seq
+        return card, "cc-focus-card show", {"seq": focus.seq, "region": False}, restore
+
+    @app.callback(
+        Output(map_id("regions", ALL), "hideout", allow_duplicate=True),
+        Input(map_id("scope", ALL), "data"),
+        State("cc-focus-seen", "data"),
+        prevent_initial_call=True,
+    )
+    def highlight_focused_region(scopes: list[Any], seen: Any) -> Any:
+        """Once a wall's map has followed a region put on it, light that region up (the
+        style the tour uses for the street it visits)."""
+        code = seen.get("code") if isinstance(seen, dict) and seen.get("region") else None
+        if not code:
+            raise PreventUpdate
+        out = []
+        for scope in scopes:
+            if (scope or {}).get("code") != code:
+                out.append(no_update)
+                continue
+            patch = Patch()
+            patch["touring"] = code
+            out.append(patch)
+        return out
+
+    # --- the officer's photo for 处置反馈 / 核查 / 返工 ----------------------------------
+    @app.callback(
+        Output("cc-act-photo-preview", "children"),
+        Input("cc-act-photo", "contents"),
+        State("cc-act-photo", "filename"),
+        State("cc-url", "search"),
+    )
+    def preview_photo(contents: str | None, filename: str | None, search: str | None) -> Any:
+        return photo_preview(contents, filename, lang_of(cc, search))
+
+    @app.callback(
+        Output("cc-act-photo", "contents", allow_duplicate=True),
+        Input("cc-act-photo-clear", "n_clicks"),
+        Input("cc-drawer-case", "data"),
+        prevent_initial_call=True,
+    )
+    def clear_photo(clear: int | None, _opened: Any) -> Any:
+        """The × removes it; opening another case drops it (it belongs to the case it was
+        picked for)."""
+        if ctx.triggered_id == "cc-act-photo-clear" and not clear:
+            raise PreventUpdate
+        return None
+
+    # --- a region on the wall -------------------------------------------------------------
+    @app.callback(
+        Output("cc-region-push", "className"),
+        Output("cc-region-push-pick", "options"),
+        Output("cc-region-push-pick", "value"),
+        Input("cc-url", "pathname"),
+        Input("cc-region", "data"),
+        State("cc-url", "search"),
+    )
+    def region_push_bar(pathname: str | None, region: Any, search: str | None) -> Any:
+        """Shown on a signed-in console (never on the wall it pushes to); the picker
+        follows the region the officer drilled to on the console's map."""
+        path = (pathname or "").rstrip("/")
+        if not path.startswith("/wall/") or screen_of(pathname) == FOCUS_SCREEN:
+            return "cc-region-push", no_update, no_update
+        if current_user(cc) is None:
+            return "cc-region-push", no_update, no_update
+        code = (region or {}).get("code") or None
+        options = region_options(cc, code)
+        return "cc-region-push show", options, code
+
+    @app.callback(
+        Output("cc-region-push-msg", "children"),
+        Input("cc-region-push-go", "n_clicks"),
+        State("cc-region-push-pick", "value"),
+        State("cc-url", "pathname"),
+        State("cc-url", "search"),
+        prevent_initial_call=True,
+    )
+    def push_region(n: int, code: str | None, pathname: str | None, search: str | None) -> Any:
+        if not n:
+            raise PreventUpdate
+        lang = lang_of(cc, search)
+        if not code:
+            return t("region_push.placeholder", lang)
+        outcome = collab.put_on_wall(
+            current_user(cc, renew=True),
+            screen=FOCUS_SCREEN,
+            region_code=code,
+            from_screen=screen_of(pathname),
+        )
+        if outcome.ok:
+            return t("region_push.done", lang, name=outcome.message)
+        from dash import html
+
+        return html.Span(outcome.message, className="cc-region-push-error", role="alert")
 
     # No polling where it has nothing to do: the drawer refreshes only while a case is open,
     # and only the walls a console can push to poll for a focus.
@@ -457,4 +601,30 @@ def register(app: Any, cc: Any) -> None:
         Output("cc-focus-poll", "disabled"),
         Input("cc-url", "pathname"),
     )
-    _ = (render_drawer, close_drawer, act, put_on_wall, from_map, wall_focus)
+    _ = (render_drawer, close_drawer, act, put_on_wall, from_map, wall_focus, preview_photo)
+    _ = (clear_photo, region_push_bar, push_region, highlight_focused_region)
+
+
+def map_id(role: str, pid: Any) -> dict[str, Any]:
+    """An id of the city map's components (callbacks/city_map.py names them so)."""
+    from callbacks.city_map import KIND
+
+    return {"role": role, "kind": KIND, "pid": pid}
+
+
+def region_options(cc: Any, current: str | None) -> list[dict[str, str]]:
+    """Streets and communities by name (``街道 · 社区``), and the current region when it is
+    a unit grid: what an officer puts on the wall."""
+    streets = cc.services.regions("street").value
+    names = {s.code: s.name for s in streets}
+    options = [{"label": s.name, "value": s.code} for s in streets]
+    for community in cc.services.regions("community").value:
+        street = names.get(community.code[:9], "")
+        options.append({"label": f"{street} · {community.name}", "value": community.code})
+    if current and current not in {o["value"] for o in options}:
+        try:
+            region = cc.services.region(current).value
+            options.insert(0, {"label": f"{region.name} ({current})", "value": current})
+        except Exception:  # noqa: BLE001 - an unknown code is simply not offered
+            pass
+    return options

@@ -393,11 +393,14 @@ def register(app: Any, cc: Any) -> None:
         Output(_id("regions"), "hideout", allow_duplicate=True),
         Input(_id("tour"), "n_intervals"),
         State("cc-region", "data"),
+        State("cc-focus-seen", "data"),
         prevent_initial_call=True,
     )
-    def tour(n: int, region: dict[str, Any] | None) -> Any:
+    def tour(n: int, region: dict[str, Any] | None, focus: Any = None) -> Any:
         if (region or {}).get("code"):
             raise PreventUpdate  # someone drilled in: the tour waits until they go back up
+        if focus:
+            raise PreventUpdate  # a console put a case or region on this wall: let it show
         geo = geo_of(cc)
         streets = geo.services.regions("street").value
         if not streets:

@@ -36,6 +36,8 @@ from adapters.case.contract import (
     CaseStatus,
     Department,
     NewCase,
+    NewPhoto,
+    PhotoKind,
     SlaState,
 )
 from command_center import events
@@ -49,6 +51,7 @@ from command_center.domain.workflow import (
     TransitionError,
     allowed_actions,
 )
+from command_center.photos import PhotoRefused, photo_from_upload, register_photo_routes
 from command_center.sms_queue import QueuedSms, SmsQueue
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,14 @@ QUEUE_STEPS: tuple[tuple[str, tuple[CaseStatus, ...]], ...] = (
 
 #: Actions that notify the responsible department by SMS.
 SMS_ACTIONS = frozenset({CaseAction.DISPATCH, CaseAction.URGE, CaseAction.ESCALATE})
+
+#: Actions an officer may send a photo with, and what the photo documents: 处置反馈 shows the
+#: site handled, 核查 (passed, or sent back for rework) shows what the supervisor found.
+PHOTO_ACTIONS = {
+    CaseAction.REPORT_BACK: PhotoKind.AFTER,
+    CaseAction.VERIFY: PhotoKind.VERIFY,
+    CaseAction.REWORK: PhotoKind.VERIFY,
+}
 
 WALL_FOCUS = "wall.focus"  # event topic: payload {screen, case_id | region_code, until}
 
@@ -167,6 +178,7 @@ class Collaboration:
         self._focus: dict[str, WallFocus] = {}
         self._focus_seq = 0
         self._focus_lock = threading.Lock()
+        services.bus.subscribe(WALL_FOCUS, self._on_focus)
 
     # --- actions ------------------------------------------------------------------------
     def perform(
@@ -180,9 +192,13 @@ class Collaboration:
         department_code: str | None = None,
         extend_hours: float | None = None,
         expected_status: CaseStatus | str | None = None,
+        photo: bytes | None = None,
     ) -> ActionOutcome:
         """One action by ``user`` on a case. Never raises for a refused action: the outcome
-        says why, the case is unchanged and the refusal is audited like a success."""
+        says why, the case is unchanged and the refusal is audited like a success.
+
+        ``photo`` (an uploaded image) goes with 处置反馈, 核查 and 返工 (``PHOTO_ACTIONS``);
+        it is checked before the action, so an unreadable image refuses the action."""
         name = user.name if user else "(kiosk)"
         role = user.role if user else ""
         try:
@@ -202,6 +218,16 @@ class Collaboration:
             kw["extend_hours"] = float(extend_hours)
         if expected_status is not None:
             kw["expected_status"] = CaseStatus(expected_status)
+        new_photo: NewPhoto | None = None
+        if photo:
+            if act not in PHOTO_ACTIONS:
+                return self._refuse(
+                    name, role, act.value, screen, case_id, f"此操作不附照片 / no photo with {act}"
+                )
+            try:
+                new_photo = photo_from_upload(photo, PHOTO_ACTIONS[act], user.label)
+            except PhotoRefused as exc:
+                return self._refuse(name, role, act.value, screen, case_id, str(exc))
         detail = note
         try:
             case = self.services.act(case_id, act, user.name, note, **kw)
@@ -226,6 +252,14 @@ class Collaboration:
             return ActionOutcome(False, f"操作失败 / failed: {exc}")
         if department_code:
             detail = f"{note} [{department_code}]".strip()
+        message = ""
+        if new_photo is not None:
+            try:
+                stored = self.services.adapters.case.add_photo(case_id, new_photo)
+                detail = f"{detail} [照片 #{stored.id}]".strip()
+            except AdapterError as exc:  # the action stands; the officer is told
+                message = f"照片未能保存 / the photo was not stored: {exc}"
+                detail = f"{detail} [照片未保存]".strip()
         self.audit.record(
             at=self.clock(),
             user_name=name,
@@ -237,7 +271,7 @@ class Collaboration:
             detail=detail,
         )
         sms_ids = self._notify(case, act) if act in SMS_ACTIONS else []
-        return ActionOutcome(True, "", case, sms_ids)
+        return ActionOutcome(True, message, case, sms_ids)
 
     def _refuse(
         self, name: str, role: str, action: str, screen: str, case_id: int | None, why: str
@@ -321,6 +355,7 @@ class Collaboration:
             reporter=user.name,
             external_id=f"alarm-{alarm.id}",
             urgent=alarm.level in ("critical", "emergency"),
+            photos=self._camera_evidence(alarm),
         )
         try:
             case = self.services.adapters.case.report_case(new)
@@ -353,6 +388,25 @@ class Collaboration:
                 break
             case = done.case or case
         return ActionOutcome(True, "", case)
+
+    def _camera_evidence(self, alarm: Any) -> list[NewPhoto]:
+        """The alarm's camera still, as the case's evidence photo (取证); none when the alarm
+        has no camera or the video platform cannot give one now (the case is made anyway)."""
+        if not alarm.camera_id:
+            return []
+        try:
+            still = self.services.adapters.video.snapshot(alarm.camera_id)
+            return [
+                photo_from_upload(
+                    still,
+                    PhotoKind.EVIDENCE,
+                    str(alarm.camera_id),
+                    caption=f"告警#{alarm.id} {alarm.title} · 摄像头 {alarm.camera_id}",
+                )
+            ]
+        except Exception as exc:  # noqa: BLE001 - evidence is welcome, never required
+            log.warning("no snapshot of camera %s for alarm %s: %s", alarm.camera_id, alarm.id, exc)
+            return []
 
     @staticmethod
     def _link_alarm(alarms: Any, alarm_id: int, case_id: int) -> None:
@@ -627,16 +681,33 @@ class Collaboration:
         seconds: float = 60.0,
         from_screen: str = "",
     ) -> ActionOutcome:
-        """Show a case (or region) on ``screen`` for ``seconds``: its map flies there and the
-        case card shows, then the wall returns to its tour. Needs a signed-in user."""
+        """Show a case or a region on ``screen`` for ``seconds``: its map flies there, a
+        case card shows, or the whole wall follows the region; then the wall returns to its
+        tour. Needs a signed-in user; an unknown region is refused.
+
+        The focus travels as a ``wall.focus`` event, so with Redis every process of the
+        deployment shows it on the walls it serves."""
         if user is None:
             return ActionOutcome(False, "请先登录 / sign in first")
+        if case_id is None and not region_code:
+            return ActionOutcome(False, "请选择案件或区域 / pick a case or a region")
+        region_name = ""
+        if region_code:
+            try:
+                region_name = self.services.region(region_code).value.name
+            except Exception:  # noqa: BLE001 - an unknown code, or the GIS backend is down
+                return self._refuse(
+                    user.name,
+                    user.role,
+                    "put_on_wall",
+                    from_screen,
+                    None,
+                    f"区域不存在 / no region {region_code}",
+                )
         with self._focus_lock:
-            self._focus_seq += 1
-            focus = WallFocus(
-                screen, case_id, region_code, time.monotonic() + seconds, self._focus_seq, user.name
-            )
-            self._focus[screen] = focus
+            # unique across processes and restarts: the wall only compares it to the last
+            self._focus_seq = max(self._focus_seq + 1, time.time_ns() // 1_000_000)
+            seq = self._focus_seq
         self.audit.record(
             at=self.clock(),
             user_name=user.name,
@@ -645,13 +716,43 @@ class Collaboration:
             screen=from_screen,
             case_id=case_id,
             result=OK,
-            detail=f"{screen} {region_code or ''}".strip(),
+            detail=f"{screen} {region_code or ''} {region_name}".strip(),
         )
         self.services.bus.publish(
             WALL_FOCUS,
-            {"screen": screen, "case_id": case_id, "region_code": region_code, "seq": focus.seq},
+            {
+                "screen": screen,
+                "case_id": case_id,
+                "region_code": region_code or None,
+                "seconds": seconds,
+                "seq": seq,
+                "by": user.label,
+            },
         )
-        return ActionOutcome(True, "")
+        return ActionOutcome(True, region_name)
+
+    def region_summary(self, region_code: str) -> dict[str, int]:
+        """What a wall's region card says: open and overdue cases now, reports today."""
+        today = datetime.combine(self.clock().date(), datetime.min.time())
+        case_adapter = self.services.adapters.case
+        [total] = case_adapter.case_stats([], CaseFilter(region_code=region_code, limit=None))
+        [daily] = case_adapter.case_stats(
+            [], CaseFilter(region_code=region_code, since=today, limit=None)
+        )
+        return {"open": total.open, "overdue": total.overdue_open, "today": daily.reported}
+
+    def _on_focus(self, _topic: str, payload: dict[str, Any]) -> None:
+        """Remember a focus put on a wall (by this process or, through Redis, another)."""
+        focus = WallFocus(
+            screen=str(payload.get("screen") or "main"),
+            case_id=int(payload["case_id"]) if payload.get("case_id") else None,
+            region_code=payload.get("region_code") or None,
+            until=time.monotonic() + float(payload.get("seconds") or 60.0),
+            seq=int(payload.get("seq") or 0),
+            by=str(payload.get("by") or ""),
+        )
+        with self._focus_lock:
+            self._focus[focus.screen] = focus
 
     def wall_focus(self, screen: str) -> WallFocus | None:
         """The focus a wall should show now, or None (expired or never set)."""
@@ -679,6 +780,7 @@ def install_collaboration(cc: Any, *, start: bool = True) -> Collaboration:
     from callbacks import case_drawer as drawer_callbacks
 
     auth_callbacks.register_routes(cc.server, cc)
+    register_photo_routes(cc.server, lambda: cc.services.adapters.case)
     drawer_callbacks.install(cc.dash, cc)
     if start:
         collab.sms.start()

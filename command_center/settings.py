@@ -122,7 +122,7 @@ class Settings(BaseSettings):
         default_factory=lambda: {
             "dispatch": "case_dispatched",
             "urge": "case_urge",
-            "escalate": "case_urge",
+            "escalate": "case_escalate",
         },
         description="Which SMS template notifies the department of each case action",
     )

@@ -15,9 +15,10 @@ from typing import Any
 import dash_leaflet as dl
 from dash import dcc, html
 
-from adapters.case.contract import Case, CaseAction, SlaState
+from adapters.case.contract import Case, CaseAction, CasePhoto, SlaState
 from command_center.domain.codes import mask_name, mask_phone
 from command_center.i18n import t
+from command_center.photos import ACCEPTED_UPLOAD_TYPES, MAX_UPLOAD_BYTES, photo_url
 
 #: Actions shown in the drawer, in workflow order, with their button style.
 PRIMARY = {
@@ -52,6 +53,16 @@ def drawer_shell(lang: str, tile_url: str = "", attribution: str = "") -> html.D
             dcc.Interval(id="cc-focus-poll", interval=1500, n_intervals=0),
             dcc.Store(id="cc-focus-seen", data=None),
             html.Div(id="cc-focus-card", className="cc-focus-card"),
+            region_push_bar(lang),
+            html.Div(
+                id="cc-lightbox",
+                className="cc-lightbox",
+                title=t("drawer.close", lang),
+                children=[
+                    html.Img(id="cc-lightbox-img", alt=""),
+                    html.Div(id="cc-lightbox-caption", className="cc-lightbox-caption"),
+                ],
+            ),
             html.Aside(
                 id="cc-drawer",
                 className="cc-drawer",
@@ -127,6 +138,7 @@ def drawer_shell(lang: str, tile_url: str = "", attribution: str = "") -> html.D
                                             ),
                                         ],
                                     ),
+                                    photo_field(lang),
                                     dcc.Textarea(
                                         id="cc-act-note",
                                         placeholder=t("drawer.note", lang),
@@ -147,6 +159,144 @@ def drawer_shell(lang: str, tile_url: str = "", attribution: str = "") -> html.D
                     ),
                 ],
             ),
+        ],
+    )
+
+
+def photo_field(lang: str) -> html.Div:
+    """The officer's photo for 处置反馈 / 核查 / 返工 (shown when one of them is allowed)."""
+    return html.Div(
+        id="cc-act-photo-wrap",
+        className="cc-act-field",
+        style={"display": "none"},
+        children=[
+            dcc.Upload(
+                id="cc-act-photo",
+                accept=ACCEPTED_UPLOAD_TYPES,
+                max_size=MAX_UPLOAD_BYTES,
+                multiple=False,
+                className="cc-act-photo",
+                children=html.Div(t("drawer.photo_attach", lang)),
+            ),
+            html.Div(
+                className="cc-act-photo-row",
+                children=[
+                    html.Div(id="cc-act-photo-preview", className="cc-act-photo-preview"),
+                    html.Button(  # always there (callbacks need it), shown with a preview
+                        "×",
+                        id="cc-act-photo-clear",
+                        className="cc-act-photo-clear",
+                        title=t("drawer.photo_remove", lang),
+                        n_clicks=0,
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+def photo_preview(contents: str | None, filename: str | None, lang: str) -> list[Any]:
+    if not contents:
+        return []
+    return [
+        html.Img(src=contents, alt=""),
+        html.Span(t("drawer.photo_ready", lang, name=filename or ""), className="cc-muted"),
+    ]
+
+
+def photo_strip(photos: list[CasePhoto], lang: str) -> html.Div | None:
+    """Thumbnails in time order; a click enlarges (assets/cc_duty.js, no server call)."""
+    if not photos:
+        return None
+    figures = []
+    for photo in photos:
+        label = f"{t(f'drawer.photo_kind.{photo.kind}', lang)} · {fmt_dt(photo.taken_at)}"
+        caption = " · ".join(x for x in (label, photo.by, photo.caption) if x)
+        figures.append(
+            html.Figure(
+                className="cc-photo",
+                title=t("drawer.photo_open", lang),
+                **{"data-photo-full": photo_url(photo.id), "data-caption": caption},
+                children=[
+                    html.Img(src=photo_url(photo.id, thumb=True), alt=label),
+                    html.Span(t("drawer.photo_illustrative", lang), className="cc-photo-badge")
+                    if photo.illustrative
+                    else None,
+                    html.Figcaption(
+                        [
+                            html.B(t(f"drawer.photo_kind.{photo.kind}", lang)),
+                            " ",
+                            fmt_dt(photo.taken_at),
+                        ]
+                    ),
+                ],
+            )
+        )
+    return html.Div(
+        className="cc-photos",
+        children=[
+            html.H4(f"{t('drawer.photos', lang)}（{len(photos)}）"),
+            html.Div(figures, className="cc-photo-strip"),
+        ],
+    )
+
+
+def region_push_bar(lang: str) -> html.Div:
+    """A console's "region on the wall" control: the region the officer drilled to on the
+    map, or any street, community or grid picked by name (shown to signed-in consoles)."""
+    return html.Div(
+        id="cc-region-push",
+        className="cc-region-push",
+        children=[
+            html.Span(t("region_push.label", lang), className="cc-region-push-label"),
+            dcc.Dropdown(
+                id="cc-region-push-pick",
+                options=[],
+                placeholder=t("region_push.placeholder", lang),
+                className="cc-region-push-pick",
+            ),
+            html.Button(
+                t("region_push.button", lang),
+                id="cc-region-push-go",
+                className="cc-btn cc-btn-primary",
+                n_clicks=0,
+            ),
+            html.Span(id="cc-region-push-msg", className="cc-region-push-msg"),
+        ],
+    )
+
+
+def region_focus_card(
+    name: str, level: str, summary: dict[str, int], by: str, lang: str
+) -> html.Div:
+    """The card a wall shows while a region put on it from a console is in focus."""
+    figures = [
+        ("focus.open", summary.get("open", 0), ""),
+        ("focus.overdue", summary.get("overdue", 0), "overdue" if summary.get("overdue") else ""),
+        ("focus.today", summary.get("today", 0), ""),
+    ]
+    return html.Div(
+        className="cc-focus-inner cc-focus-region",
+        children=[
+            html.Div(t("focus.region_kicker", lang), className="cc-focus-kicker"),
+            html.Div(
+                [
+                    html.Span(t(f"focus.level.{level}", lang), className="cc-status-pill"),
+                    html.Span(name, className="cc-focus-region-name"),
+                ],
+                className="cc-focus-class",
+            ),
+            html.Div(
+                [
+                    html.Div(
+                        [html.B(f"{value:,}", className=cls), html.Span(t(key, lang))],
+                        className="cc-focus-figure",
+                    )
+                    for key, value, cls in figures
+                ],
+                className="cc-focus-figures",
+            ),
+            html.Div(t("focus.by", lang, by=by), className="cc-focus-place") if by else None,
         ],
     )
 
@@ -226,6 +376,7 @@ def drawer_summary(data: Any, lang: str) -> html.Div:
             _row(t("drawer.deadline", lang), fmt_dt(case.deadline)),
             _row(t("drawer.sla", lang), sla_clock_span(data.clock, lang, big=True)),
             html.P(case.description, className="cc-drawer-desc"),
+            photo_strip(data.detail.photos, lang),
         ],
     )
 

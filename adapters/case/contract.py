@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from adapters.base import Adapter, AdapterError
+from adapters.base import Adapter, AdapterError, NotFound
 
 
 class CaseStatus(StrEnum):
@@ -111,10 +111,59 @@ class CaseStep:
     to_status: CaseStatus
 
 
+class PhotoKind(StrEnum):
+    """Which moment of the workflow a photo documents (案件照片)."""
+
+    REPORT = "report"  # 上报: taken by whoever reported the case
+    EVIDENCE = "evidence"  # 取证: a camera's snapshot when the case came from an alarm
+    BEFORE = "before"  # 处置前: the department on site, before handling
+    AFTER = "after"  # 处置后: the department's proof, sent with 处置反馈
+    VERIFY = "verify"  # 核查: the supervisor's check on site
+
+
+@dataclass(frozen=True)
+class CasePhoto:
+    """One photo of a case. The image itself is fetched through the adapter
+    (``CaseAdapter.photo_content``): the app serves it, browsers never reach the backend."""
+
+    id: int
+    case_id: int
+    kind: PhotoKind
+    taken_at: datetime
+    by: str  # who took it: a person's name, a camera id, "市民随手拍" ...
+    caption: str = ""
+    media_type: str = "image/jpeg"
+    width: int | None = None
+    height: int | None = None
+    illustrative: bool = False  # a synthetic 示意图 (demo data), not a real photo
+
+
+@dataclass(frozen=True)
+class NewPhoto:
+    """A photo to attach: the encoded image (JPEG, PNG or WebP) and what it shows."""
+
+    kind: PhotoKind
+    data: bytes
+    media_type: str
+    by: str
+    taken_at: datetime | None = None  # default: now
+    caption: str = ""
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class PhotoContent:
+    data: bytes
+    media_type: str
+    etag: str  # changes whenever the bytes do; photos never change, so usually the hash
+
+
 @dataclass
 class CaseDetail:
     case: Case
     history: list[CaseStep] = field(default_factory=list)
+    photos: list[CasePhoto] = field(default_factory=list)  # oldest first
 
 
 @dataclass
@@ -135,6 +184,7 @@ class NewCase:
     external_id: str | None = None  # the source's own id, to refuse duplicate reports
     component_code: str | None = None
     urgent: bool = False
+    photos: Sequence[NewPhoto] = ()  # stored with the case, in the same transaction
 
 
 @dataclass
@@ -281,3 +331,14 @@ class CaseAdapter(Adapter):
         1 基本满意, 0 不满意. Optional: a case system without evaluations keeps this default,
         and 满意率 then shows no data."""
         raise AdapterError("此案件系统不支持满意度评价 / this case system records no evaluations")
+
+    # --- photos: optional. A case system without them keeps these defaults: cases show no
+    # photos and attaching one is refused with a clear message.
+    def add_photo(self, case_id: int, photo: NewPhoto) -> CasePhoto:
+        """Attach a photo to a case. Raises ``NotFound`` for an unknown case and
+        ``AdapterError`` when the backend keeps no photos or refuses the image."""
+        raise AdapterError("此案件系统不支持照片 / this case system keeps no photos")
+
+    def photo_content(self, photo_id: int) -> PhotoContent:
+        """The bytes of one photo (as listed in ``CaseDetail.photos``). Raises ``NotFound``."""
+        raise NotFound(f"照片不存在 / no photo {photo_id}")

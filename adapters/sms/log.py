@@ -42,6 +42,12 @@ BUILT_IN_TEMPLATES: Mapping[str, str] = {
     "case_dispatched": "案件{number}（{class_name}）已派遣至{department}，请于{deadline}前处置。",
     # 催办: the duty officer urges a case that is due soon or stalled
     "case_urge": "催办：案件{number}（{class_name}）请于{deadline}前处置，逾期将纳入考核。",
+    # 督办: the command centre escalates a case to the department's leadership; firmer than
+    # 催办, and it says that the case is now supervised and will be reported on
+    "case_escalate": (
+        "督办：案件{number}（{class_name}，{place}）已列入指挥中心督办，请{department}"
+        "负责人督促于{deadline}前处置并反馈，逾期将通报。"
+    ),
 }
 
 

@@ -8,6 +8,7 @@ deadline and "now" (injectable for tests and the generator).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -24,12 +25,16 @@ from adapters.case.contract import (
     CaseAdapter,
     CaseDetail,
     CaseFilter,
+    CasePhoto,
     CaseSource,
     CaseStats,
     CaseStatus,
     CaseStep,
     Department,
     NewCase,
+    NewPhoto,
+    PhotoContent,
+    PhotoKind,
     SlaState,
 )
 from adapters.sql import rollup
@@ -46,11 +51,13 @@ from adapters.sql.models import (
     CUBOIDS,
     ROLLUP_COUNTERS,
     ROLLUP_TABLES,
+    CasePhotoRow,
     CaseRow,
     CaseStepRow,
     ComponentRow,
     Cuboid,
     DepartmentRow,
+    PhotoBlobRow,
     RegionRow,
 )
 from adapters.sql.workflow import apply_action
@@ -70,6 +77,16 @@ from command_center.domain.workflow import stage_limits as domain_stage_limits
 
 cases = CaseRow.__table__
 steps_t = CaseStepRow.__table__
+photos_t = CasePhotoRow.__table__
+blobs_t = PhotoBlobRow.__table__
+
+#: what a stored photo may be, recognised by its first bytes (the declared type must agree)
+PHOTO_SIGNATURES = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/webp": (b"RIFF",),
+}
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
 
 OPEN = tuple(sorted(s.value for s in OPEN_STATUSES))
 #: the SLA clock of the handling stage runs while a case is dispatched (派遣 → 处置反馈)
@@ -273,6 +290,7 @@ class SqlCaseAdapter(CaseAdapter):
                 .where(steps_t.c.case_id == case_id)
                 .order_by(steps_t.c.at, steps_t.c.id)
             ).all()
+            photos = self._photos(conn, case_id)
         return CaseDetail(
             self._to_case(row, now),
             [
@@ -286,7 +304,18 @@ class SqlCaseAdapter(CaseAdapter):
                 )
                 for s in history
             ],
+            photos,
         )
+
+    @staticmethod
+    def _photos(conn: Any, case_id: int) -> list[CasePhoto]:
+        query = (
+            select(photos_t, blobs_t.c.media_type)
+            .join(blobs_t, blobs_t.c.id == photos_t.c.blob_id)
+            .where(photos_t.c.case_id == case_id)
+            .order_by(photos_t.c.taken_at, photos_t.c.id)
+        )
+        return [_to_photo(row) for row in conn.execute(query)]
 
     def departments(self) -> list[Department]:
         d = DepartmentRow.__table__
@@ -574,6 +603,8 @@ class SqlCaseAdapter(CaseAdapter):
                     to_status=CaseStatus.REPORTED.value,
                 )
             )
+            for photo in new.photos:
+                self._store_photo(conn, row["id"], photo, reported_at)
             rollup.apply_change(conn, None, row)
         return self._to_case(row, self.now())
 
@@ -791,3 +822,99 @@ class SqlCaseAdapter(CaseAdapter):
             )
             rollup.apply_change(conn, before, after)
         return self._to_case(after, self.now())
+
+    # ------------------------------------------------------------------------ photos
+
+    def add_photo(self, case_id: int, photo: NewPhoto) -> CasePhoto:
+        with self.engine.execution_options(**IMMEDIATE).begin() as conn:
+            if conn.execute(select(cases.c.id).where(cases.c.id == case_id)).first() is None:
+                raise NotFound(f"案件不存在 / no case {case_id}")
+            photo_id = self._store_photo(conn, case_id, photo, self.now())
+            row = conn.execute(
+                select(photos_t, blobs_t.c.media_type)
+                .join(blobs_t, blobs_t.c.id == photos_t.c.blob_id)
+                .where(photos_t.c.id == photo_id)
+            ).one()
+        return _to_photo(row)
+
+    def photo_content(self, photo_id: int) -> PhotoContent:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(blobs_t.c.data, blobs_t.c.media_type, blobs_t.c.sha256)
+                .join(photos_t, photos_t.c.blob_id == blobs_t.c.id)
+                .where(photos_t.c.id == photo_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"照片不存在 / no photo {photo_id}")
+        return PhotoContent(bytes(row.data), row.media_type, row.sha256)
+
+    @staticmethod
+    def _store_photo(conn: Any, case_id: int, photo: NewPhoto, now: datetime) -> int:
+        """Insert the photo's row, and its image unless the same bytes are stored already."""
+        data = bytes(photo.data)
+        check_photo(data, photo.media_type)
+        try:
+            kind = PhotoKind(photo.kind)
+        except ValueError:
+            raise AdapterError(f"未知的照片类型 / unknown photo kind {photo.kind!r}") from None
+        digest = hashlib.sha256(data).hexdigest()
+        blob_id = conn.execute(select(blobs_t.c.id).where(blobs_t.c.sha256 == digest)).scalar()
+        if blob_id is None:
+            try:
+                with conn.begin_nested():
+                    blob_id = conn.execute(
+                        blobs_t.insert()
+                        .values(
+                            sha256=digest, media_type=photo.media_type, size=len(data), data=data
+                        )
+                        .returning(blobs_t.c.id)
+                    ).scalar_one()
+            except IntegrityError:  # another writer stored the same image meanwhile
+                blob_id = conn.execute(
+                    select(blobs_t.c.id).where(blobs_t.c.sha256 == digest)
+                ).scalar_one()
+        return conn.execute(
+            photos_t.insert()
+            .values(
+                case_id=case_id,
+                blob_id=blob_id,
+                kind=kind.value,
+                taken_at=to_local_naive(photo.taken_at) if photo.taken_at else now,
+                taken_by=photo.by[:64],
+                caption=photo.caption[:200],
+                width=photo.width,
+                height=photo.height,
+                illustrative=False,
+            )
+            .returning(photos_t.c.id)
+        ).scalar_one()
+
+
+def check_photo(data: bytes, media_type: str) -> None:
+    """Refuse what is not a JPEG, PNG or WebP image of at most ``MAX_PHOTO_BYTES``, or whose
+    bytes do not match the declared type (the app serves photos with that type)."""
+    signatures = PHOTO_SIGNATURES.get(media_type)
+    if signatures is None:
+        raise AdapterError(f"照片格式不支持 / unsupported photo type {media_type!r}")
+    if not data or len(data) > MAX_PHOTO_BYTES:
+        raise AdapterError(
+            f"照片大小不符 / a photo must hold 1 byte to {MAX_PHOTO_BYTES // 1048576} MiB"
+        )
+    if not data.startswith(signatures) or (media_type == "image/webp" and data[8:12] != b"WEBP"):
+        raise AdapterError(f"照片内容与格式 {media_type} 不符 / the bytes are not {media_type}")
+
+
+def _to_photo(row: Any) -> CasePhoto:
+    m = row._mapping
+    return CasePhoto(
+        id=m["id"],
+        case_id=m["case_id"],
+        kind=PhotoKind(m["kind"]),
+        taken_at=m["taken_at"],
+        by=m["taken_by"],
+        caption=m["caption"],
+        media_type=m["media_type"],
+        width=m["width"],
+        height=m["height"],
+        illustrative=bool(m["illustrative"]),
+    )

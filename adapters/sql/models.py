@@ -25,6 +25,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -304,6 +305,45 @@ class CaseStepRow(Base):
     to_status: Mapped[str] = mapped_column(String(12))
 
     __table_args__ = (Index("ix_case_steps_case_at", "case_id", "at"),)
+
+
+# ---------------------------------------------------------------------------------------------
+# Case photos (案件照片, migration 0500_case_photos): the image bytes live once per distinct
+# image in ``photo_blobs`` (keyed by their SHA-256), and ``case_photos`` says which case shows
+# which image, taken when, by whom, at which step. The demo city's few synthetic 示意图 are
+# shared by thousands of cases this way.
+# ---------------------------------------------------------------------------------------------
+
+
+class PhotoBlobRow(Base):
+    """One distinct encoded image (JPEG, PNG or WebP)."""
+
+    __tablename__ = "photo_blobs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    media_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CasePhotoRow(Base):
+    """A photo of a case: which image, which workflow moment (``PhotoKind``), when, by whom."""
+
+    __tablename__ = "case_photos"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    blob_id: Mapped[int] = mapped_column(ForeignKey("photo_blobs.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    taken_at: Mapped[datetime] = mapped_column(DateTime)
+    taken_by: Mapped[str] = mapped_column(String(64), default="")
+    caption: Mapped[str] = mapped_column(String(200), default="")
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_case_photos_case_taken", "case_id", "taken_at"),)
 
 
 # ---------------------------------------------------------------------------------------------

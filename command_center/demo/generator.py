@@ -43,6 +43,7 @@ from command_center.demo.geometry import (
     sample_in,
     voronoi_partition,
 )
+from command_center.demo.photos import write_demo_photos
 from command_center.domain.calendar import WorkingCalendar, load_calendar, local_now
 from command_center.domain.classes import DEPARTMENTS, CaseClass, Catalogue, load_catalogue
 from command_center.domain.codes import (
@@ -1847,6 +1848,9 @@ def generate(
                 _write_cases(w, commit, city, catalogue, calendar, preset, seed, now, things, say)
                 tx.commit()
                 t = phase("cases", t)
+                with conn.begin():
+                    w.counts.update(write_demo_photos(conn, now, seed))
+                t = phase("photos", t)
             with conn.begin():
                 w.fix_sequences(
                     ["houses", "households", "people", "organisations", "cases", "case_steps"]

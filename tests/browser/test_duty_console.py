@@ -127,3 +127,205 @@ def test_a_kiosk_without_a_session_sees_the_card_but_no_actions(
     assert "只读" in page.inner_text("#cc-drawer-user")
     page.screenshot(path=str(artifacts / "duty_drawer_kiosk.png"))
     page.close()
+
+
+def reported_and_dispatched(cc, photos=()):  # noqa: ANN001, ANN201
+    """A fresh case at an existing case's place, with ``photos``, dispatched to D02."""
+    from adapters.case.contract import CaseAction, CaseFilter, CaseSource, NewCase
+
+    adapter = cc.services.adapters.case
+    some = adapter.list_cases(CaseFilter(limit=1))[0]
+    case = adapter.report_case(
+        NewCase(
+            kind="event",
+            class_code="0102",
+            source=CaseSource.PUBLIC,
+            description="路口暴露垃圾，市民随手拍",
+            lon=some.lon,
+            lat=some.lat,
+            reporter="市民随手拍",
+            photos=list(photos),
+        )
+    )
+    for action in (CaseAction.ACCEPT, CaseAction.REGISTER):
+        adapter.act(case.id, action, "值班长01")
+    adapter.act(case.id, CaseAction.DISPATCH, "派遣员01", department_code="D02")
+    return case
+
+
+def test_the_drawer_shows_the_case_photos_and_a_report_back_attaches_one(
+    live_app, browser, artifacts, tmp_path
+) -> None:  # noqa: ANN001
+    from PIL import Image
+
+    from adapters.case.contract import NewPhoto, PhotoKind
+    from command_center.demo.scenes import scene_jpeg
+
+    cc, base = live_app
+    cc.collab.users.add("disp2", "dispatcher", "disp-pass-2", "派遣员丙", now=NOW)
+    report = NewPhoto(PhotoKind.REPORT, scene_jpeg("litter", "before"), "image/jpeg", "市民随手拍")
+    case = reported_and_dispatched(cc, [report])
+    errors: list[str] = []
+    off_host: list[str] = []
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    watch(page, errors, off_host)
+    sign_in(page, base, "disp2", "disp-pass-2")
+    page.wait_for_selector(".cc-q-tabs .cc-q-count", timeout=SLOW)
+    page.click(".cc-q-tabs label:has-text('处置中')")
+    page.click(f".cc-q-table tr[data-case-id='{case.id}']", timeout=SLOW)
+    page.wait_for_selector(".cc-drawer.open .cc-photo img", timeout=SLOW)
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    page.wait_for_function(
+        f"[...document.querySelectorAll('.cc-photo img')].every({loaded})", timeout=SLOW
+    )
+    assert "上报" in page.inner_text(".cc-photos") and "现场照片（1）" in page.inner_text(
+        ".cc-photos"
+    )
+    # click to enlarge: the full photo over the page, Esc closes it
+    page.click(".cc-photo >> nth=0")
+    page.wait_for_selector("#cc-lightbox.show", timeout=SLOW)
+    page.wait_for_function(f"({loaded})(document.querySelector('#cc-lightbox-img'))", timeout=SLOW)
+    [photo] = cc.services.case_detail(case.id).photos
+    assert page.get_attribute("#cc-lightbox-img", "src") == f"/photos/{photo.id}"
+    assert page.evaluate("document.querySelector('#cc-lightbox-img').naturalWidth") == 640
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#cc-lightbox", state="hidden", timeout=SLOW)
+    # report back with the department's photo of the cleaned site
+    picture = tmp_path / "after.png"
+    Image.new("RGB", (1200, 900), (40, 150, 90)).save(picture)
+    page.set_input_files("#cc-act-photo input[type=file]", str(picture))
+    page.wait_for_selector(".cc-act-photo-preview img", timeout=SLOW)
+    page.click("[data-action=report_back]")
+    page.wait_for_selector(".cc-msg-ok", timeout=SLOW)
+    page.wait_for_function(
+        "document.querySelectorAll('.cc-drawer.open .cc-photo img').length === 2", timeout=SLOW
+    )
+    page.wait_for_function(
+        f"[...document.querySelectorAll('.cc-photo img')].every({loaded})", timeout=SLOW
+    )
+    assert "处置后" in page.inner_text(".cc-photos")
+    assert not page.query_selector(".cc-act-photo-preview img")  # sent: the form is empty
+    page.screenshot(path=str(artifacts / "duty_drawer_photos.png"))
+    after = cc.services.case_detail(case.id)
+    assert after.case.status == "handled"
+    assert [(p.kind, p.by, p.width) for p in after.photos][1] == (PhotoKind.AFTER, "派遣员丙", 1200)
+    assert not off_host, off_host
+    assert not errors, errors
+    page.close()
+
+
+def crumbs_of(page) -> list[str]:  # noqa: ANN001
+    return page.locator("[data-kind=city_map] .cc-crumb").all_inner_texts()
+
+
+def test_a_region_put_on_the_wall_from_the_console_is_followed_then_released(
+    live_app, browser, artifacts
+) -> None:  # noqa: ANN001
+    cc, base = live_app
+    officer = cc.collab.users.add("duty3", "duty_officer", "duty-pass-3", "值班员丁", now=NOW)
+    first, second = cc.services.regions("street").value[:2]
+    errors: list[str] = []
+    off_host: list[str] = []
+    wall = browser.new_page(viewport={"width": 1920, "height": 720})
+    watch(wall, errors, off_host)
+    wall.goto(f"{base}/wall/main")
+    wall.wait_for_selector(".cc-kpi", timeout=SLOW)
+    console = browser.new_page(viewport={"width": 1920, "height": 1080})
+    watch(console, errors, off_host)
+    sign_in(console, base, "duty3", "duty-pass-3")
+    console.wait_for_selector("#cc-region-push.show", timeout=SLOW)
+    console.click("#cc-region-push-pick")
+    console.keyboard.type(first.name)
+    console.keyboard.press("Enter")
+    console.click("#cc-region-push-go")
+    console.wait_for_selector(f".cc-region-push-msg:has-text('{first.name}')", timeout=SLOW)
+    # the main wall follows: its banner, its map's breadcrumb, its ranking (one street left)
+    wall.wait_for_selector("#cc-focus-card.show .cc-focus-region", timeout=SLOW)
+    assert first.name in wall.inner_text("#cc-focus-card")
+    wall.wait_for_function(
+        "name => [...document.querySelectorAll('[data-kind=city_map] .cc-crumb')]"
+        ".some(c => c.innerText.includes(name))",
+        arg=first.name,
+        timeout=SLOW,
+    )
+    wall.wait_for_function(
+        "document.querySelectorAll('[data-panel=ranking] tbody tr').length === 1", timeout=SLOW
+    )
+    time.sleep(2)  # the flight over
+    wall.screenshot(path=str(artifacts / "main_wall_region_focus.png"))
+    assert "put_on_wall" in [e.action for e in cc.collab.audit.entries(user_name="duty3")]
+    # another region for a short while: shown, then the wall goes back to the whole district
+    assert cc.collab.put_on_wall(officer, region_code=second.code, seconds=8).ok
+    wall.wait_for_selector(f"#cc-focus-card.show:has-text('{second.name}')", timeout=SLOW)
+    wall.wait_for_selector("#cc-focus-card.show", state="detached", timeout=SLOW)
+    wall.wait_for_function(
+        "document.querySelectorAll('[data-panel=ranking] tbody tr').length > 1", timeout=SLOW
+    )
+    crumbs = crumbs_of(wall)
+    assert not any(first.name in c or second.name in c for c in crumbs), crumbs
+    assert not off_host, off_host
+    assert not errors, errors
+    console.close()
+    wall.close()
+
+
+MAIN_WITH_TOUR = """screens:
+  - id: main
+    title: 主屏（巡游）
+    size: 1920x1080
+    grid: {columns: 1, rows: 1}
+    panels:
+      - {id: map, kind: city_map, col: 1, row: 1,
+         options: {layers: [boundaries, cases], level: community, tour_seconds: 1}}
+"""
+
+
+def map_view(page) -> str:  # noqa: ANN001
+    return page.evaluate(
+        "() => document.querySelector('[data-kind=city_map] .leaflet-map-pane').style.transform"
+        " + '|' + document.querySelector('[data-kind=city_map] .leaflet-proxy')?.style.transform"
+    )
+
+
+def views_over(page, seconds: float) -> list[str]:  # noqa: ANN001
+    views = []
+    for _ in range(int(seconds * 2)):
+        views.append(map_view(page))
+        page.wait_for_timeout(500)
+    return views
+
+
+def test_the_street_tour_waits_while_a_case_is_in_focus_and_resumes_after(
+    city_copy, tmp_path, browser
+) -> None:  # noqa: ANN001
+    from adapters.case.contract import CaseFilter
+    from command_center.app import create_app
+    from command_center.runtime import start_background_server
+    from tests.conftest import make_settings
+
+    screens = tmp_path / "main-tour.yaml"
+    screens.write_text(MAIN_WITH_TOUR, encoding="utf-8")
+    cc = create_app(make_settings(city_copy, tmp_path, screens=screens))
+    server, base = start_background_server(cc)
+    try:
+        officer = cc.collab.users.add("duty4", "duty_officer", "duty-pass-4", now=NOW)
+        case = cc.services.adapters.case.list_cases(CaseFilter(limit=1))[0]
+        page = browser.new_page(viewport={"width": 960, "height": 540})
+        errors: list[str] = []
+        watch(page, errors, [])
+        page.goto(f"{base}/wall/main")
+        page.wait_for_selector("[data-kind=city_map] .leaflet-interactive", timeout=SLOW)
+        assert len(set(views_over(page, 4))) >= 3, "the tour does not run"
+        assert cc.collab.put_on_wall(officer, case_id=case.id, seconds=14).ok
+        page.wait_for_selector("#cc-focus-card.show .cc-focus-number", timeout=SLOW)
+        page.wait_for_timeout(4000)  # the flight to the case (and its second pass) is over
+        held = views_over(page, 5)
+        assert len(set(held)) == 1, "the tour pulled the map away from the case in focus"
+        page.wait_for_selector("#cc-focus-card.show", state="detached", timeout=SLOW)
+        page.wait_for_timeout(1500)  # the flight home
+        assert len(set(views_over(page, 5))) >= 3, "the tour did not resume"
+        assert not errors, errors
+        page.close()
+    finally:
+        server.shutdown()
+        cc.stop()

@@ -112,7 +112,10 @@ def test_urge_and_escalate_notify_too_but_a_department_without_contact_gets_none
     assert len(cc.collab.perform(admin, case_id, "urge", "请加快").sms_ids) == 1
     assert len(cc.collab.perform(admin, case_id, "escalate").sms_ids) == 1
     cc.collab.sms.flush()
-    assert [m.template_id for m in gateway.sent_to([CONTACT])].count("case_urge") == 2
+    sent = [m.template_id for m in gateway.sent_to([CONTACT])]
+    assert sent.count("case_urge") == 1 and sent.count("case_escalate") == 1
+    escalated = next(m for m in cc.collab.sms.for_case(case_id) if m.action == "escalate")
+    assert escalated.template_id == "case_escalate"
     other, outcome = dispatched_case(cc, department="D05")  # no contact for D05
     assert outcome.ok and outcome.sms_ids == [] and cc.collab.sms.for_case(other) == []
 
@@ -167,3 +170,38 @@ def test_the_sender_thread_delivers_without_anyone_flushing(cc: Any, gateway: An
             break
         time.sleep(0.1)
     assert cc.collab.sms.for_case(case_id)[0].status == DELIVERED
+
+
+def test_escalate_uses_its_own_template_whose_text_an_admin_can_edit(
+    city_copy: str, tmp_path: Path
+) -> None:
+    """督办 is not 催办: it has its own template, and CC_SMS_OPTIONS may rewrite it."""
+    from command_center.app import create_app
+    from tests.conftest import make_settings
+
+    edited = "督办通知：{department}请于{deadline}前办结案件{number}。"
+    settings = make_settings(
+        city_copy,
+        tmp_path,
+        cache_seconds=0.0,
+        sms_options={"templates": {"case_escalate": edited}},
+        sms_retry_seconds=0.0,
+    )
+    app = create_app(settings, start_background=False)
+    try:
+        app.collab.sms.set_contact("D02", CONTACT, "环卫值班")
+        case_id, outcome = dispatched_case(app)
+        admin = app.collab.users.get("root")
+        assert app.collab.perform(admin, case_id, "escalate", "领导关注").ok
+        app.collab.sms.flush()
+        [sms] = [m for m in app.collab.sms.for_case(case_id) if m.action == "escalate"]
+        assert sms.template_id == "case_escalate" and sms.status in (SENT, DELIVERED)
+        [message] = [
+            m for m in app.adapters.sms._messages.values() if m.text.startswith("【指挥中心】督办")
+        ]
+        assert message.text == (
+            f"【指挥中心】督办通知：市政市容委（环卫）请于"
+            f"{outcome.case.deadline:%m月%d日%H:%M}前办结案件{outcome.case.number}。"
+        )
+    finally:
+        app.stop()

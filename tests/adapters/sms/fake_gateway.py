@@ -43,7 +43,13 @@ class FakeSmsGateway:
     account: str = "cc-hall"
     secret: str = "gw-secret"
     templates: set[str] = field(
-        default_factory=lambda: {"alarm_escalation", "case_overdue", "case_dispatched", "case_urge"}
+        default_factory=lambda: {
+            "alarm_escalation",
+            "case_overdue",
+            "case_dispatched",
+            "case_urge",
+            "case_escalate",
+        }
     )
     blacklist: set[str] = field(default_factory=set)
     undeliverable: set[str] = field(default_factory=set)
