@@ -173,6 +173,7 @@ def hotspots(
     flt = flt or StatsFilter()
     group = ["grid_code", "class_code"] if flt.kind else ["grid_code"]
     cf = flt.case_filter(period)
+    cf.counters = ["reported", "open"]  # what the panel shows
     if not flt.kind:
         cf.top_groups = top  # one row per grid: the adapter may cut the list itself
     rows = case.case_stats(group, cf)

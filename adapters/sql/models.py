@@ -421,7 +421,8 @@ CUBOIDS = (
             "big_class_code",
             "class_code",
         ),
-        indexes=(("class_code", "month"),),  # one class's hotspots over a year
+        # one class's hotspots over a year: covering for the count, no row lookups
+        indexes=(("class_code", "month", "grid_code", "kind", "reported"),),
     ),
     Cuboid(
         "case_rollup_daily",
@@ -465,7 +466,7 @@ def _rollup_table(cuboid: Cuboid) -> Table:
         Column("status", String(12), nullable=False),
         *(Column(c, Integer, nullable=False, default=0) for c in ROLLUP_COUNTERS),
         UniqueConstraint(*key, name=f"uq_{cuboid.name}_key"),
-        *(Index(f"ix_{cuboid.name}_{'_'.join(cols)}", *cols) for cols in cuboid.indexes),
+        *(Index(f"ix_{cuboid.name}_by_{cols[0]}", *cols) for cols in cuboid.indexes),
     )
 
 

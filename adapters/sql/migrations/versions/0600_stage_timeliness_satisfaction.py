@@ -105,12 +105,20 @@ def upgrade() -> None:
         *(sa.Column(c, sa.Integer(), nullable=False) for c in OLD_COUNTERS + NEW_COUNTERS),
         sa.UniqueConstraint(*KEY, name=f"uq_{TABLE}_key"),
     )
-    op.create_index(f"ix_{TABLE}_class_code_month", TABLE, ["class_code", "month"])
+    # one class's hotspots over a year: covering for the count, no row lookups
+    op.create_index(
+        f"ix_{TABLE}_by_class_code", TABLE, ["class_code", "month", "grid_code", "kind", "reported"]
+    )
     fill(op.get_bind())
+    # without statistics SQLite's planner walks the unique key (month first) for one class
+    # over a year instead of the class index: 2.5 s instead of milliseconds on a large city
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("PRAGMA analysis_limit=2000")  # a sample per index is enough
+    op.execute(f"ANALYZE {TABLE}")
 
 
 def downgrade() -> None:
-    op.drop_index(f"ix_{TABLE}_class_code_month", table_name=TABLE)
+    op.drop_index(f"ix_{TABLE}_by_class_code", table_name=TABLE)
     op.drop_table(TABLE)
     for table in OLD_ROLLUPS:
         with op.batch_alter_table(table) as batch:
