@@ -28,6 +28,7 @@ import calendar as _calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -278,11 +279,19 @@ class AppraisedUnit:
     counts: dict[str, int]
     rates: dict[str, float | None]
     score: float | None
-    rag: dict[str, Rag | None]  # per rate with a target, and "score"
+    config: AppraisalConfig = field(default_factory=lambda: AppraisalConfig(), repr=False)
     rank: int | None = None  # None: too few dispatched cases to rank
     previous_rank: int | None = None
     previous_score: float | None = None
     previous_rates: dict[str, float | None] = field(default_factory=dict)
+
+    @cached_property
+    def rag(self) -> dict[str, Rag | None]:
+        """Red/amber/green per rate with a target, and ``score``: graded when a table shows
+        the unit (a grid ranking ranks 11,000 units and shows fifteen)."""
+        grades = {k: grade(k, self.rates.get(k), self.config) for k in self.config.targets}
+        grades["score"] = grade("score", self.score, self.config)
+        return grades
 
     @property
     def rank_change(self) -> int | None:
@@ -380,8 +389,6 @@ def appraise(
     names = names or {}
     out = []
     for code, (stats, rates, score) in current.items():
-        grades: dict[str, Rag | None] = {k: grade(k, rates.get(k), config) for k in config.targets}
-        grades["score"] = grade("score", score, config)
         prev = previous.get(code)
         out.append(
             AppraisedUnit(
@@ -391,7 +398,7 @@ def appraise(
                 counts=counts_of(stats),
                 rates=rates,
                 score=score,
-                rag=grades,
+                config=config,
                 rank=ranks.get(code),
                 previous_rank=previous_ranks.get(code),
                 previous_score=prev[2] if prev else None,
