@@ -133,11 +133,13 @@ class OpsWatch:
                 for k, v in self.states.items()
             }
         return {
-            "screens": cc.realtime.connected_screens(),
+            "screens": cc.realtime.all_screens(),
             "events_per_minute": alarms.event_rate.per_minute(),
             "alarms_per_minute": alarms.ingest_rate.per_minute(),
+            "acks_per_minute": alarms.ack_rate.per_minute(),
             "events_total": alarms.event_rate.total,
             "alarms_total": alarms.ingest_rate.total,
+            "acks_total": alarms.ack_rate.total,
             "alarm_counts": alarm_counts,
             "sms": sms,
             "devices": devices,
@@ -182,8 +184,45 @@ def _timed(ping: Any) -> Health:
     return Health(True, (time.perf_counter() - started) * 1000)
 
 
+def snapshot_json(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The ops figures as JSON (``GET /api/ops``), for a monitoring system."""
+    backends = {
+        name: {
+            "up": state.health.up,
+            "latency_ms": round(state.health.latency_ms, 1),
+            "last_error": state.last_error,
+            "down_since": state.down_since.isoformat(timespec="seconds")
+            if state.down_since
+            else None,
+        }
+        for name, state in snapshot["backends"].items()
+    }
+    checked = snapshot["checked_at"]
+    return {
+        **{k: v for k, v in snapshot.items() if k not in ("screens", "backends", "checked_at")},
+        "screens": [conn.as_dict() for conn in snapshot["screens"]],
+        "backends": backends,
+        "checked_at": checked.isoformat(timespec="seconds") if checked else None,
+    }
+
+
 def install_ops_monitor(cc: Any) -> OpsWatch:
+    from flask import jsonify, request
+
+    from command_center.alarms_api import KEY_HEADER, source_of_key
+
     watch = OpsWatch(cc)
     cc.ops_watch = watch
     cc.services.ops_watch = watch  # the ops panels' fetchers reach it through the services
+
+    @cc.server.get("/api/ops")
+    def ops_status() -> Any:
+        """What the ops screen shows, for the whole deployment; any alarm API key reads it."""
+        if source_of_key(cc.settings.api_keys, request.headers.get(KEY_HEADER)) is None:
+            return jsonify(
+                {"error": "unauthorised", "detail": f"a valid {KEY_HEADER} is needed"}
+            ), 401
+        return jsonify(snapshot_json(watch.snapshot()))
+
+    _ = ops_status
     return watch
