@@ -23,8 +23,11 @@
   var state = {
     byId: {},              // open alarms of this scope by id
     arrived: {},           // id -> time it arrived here (for the flash)
+    counted: {},           // ids counted in openTotal since the last sync (requests of
+                           // several server threads may broadcast out of id order)
     pending: {},           // id -> true while our acknowledgement is on its way
     lastSeen: 0,
+    syncedThrough: 0,      // the last sync's last_id
     openTotal: 0,          // open alarms in this screen's scope (byId holds the newest)
     soundLevels: ["critical", "emergency"],
     lastSound: 0,
@@ -33,6 +36,7 @@
     scope: null,           // "screen|region" the socket was opened for
     connected: null,       // null until the first answer, then true / false
     timer: null,
+    due: 0,
     lastRender: 0,
     received: 0,           // alarm and ack events handled (bench and tests read it)
     renders: 0,
@@ -70,8 +74,8 @@
   }
 
   function forget() {
-    state.byId = {}; state.arrived = {}; state.pending = {};
-    state.lastSeen = 0; state.openTotal = 0;
+    state.byId = {}; state.arrived = {}; state.pending = {}; state.counted = {};
+    state.lastSeen = 0; state.openTotal = 0; state.syncedThrough = 0;
   }
 
   function setConnected(on) {
@@ -92,7 +96,9 @@
   // --- the alarms of this page --------------------------------------------------------
   function onAlarm(alarm) {
     state.received += 1;
-    var brandNew = !state.byId[alarm.id] && alarm.id > state.lastSeen;
+    // the last sync counted everything up to its last_id
+    var brandNew = alarm.id > state.syncedThrough && !state.counted[alarm.id];
+    state.counted[alarm.id] = true;
     if (brandNew && alarm.status === "open") { state.openTotal += 1; }
     upsert(alarm, true);
     if (brandNew) { sound([alarm]); }
@@ -119,6 +125,8 @@
       if (before && a.id > before) { fresh.push(a); state.arrived[a.id] = Date.now(); }
     });
     state.byId = next;
+    state.counted = {};
+    state.syncedThrough = sync.last_id || 0;
     state.openTotal = sync.open_total || (sync.open || []).length;
     if (sync.sound_levels) { state.soundLevels = sync.sound_levels; }
     state.lastSeen = Math.max(before, sync.last_id || 0);
@@ -135,6 +143,11 @@
 
   // keep the newest open alarms only: a storm must not grow the page without bound
   function trim() {
+    var counted = Object.keys(state.counted);
+    if (counted.length > 20 * KEEP) {
+      counted.map(Number).sort(function (a, b) { return a - b; }).slice(0, counted.length - 10 * KEEP)
+        .forEach(function (id) { delete state.counted[id]; });
+    }
     var ids = Object.keys(state.byId);
     if (ids.length <= KEEP) { return; }
     ids.map(Number).sort(function (a, b) { return a - b; }).slice(0, ids.length - KEEP)
@@ -161,10 +174,17 @@
   }
 
   // --- drawing ------------------------------------------------------------------------
+  // one pending draw at a time; an earlier need (new alarms) replaces a later one (the end
+  // of a flash)
   function schedule(delay) {
-    if (state.timer !== null) { return; }
     var wait = delay !== undefined ? delay
       : Math.max(0, state.lastRender + RENDER_MS - Date.now());
+    var due = Date.now() + wait;
+    if (state.timer !== null) {
+      if (state.due <= due) { return; }
+      clearTimeout(state.timer);
+    }
+    state.due = due;
     state.timer = setTimeout(function () {
       // the next frame: several bursts queued meanwhile are drawn once
       window.requestAnimationFrame(render);

@@ -132,8 +132,10 @@ class OpsWatch:
                 k: BackendState(v.health, v.down_since, v.alarm_id, v.last_error)
                 for k, v in self.states.items()
             }
+        screens = cc.realtime.all_screens()
         return {
-            "screens": cc.realtime.all_screens(),
+            "screens": screens,
+            "region_names": _region_names(cc, {c.region for c in screens if c.region}),
             "events_per_minute": alarms.event_rate.per_minute(),
             "alarms_per_minute": alarms.ingest_rate.per_minute(),
             "acks_per_minute": alarms.ack_rate.per_minute(),
@@ -173,6 +175,19 @@ class OpsWatch:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+
+def _region_names(cc: Any, codes: set[str]) -> dict[str, str]:
+    """Names of the streets and communities screens are scoped to ({} when the GIS is down)."""
+    if not codes:
+        return {}
+    from command_center.screens.loader import known_region_names
+
+    try:
+        known = known_region_names(lambda level: cc.services.regions(level).value)
+    except Exception:  # noqa: BLE001 - the code alone is shown
+        return {}
+    return {code: known[code] for code in codes if code in known}
 
 
 def _timed(ping: Any) -> Health:

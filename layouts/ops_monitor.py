@@ -30,11 +30,16 @@ def render_screens(data: dict[str, Any], ctx: PanelContext) -> html.Div:
     lang = ctx.lang
     screens = data["screens"]
     several = bool(data.get("redis"))  # processes share Redis: say which one holds a screen
+    names = data.get("region_names") or {}
     rows = [
         html.Tr(
             [
                 html.Td(conn.screen or "—"),
-                html.Td(conn.region or t("ops.whole_city", lang)),
+                html.Td(
+                    f"{names.get(conn.region, '')} {conn.region}".strip()
+                    if conn.region
+                    else t("ops.whole_city", lang)
+                ),
                 html.Td(_hms(conn.since)),
                 html.Td(_hms(conn.last_heartbeat)),
                 html.Td(conn.address),
