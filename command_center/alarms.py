@@ -296,6 +296,9 @@ class AlarmNotFound(LookupError):
     pass
 
 
+FOLD_LOCK_STRIPES = 64
+
+
 class AlarmStore:
     """The alarm tables: every write in one short transaction, committed before return."""
 
@@ -305,21 +308,23 @@ class AlarmStore:
         self.engine = engine
         self.clock = clock
         self._writer_options = IMMEDIATE if is_sqlite(engine) else {}
-        # Folding reads then writes: serialise writers of this process; idempotency across
-        # processes is kept by the primary key of alarm_keys.
-        self._lock = threading.Lock()
+        # Folding reads then writes: serialise this process's writers of one fold key (a
+        # lock per stripe of keys); alarms of other keys commit side by side, which lets
+        # PostgreSQL flush their commits together. Idempotency, also across processes, is
+        # kept by the primary key of alarm_keys.
+        self._locks = [threading.Lock() for _ in range(FOLD_LOCK_STRIPES)]
 
     def _write(self) -> Session:
         return Session(self.engine.execution_options(**self._writer_options))
 
     def ingest(self, alarm_in: AlarmIn, fold_seconds: float = 0.0) -> Ingested:
         now = self.clock()
-        with self._lock:
+        with self._locks[hash(alarm_in.fold_key()) % FOLD_LOCK_STRIPES]:
             for _attempt in range(3):
                 try:
                     return self._ingest_once(alarm_in, fold_seconds, now)
                 except IntegrityError:
-                    # another process took the same (source, source_id) first
+                    # another process or thread took the same (source, source_id) first
                     continue
             existing = self.by_source_id(alarm_in.source, alarm_in.source_id)
             if existing is None:
