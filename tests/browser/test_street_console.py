@@ -87,7 +87,8 @@ def test_a_street_console_shows_only_its_street(street_wall, browser, artifacts)
     watch = PageWatch(page)
     page.goto(f"{base}/wall/street")
     page.wait_for_function(
-        "() => document.querySelector('.cc-alarm-list').innerText.includes('暂无')",
+        "() => (document.querySelector('.cc-alarm-list') || {innerText: ''})"
+        ".innerText.includes('暂无')",
         timeout=60000,
     )
     theirs = post_alarm(base, 1, other)
