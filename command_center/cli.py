@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from command_center.settings import Settings
 
@@ -29,7 +30,7 @@ def _city_regions(settings: Settings) -> dict[str, str] | None:
     if settings.gis_adapter == "sql" and url.get_backend_name() == "sqlite":
         if not url.database or not Path(url.database).exists():
             return None  # connecting would leave an empty file where the demo seeds
-    gis = build_adapter("gis", settings)
+    gis: Any = build_adapter("gis", settings)
     try:
         return known_region_names(gis.regions)
     finally:
