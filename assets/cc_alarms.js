@@ -18,6 +18,7 @@
   var RANK = { info: 1, warn: 2, critical: 3, emergency: 4 };
   var FLASH_MS = 4000;
   var RENDER_MS = 100;
+  var RESYNC_MS = 5 * 60 * 1000;
   var KEEP = 500;          // open alarms kept in memory (the newest); the count stays exact
 
   var state = {
@@ -186,8 +187,12 @@
     }
     state.due = due;
     state.timer = setTimeout(function () {
-      // the next frame: several bursts queued meanwhile are drawn once
-      window.requestAnimationFrame(render);
+      // the next frame: several bursts queued meanwhile are drawn once; a page that gets
+      // no frames (a console in a background tab) is drawn all the same
+      var drawn = false;
+      var draw = function () { if (!drawn) { drawn = true; render(); } };
+      window.requestAnimationFrame(draw);
+      setTimeout(draw, 250);
     }, wait);
   }
 
@@ -319,6 +324,11 @@
     });
     if (flashing) { schedule(FLASH_MS); }
   }
+
+  // an unattended wall re-syncs now and then: its count can never drift for long
+  setInterval(function () {
+    if (state.socket && state.connected) { state.socket.emit("replay", {}); }
+  }, RESYNC_MS);
 
   // Dash renders (and re-renders, on a screens.yaml edit) the wall after this script ran:
   // look for the canvas and new tickers now and then, it costs nothing when all is drawn

@@ -438,13 +438,21 @@ class AlarmStore:
             rows = session.scalars(query.order_by(AlarmRow.id.desc()).limit(limit))
             return [Alarm.of(r) for r in reversed(list(rows))]
 
-    def open_count(self, region_code: str | None = None, also_levels: Sequence[str] = ()) -> int:
+    def open_count(
+        self,
+        region_code: str | None = None,
+        also_levels: Sequence[str] = (),
+        up_to: int | None = None,
+    ) -> int:
+        """Open alarms in the scope (see ``open_alarms``), those up to id ``up_to`` if given."""
         with Session(self.engine) as session:
             query = (
                 select(func.count())
                 .select_from(AlarmRow)
                 .where(AlarmRow.status == OPEN, _in_scope(region_code, also_levels))
             )
+            if up_to is not None:
+                query = query.where(AlarmRow.id <= up_to)
             return int(session.scalar(query) or 0)
 
     def last_id(self) -> int:

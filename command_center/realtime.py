@@ -490,6 +490,9 @@ class Realtime:
         ``last_seen`` (its region's and the city-wide levels', when scoped)."""
         alarms = self.cc.alarms
         also = alarms.citywide_levels if region else ()
+        # first the last id, then the count of what is open up to it: an alarm stored while
+        # this is put together comes as an event after the sync and is counted then, once
+        last_id = alarms.store.last_id()
         missed: list[dict[str, Any]] = []
         if last_seen is not None:
             missed = [
@@ -498,8 +501,8 @@ class Realtime:
         return {
             "open": [a.as_dict() for a in alarms.open_alarms(region or None, with_citywide=True)],
             "missed": missed,
-            "open_total": alarms.store.open_count(region or None, also),
-            "last_id": alarms.store.last_id(),
+            "open_total": alarms.store.open_count(region or None, also, up_to=last_id),
+            "last_id": last_id,
             "sound_levels": list(self.cc.settings.alarm_sound_levels),
             "region": region or "",
         }
