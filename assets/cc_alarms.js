@@ -117,20 +117,35 @@
 
   function onSync(sync) {
     // a (re)connect: the server's open alarms replace ours; ids after the last one we saw
-    // are what we missed, and they flash like new ones
+    // are what we missed, and they flash like new ones. The server counted what was open up
+    // to its last_id; alarms after that one may have reached us before the sync: they stay,
+    // counted, and those still to come are counted as they arrive.
     var before = state.lastSeen;
+    var last = sync.last_id || 0;
     var fresh = [];
     var next = {};
+    var counted = {};
+    var extra = 0;
+    Object.keys(state.counted).forEach(function (id) {
+      if (+id > last) {
+        counted[id] = true;
+        if (state.byId[id]) { next[id] = state.byId[id]; extra += 1; }
+      }
+    });
     (sync.open || []).forEach(function (a) {
+      if (before && a.id > before && !state.byId[a.id]) {
+        fresh.push(a);
+        state.arrived[a.id] = Date.now();
+      }
       next[a.id] = a;
-      if (before && a.id > before) { fresh.push(a); state.arrived[a.id] = Date.now(); }
     });
     state.byId = next;
-    state.counted = {};
-    state.syncedThrough = sync.last_id || 0;
-    state.openTotal = sync.open_total || (sync.open || []).length;
+    state.counted = counted;
+    state.syncedThrough = last;
+    state.openTotal = (typeof sync.open_total === "number" ? sync.open_total
+      : (sync.open || []).length) + extra;
     if (sync.sound_levels) { state.soundLevels = sync.sound_levels; }
-    state.lastSeen = Math.max(before, sync.last_id || 0);
+    state.lastSeen = Math.max(before, last);
     if (fresh.length) { sound(fresh); }
   }
 
