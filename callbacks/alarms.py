@@ -1,12 +1,14 @@
-"""Alarm wiring on the wall: the socket's events into the tickers (client side, see
-assets/cc_alarms.js), the connection indicator in the header, and 确认 (acknowledge)."""
+"""Alarm wiring on the wall: 确认 (acknowledge) from a ticker. The socket, the tickers'
+rows and the connection indicator live in the browser (assets/cc_alarms.js): a burst of
+alarms never goes through Dash's callback machinery, which costs a wall tens of
+milliseconds per update."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from dash import MATCH, ClientsideFunction, Input, Output, State
+from dash import MATCH, Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from command_center.alarms import AlarmNotFound
@@ -18,28 +20,6 @@ log = logging.getLogger(__name__)
 def acknowledger(screen_id: str, lang: str) -> str:
     """Who acknowledged, as stored: the console (screen) it was done on."""
     return t("alarm.by_screen", lang, screen=screen_id)
-
-
-def register_socket_callbacks(cc: Any) -> None:
-    """Page-level: every wall page has one ``cc-socket`` and one ``cc-conn``."""
-    app = cc.dash
-    app.clientside_callback(
-        ClientsideFunction("cc_alarms", "on_event"),
-        Output("cc-alarm-seen", "data"),
-        Input("cc-socket", "data-alarm"),
-        Input("cc-socket", "data-ack"),
-        Input("cc-socket", "data-sync"),
-        Input("cc-socket", "data-alarms"),
-        Input("cc-socket", "data-acks"),
-        prevent_initial_call=True,
-    )
-    app.clientside_callback(
-        ClientsideFunction("cc_alarms", "connection"),
-        Output("cc-conn", "children"),
-        Output("cc-conn", "className"),
-        Input("cc-socket", "connected"),
-        State("cc-conn-text", "data"),
-    )
 
 
 def register_ticker(app: Any, cc: Any) -> None:

@@ -186,7 +186,7 @@ def register(app: Any, cc: Any) -> None:
             row: list[Any] = [no_update] * 6
             if panel is not None:
                 try:
-                    row = _scope_outputs(geo, panel, code)
+                    row = _scope_outputs(geo, panel, panel.region_code)
                 except Exception:  # noqa: BLE001 - a bad code or a backend outage
                     log.exception("map scope %s failed", code)
             for i, value in enumerate(row):

@@ -33,7 +33,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -50,7 +50,9 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -294,6 +296,9 @@ class AlarmNotFound(LookupError):
     pass
 
 
+FOLD_LOCK_STRIPES = 64
+
+
 class AlarmStore:
     """The alarm tables: every write in one short transaction, committed before return."""
 
@@ -303,21 +308,23 @@ class AlarmStore:
         self.engine = engine
         self.clock = clock
         self._writer_options = IMMEDIATE if is_sqlite(engine) else {}
-        # Folding reads then writes: serialise writers of this process; idempotency across
-        # processes is kept by the primary key of alarm_keys.
-        self._lock = threading.Lock()
+        # Folding reads then writes: serialise this process's writers of one fold key (a
+        # lock per stripe of keys); alarms of other keys commit side by side, which lets
+        # PostgreSQL flush their commits together. Idempotency, also across processes, is
+        # kept by the primary key of alarm_keys.
+        self._locks = [threading.Lock() for _ in range(FOLD_LOCK_STRIPES)]
 
     def _write(self) -> Session:
         return Session(self.engine.execution_options(**self._writer_options))
 
     def ingest(self, alarm_in: AlarmIn, fold_seconds: float = 0.0) -> Ingested:
         now = self.clock()
-        with self._lock:
+        with self._locks[hash(alarm_in.fold_key()) % FOLD_LOCK_STRIPES]:
             for _attempt in range(3):
                 try:
                     return self._ingest_once(alarm_in, fold_seconds, now)
                 except IntegrityError:
-                    # another process took the same (source, source_id) first
+                    # another process or thread took the same (source, source_id) first
                     continue
             existing = self.by_source_id(alarm_in.source, alarm_in.source_id)
             if existing is None:
@@ -419,20 +426,33 @@ class AlarmStore:
             )
             return [Alarm.of(r) for r in rows]
 
-    def open_alarms(self, limit: int = 200, region_code: str | None = None) -> list[Alarm]:
-        """The open alarms, the most recent ``limit`` of them, oldest first."""
+    def open_alarms(
+        self, limit: int = 200, region_code: str | None = None, also_levels: Sequence[str] = ()
+    ) -> list[Alarm]:
+        """The open alarms, the most recent ``limit`` of them, oldest first; with a region,
+        those in it and those of ``also_levels`` wherever they are."""
         with Session(self.engine) as session:
-            query = select(AlarmRow).where(AlarmRow.status == OPEN)
-            if region_code:
-                query = query.where(AlarmRow.grid_code.startswith(region_code))
+            query = select(AlarmRow).where(
+                AlarmRow.status == OPEN, _in_scope(region_code, also_levels)
+            )
             rows = session.scalars(query.order_by(AlarmRow.id.desc()).limit(limit))
             return [Alarm.of(r) for r in reversed(list(rows))]
 
-    def open_count(self, region_code: str | None = None) -> int:
+    def open_count(
+        self,
+        region_code: str | None = None,
+        also_levels: Sequence[str] = (),
+        up_to: int | None = None,
+    ) -> int:
+        """Open alarms in the scope (see ``open_alarms``), those up to id ``up_to`` if given."""
         with Session(self.engine) as session:
-            query = select(func.count()).select_from(AlarmRow).where(AlarmRow.status == OPEN)
-            if region_code:
-                query = query.where(AlarmRow.grid_code.startswith(region_code))
+            query = (
+                select(func.count())
+                .select_from(AlarmRow)
+                .where(AlarmRow.status == OPEN, _in_scope(region_code, also_levels))
+            )
+            if up_to is not None:
+                query = query.where(AlarmRow.id <= up_to)
             return int(session.scalar(query) or 0)
 
     def last_id(self) -> int:
@@ -518,32 +538,81 @@ class AlarmStore:
             return {str(status): int(n) for status, n in rows}
 
 
+def _in_scope(region_code: str | None, also_levels: Sequence[str]) -> Any:
+    """Where a screen scoped to ``region_code`` looks: its region, and the levels every
+    screen hears; no region: everywhere."""
+    if not region_code:
+        return true()
+    in_region = AlarmRow.grid_code.startswith(region_code, autoescape=True)
+    return or_(in_region, AlarmRow.level.in_(also_levels)) if also_levels else in_region
+
+
+def citywide_levels(level: str) -> tuple[str, ...]:
+    """The levels at or above ``level`` (any spelling): alarms every screen hears."""
+    rank = LEVEL_RANK[level_key(level)]
+    return tuple(name for name in LEVELS if LEVEL_RANK[name] >= rank)
+
+
+def alarm_in_scope(alarm: Alarm, region_code: str | None, also_levels: Sequence[str]) -> bool:
+    """The same test as the store's, on one alarm (replay filters with it)."""
+    if not region_code:
+        return True
+    return (alarm.grid_code or "").startswith(region_code) or alarm.level in also_levels
+
+
 # --- throughput -------------------------------------------------------------------------
 class RateCounter:
-    """Events per minute over the last ``minutes`` minutes (a ring of per-minute buckets)."""
+    """Events per minute over the last ``minutes`` minutes (a ring of per-minute buckets).
 
-    def __init__(self, minutes: int = 15, clock: Callable[[], float] = time.time) -> None:
+    Shared (``share``): with several processes the counts also go to the deployment's
+    ``SharedCounts`` (Redis, see ``command_center.realtime``), and ``per_minute`` and
+    ``total`` are the deployment's; this process's own stay in the ring."""
+
+    def __init__(
+        self, minutes: int = 15, clock: Callable[[], float] = time.time, name: str = ""
+    ) -> None:
         self.minutes = minutes
         self.clock = clock
+        self.name = name
+        self.shared: Any = None
         self._buckets: deque[list[int]] = deque(maxlen=minutes)  # [minute, count]
         self._lock = threading.Lock()
-        self.total = 0
+        self.local_total = 0
 
-    def add(self, n: int = 1) -> None:
+    def share(self, shared: Any) -> None:
+        self.shared = shared
+
+    def add(self, n: int = 1, *, shared: bool = True) -> None:
+        """Count ``n``; ``shared=False`` for what another process counts already."""
         minute = int(self.clock() // 60)
         with self._lock:
-            self.total += n
+            self.local_total += n
             if self._buckets and self._buckets[-1][0] == minute:
                 self._buckets[-1][1] += n
             else:
                 self._buckets.append([minute, n])
+        if shared and self.shared is not None:
+            self.shared.add(self.name, minute, n)
+
+    def _counts(self) -> tuple[dict[int, int], int]:
+        if self.shared is not None:
+            try:
+                return self.shared.read(self.name)  # type: ignore[no-any-return]
+            except Exception as exc:  # noqa: BLE001 - Redis away: this process's own
+                log.warning("shared %s counts unreadable: %s", self.name, exc)
+        with self._lock:
+            return {m: c for m, c in self._buckets}, self.local_total
 
     def per_minute(self) -> list[tuple[int, int]]:
         """(minute as epoch // 60, count) for each of the last minutes, zeros included."""
         current = int(self.clock() // 60)
-        with self._lock:
-            seen = {m: c for m, c in self._buckets}
+        seen, _total = self._counts()
         return [(m, seen.get(m, 0)) for m in range(current - self.minutes + 1, current + 1)]
+
+    @property
+    def total(self) -> int:
+        """Everything counted since start (the deployment's when shared)."""
+        return self._counts()[1]
 
     def last_minute(self) -> int:
         return self.per_minute()[-1][1]
@@ -572,12 +641,23 @@ class AlarmService:
         self.settings = settings
         self.sms = sms
         self._listeners: list[Listener] = []
-        self.ingest_rate = RateCounter()
-        self.event_rate = RateCounter()
+        self.ingest_rate = RateCounter(name="alarms")
+        self.ack_rate = RateCounter(name="acks")
+        self.event_rate = RateCounter(name="events")
+        self._relaying: Callable[[], bool] = lambda: False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         bus.subscribe(events.ALARM_RAISED, self._on_bus_alarm)
-        bus.subscribe("*", lambda _topic, _payload: self.event_rate.add())
+        # an event relayed from another process was counted there
+        bus.subscribe("*", lambda _t, _p: self.event_rate.add(shared=not self._relaying()))
+
+    def share_counts(self, shared: Any, relaying: Callable[[], bool] | None = None) -> None:
+        """Count alarms, acknowledgements and events for the whole deployment (several
+        processes): ``relaying`` tells an event another process published (and counted)."""
+        for counter in (self.ingest_rate, self.ack_rate, self.event_rate):
+            counter.share(shared)
+        if relaying is not None:
+            self._relaying = relaying
 
     # --- ingest ---------------------------------------------------------------------------
     def listen(self, listener: Listener) -> None:
@@ -611,6 +691,7 @@ class AlarmService:
     def acknowledge(self, alarm_id: int, by: str, note: str = "") -> tuple[Alarm, bool]:
         alarm, first = self.store.acknowledge(alarm_id, by, note)
         if first:
+            self.ack_rate.add()
             self._notify("ack", alarm)
             self.bus.publish(
                 events.ALARM_ACKED,
@@ -621,9 +702,18 @@ class AlarmService:
     def since(self, last_id: int = 0) -> list[Alarm]:
         return self.store.since(last_id)
 
-    def open_alarms(self, region_code: str | None = None) -> list[Alarm]:
-        """The open alarms (oldest first): what the ticker and the map's alarm layer show."""
-        return self.store.open_alarms(self.settings.alarm_open_limit, region_code)
+    @property
+    def citywide_levels(self) -> tuple[str, ...]:
+        """Levels every screen hears, also one scoped to a street (CC_ALARM_CITYWIDE_LEVEL)."""
+        return citywide_levels(self.settings.alarm_citywide_level)
+
+    def open_alarms(
+        self, region_code: str | None = None, *, with_citywide: bool = False
+    ) -> list[Alarm]:
+        """The open alarms (oldest first): what the ticker and the map's alarm layer show.
+        ``with_citywide`` adds, to a region's, those every screen hears (a scoped ticker)."""
+        also = self.citywide_levels if with_citywide else ()
+        return self.store.open_alarms(self.settings.alarm_open_limit, region_code, also)
 
     # --- escalation -----------------------------------------------------------------------
     def escalate_due(self) -> list[EscalationSms]:

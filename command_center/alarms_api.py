@@ -115,10 +115,4 @@ def register_alarms_api(server: Flask, cc: Any) -> None:
             {"alarms": [a.as_dict() for a in alarms], "last_id": cc.alarms.store.last_id()}
         )
 
-    @server.get("/alarms/open.json")
-    def open_alarms_for_walls() -> Any:
-        """What a wall reconciles with: its open alarms (walls are same-origin, no key)."""
-        region = request.args.get("region") or None
-        return jsonify(cc.realtime.sync_payload(region, None))
-
-    _ = (post_alarm, ack_alarm, list_alarms, open_alarms_for_walls)
+    _ = (post_alarm, ack_alarm, list_alarms)

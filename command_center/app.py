@@ -13,7 +13,7 @@ from flask import Flask, jsonify
 from command_center.events import SCREENS_RELOADED, EventBus
 from command_center.i18n import t
 from command_center.plugins import Adapters, load_adapters
-from command_center.screens.loader import ScreensWatcher
+from command_center.screens.loader import ScreensWatcher, known_region_names
 from command_center.screens.registry import PanelContext, PanelRegistry
 from command_center.services import DataServices
 from command_center.settings import ROOT, Settings
@@ -111,14 +111,16 @@ def create_app(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     registry = registry or default_registry()
     bus = EventBus()
+    adapters = adapters or load_adapters(settings)
+    services = DataServices(settings, adapters, bus)
     watcher = ScreensWatcher(
         settings.screens_file,
         registry,
         poll_seconds=settings.screens_poll_seconds,
         on_change=lambda _f: bus.publish(SCREENS_RELOADED, {}),
+        # a screen's region must be one of the city's streets or communities
+        regions=lambda: known_region_names(lambda level: services.regions(level).value),
     )
-    adapters = adapters or load_adapters(settings)
-    services = DataServices(settings, adapters, bus)
 
     server = Flask("command_center")
     server.config["SECRET_KEY"] = settings.secret_key

@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from command_center.settings import Settings
 
@@ -17,11 +18,30 @@ def _registry():  # noqa: ANN202 - local import keeps `--help` instant
     return default_registry()
 
 
+def _city_regions(settings: Settings) -> dict[str, str] | None:
+    """The configured city's streets and communities, for checking screens' ``region``;
+    None when there is no city to ask (an embedded database not seeded yet)."""
+    from sqlalchemy.engine import make_url
+
+    from command_center.plugins import build_adapter
+    from command_center.screens.loader import known_region_names
+
+    url = make_url(settings.effective_database_url)
+    if settings.gis_adapter == "sql" and url.get_backend_name() == "sqlite":
+        if not url.database or not Path(url.database).exists():
+            return None  # connecting would leave an empty file where the demo seeds
+    gis: Any = build_adapter("gis", settings)
+    try:
+        return known_region_names(gis.regions)
+    finally:
+        gis.close()
+
+
 def cmd_screens_check(args: argparse.Namespace, settings: Settings) -> int:
     from command_center.screens.loader import check_file
 
     path = Path(args.file) if args.file else settings.screens_file
-    issues = check_file(path, _registry())
+    issues = check_file(path, _registry(), lambda: _city_regions(settings))
     for issue in issues:
         print(issue)
     if issues:

@@ -132,12 +132,16 @@ class OpsWatch:
                 k: BackendState(v.health, v.down_since, v.alarm_id, v.last_error)
                 for k, v in self.states.items()
             }
+        screens = cc.realtime.all_screens()
         return {
-            "screens": cc.realtime.connected_screens(),
+            "screens": screens,
+            "region_names": _region_names(cc, {c.region for c in screens if c.region}),
             "events_per_minute": alarms.event_rate.per_minute(),
             "alarms_per_minute": alarms.ingest_rate.per_minute(),
+            "acks_per_minute": alarms.ack_rate.per_minute(),
             "events_total": alarms.event_rate.total,
             "alarms_total": alarms.ingest_rate.total,
+            "acks_total": alarms.ack_rate.total,
             "alarm_counts": alarm_counts,
             "sms": sms,
             "devices": devices,
@@ -173,6 +177,19 @@ class OpsWatch:
             self._thread = None
 
 
+def _region_names(cc: Any, codes: set[str]) -> dict[str, str]:
+    """Names of the streets and communities screens are scoped to ({} when the GIS is down)."""
+    if not codes:
+        return {}
+    from command_center.screens.loader import known_region_names
+
+    try:
+        known = known_region_names(lambda level: cc.services.regions(level).value)
+    except Exception:  # noqa: BLE001 - the code alone is shown
+        return {}
+    return {code: known[code] for code in codes if code in known}
+
+
 def _timed(ping: Any) -> Health:
     started = time.perf_counter()
     try:
@@ -182,8 +199,45 @@ def _timed(ping: Any) -> Health:
     return Health(True, (time.perf_counter() - started) * 1000)
 
 
+def snapshot_json(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The ops figures as JSON (``GET /api/ops``), for a monitoring system."""
+    backends = {
+        name: {
+            "up": state.health.up,
+            "latency_ms": round(state.health.latency_ms, 1),
+            "last_error": state.last_error,
+            "down_since": state.down_since.isoformat(timespec="seconds")
+            if state.down_since
+            else None,
+        }
+        for name, state in snapshot["backends"].items()
+    }
+    checked = snapshot["checked_at"]
+    return {
+        **{k: v for k, v in snapshot.items() if k not in ("screens", "backends", "checked_at")},
+        "screens": [conn.as_dict() for conn in snapshot["screens"]],
+        "backends": backends,
+        "checked_at": checked.isoformat(timespec="seconds") if checked else None,
+    }
+
+
 def install_ops_monitor(cc: Any) -> OpsWatch:
+    from flask import jsonify, request
+
+    from command_center.alarms_api import KEY_HEADER, source_of_key
+
     watch = OpsWatch(cc)
     cc.ops_watch = watch
     cc.services.ops_watch = watch  # the ops panels' fetchers reach it through the services
+
+    @cc.server.get("/api/ops")
+    def ops_status() -> Any:
+        """What the ops screen shows, for the whole deployment; any alarm API key reads it."""
+        if source_of_key(cc.settings.api_keys, request.headers.get(KEY_HEADER)) is None:
+            return jsonify(
+                {"error": "unauthorised", "detail": f"a valid {KEY_HEADER} is needed"}
+            ), 401
+        return jsonify(snapshot_json(watch.snapshot()))
+
+    _ = ops_status
     return watch

@@ -12,44 +12,74 @@ Protocol (namespace ``/``):
 
 client → server
   connect ``auth``: ``{"screen": id, "region": code?, "last_seen": alarm id?}`` — the screen
-  joins ``screen:<id>`` and ``region:<code>`` (or ``city`` when not scoped to a region).
+  joins ``screen:<id>`` and its scope: ``city``, or for a screen scoped to a street or
+  community (``region:`` of the screen in screens.yaml, which wins; else ``auth.region``)
+  ``region:<code>`` plus ``citywide``, the room of alarms at or above
+  ``CC_ALARM_CITYWIDE_LEVEL`` (特别重大 by default) that every screen must hear.
   ``replay`` ``{"last_seen": id}``: ask again for what was missed.
   ``heartbeat``: optional, the engine.io ping already keeps ``last_heartbeat`` fresh.
 server → client
   ``alarm``: an alarm (new, or folded: same id, higher ``count``), wire form ``Alarm.as_dict``.
   ``ack``: ``{"id", "acknowledged_by", "acknowledged_at"}``: clear it.
-  ``alarms`` / ``acks``: lists of the above, in order, when a burst queued up several.
+  ``alarms`` / ``acks``: lists of the above, in order, when a burst queued up several: in a
+  storm a screen gets at most one message per room every ``BURST_GAP`` seconds, however
+  many alarms (the first alarm after a quiet spell goes out at once).
   ``sync``: on connect and on ``replay``: ``{"open": [...], "missed": [...], "last_id"}``;
   ``missed`` are the alarms after ``last_seen`` in id order (sent only when the client said
   what it had seen), ``open`` the most recent open alarms in its scope (at most
-  ``CC_ALARM_OPEN_LIMIT``), oldest first, ``open_total`` how many are open in all.
+  ``CC_ALARM_OPEN_LIMIT``), oldest first, ``open_total`` how many are open in all; a scoped
+  screen's scope is its region and the city-wide levels.
+
+Several processes (``CC_REDIS_URL``): the ops figures are the deployment's, not one
+process's: alarms, acknowledgements and events per minute are counted in Redis
+(``SharedCounts``), and every process lists the screens connected to it in a Redis hash that
+the ops screen of any process reads (``ScreenDirectory``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
+import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from flask import request
 from flask_socketio import SocketIO, join_room
 
-from command_center.alarms import Alarm, local_now
+from command_center.alarms import Alarm, alarm_in_scope, local_now
 
 log = logging.getLogger(__name__)
 
 CITY_ROOM = "city"
+CITYWIDE_ROOM = "citywide"
+#: in a storm, at most one message per room this often (the first after a lull at once)
+BURST_GAP = 0.1
+#: most alarm events in one message
+BATCH_LIMIT = 2000
 
 
-def alarm_rooms(alarm: Alarm) -> list[str]:
-    """Where an alarm is heard: screens of the whole city and those of each region it is in."""
+def alarm_rooms(alarm: Alarm, citywide: Sequence[str] = ()) -> list[str]:
+    """Where an alarm is heard: screens of the whole city and those of each region it is in;
+    one of the ``citywide`` levels reaches scoped screens through their ``citywide`` room."""
+    if alarm.level in citywide:
+        return [CITY_ROOM, CITYWIDE_ROOM]
     return [CITY_ROOM, *(f"region:{code}" for code in alarm.region_codes)]
+
+
+def scope_rooms(region: str) -> list[str]:
+    """The rooms a screen of that scope joins (a screen joins ``screen:<id>`` too)."""
+    return [f"region:{region}", CITYWIDE_ROOM] if region else [CITY_ROOM]
+
+
+PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass
@@ -61,6 +91,20 @@ class ScreenConnection:
     address: str
     transport: str = ""
     last_heartbeat: datetime = field(default_factory=local_now)
+    process: str = PROCESS
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in ("since", "last_heartbeat"):
+            out[key] = out[key].isoformat(timespec="seconds")
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScreenConnection:
+        values = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        for key in ("since", "last_heartbeat"):
+            values[key] = datetime.fromisoformat(values[key])
+        return cls(**values)
 
 
 class ScreenRegistry:
@@ -113,8 +157,12 @@ class RedisBusBridge:
         bus.subscribe("*", self._forward)
         self._thread.start()
 
+    def relaying(self) -> bool:
+        """True on the thread that is publishing another process's event here."""
+        return bool(getattr(self._relaying, "on", False))
+
     def _forward(self, topic: str, payload: dict[str, Any]) -> None:
-        if getattr(self._relaying, "on", False):
+        if self.relaying():
             return
         message = json.dumps(
             {"origin": self.origin, "topic": topic, "payload": payload},
@@ -156,6 +204,182 @@ class RedisBusBridge:
             pass
 
 
+class SharedCounts:
+    """Per-minute counts of the whole deployment in Redis: every process adds what it did
+    (``RateCounter`` hands it its counts), the ops screen of any process reads the sums.
+
+    Counts are buffered and written once a second by one thread, so an alarm never waits
+    for Redis; a Redis that is away costs the ops figures, never an alarm."""
+
+    def __init__(self, redis_url: str, prefix: str, minutes: int = 15) -> None:
+        import redis
+
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=2)
+        self.prefix = prefix
+        self.minutes = minutes
+        self._pending: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="cc-shared-counts")
+        self._thread.start()
+
+    def _key(self, name: str) -> str:
+        return f"{self.prefix}.rate.{name}"
+
+    def add(self, name: str, minute: int, n: int) -> None:
+        with self._lock:
+            self._pending[(name, minute)] = self._pending.get((name, minute), 0) + n
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for (name, minute), n in pending.items():
+                pipe.hincrby(self._key(name), str(minute), n)
+                pipe.hincrby(self._key(name), "total", n)
+                pipe.expire(self._key(name), 24 * 3600)  # a deployment idle for a day restarts
+            pipe.execute()
+        except Exception as exc:  # noqa: BLE001 - keep the counts for the next round
+            log.warning("shared ops counts not written: %s", exc)
+            with self._lock:
+                for key, n in pending.items():
+                    self._pending[key] = self._pending.get(key, 0) + n
+
+    def read(self, name: str) -> tuple[dict[int, int], int]:
+        """(count per minute, total) of the deployment, with this process's unwritten ones."""
+        raw = self.redis.hgetall(self._key(name))
+        per_minute: dict[int, int] = {}
+        total, old = 0, []
+        oldest = int(time.time() // 60) - self.minutes
+        for key, value in raw.items():
+            field_name = key.decode() if isinstance(key, bytes) else str(key)
+            if field_name == "total":
+                total = int(value)
+            elif int(field_name) < oldest:
+                old.append(field_name)  # a hash field has no TTL of its own: readers prune
+            else:
+                per_minute[int(field_name)] = int(value)
+        if old:
+            self.redis.hdel(self._key(name), *old)
+        with self._lock:
+            for (pending_name, minute), n in self._pending.items():
+                if pending_name == name:
+                    per_minute[minute] = per_minute.get(minute, 0) + n
+                    total += n
+        return per_minute, total
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self.flush()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=3)
+        self.flush()
+        self.redis.close()
+
+
+class ScreenDirectory:
+    """The screens connected to every process of the deployment, for the ops screen.
+
+    Without Redis it is this process's registry. With Redis every process writes its own
+    connections as one field of a hash (``<channel>.screens``: process → JSON with the time
+    written) at once on a connect or disconnect and every ``beat_seconds`` as a heartbeat;
+    readers take the fields written within ``3 × beat_seconds`` and delete the older ones,
+    so the screens of a process that died leave the list by themselves."""
+
+    def __init__(
+        self,
+        local: Callable[[], list[ScreenConnection]],
+        redis_url: str = "",
+        key: str = "",
+        beat_seconds: float = 5.0,
+    ) -> None:
+        self.local = local
+        self.key = key
+        self.beat_seconds = max(0.5, beat_seconds)
+        self.redis: Any = None
+        self._changed = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if redis_url:
+            import redis
+
+            self.redis = redis.Redis.from_url(redis_url, socket_timeout=2)
+            self._thread = threading.Thread(target=self._run, daemon=True, name="cc-screens-beat")
+            self._thread.start()
+
+    @property
+    def ttl(self) -> float:
+        return 3 * self.beat_seconds
+
+    def changed(self) -> None:
+        """A screen connected or left: write the list now, not at the next beat."""
+        self._changed.set()
+
+    def publish(self) -> None:
+        record = {"at": time.time(), "screens": [c.as_dict() for c in self.local()]}
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(self.key, PROCESS, json.dumps(record, ensure_ascii=False))
+        pipe.expire(self.key, int(self.ttl) + 1)
+        pipe.execute()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.publish()
+            except Exception as exc:  # noqa: BLE001 - Redis away: the next beat retries
+                log.warning("screen heartbeat not written: %s", exc)
+            self._changed.wait(self.beat_seconds)
+            self._changed.clear()
+
+    def all(self) -> list[ScreenConnection]:
+        """Every process's screens (this process's live), by screen and since."""
+        mine = self.local()
+        if self.redis is None:
+            return mine
+        out = list(mine)
+        try:
+            fields = self.redis.hgetall(self.key)
+        except Exception as exc:  # noqa: BLE001 - show at least this process's screens
+            log.warning("screens of the other processes unknown: %s", exc)
+            return mine
+        now, stale = time.time(), []
+        for raw_process, raw in fields.items():
+            process = raw_process.decode() if isinstance(raw_process, bytes) else raw_process
+            if process == PROCESS:
+                continue
+            try:
+                record = json.loads(raw)
+                if now - float(record["at"]) > self.ttl:
+                    stale.append(process)
+                    continue
+                out.extend(ScreenConnection.from_dict(c) for c in record["screens"])
+            except (KeyError, TypeError, ValueError):
+                stale.append(process)
+        if stale:
+            try:
+                self.redis.hdel(self.key, *stale)
+            except Exception:  # noqa: BLE001 - the next reader deletes them
+                pass
+        return sorted(out, key=lambda c: (c.screen, c.since, c.process))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._changed.set()
+        if self._thread is not None:
+            self._thread.join(timeout=3)
+        if self.redis is not None:
+            try:
+                self.redis.hdel(self.key, PROCESS)
+                self.redis.close()
+            except Exception:  # noqa: BLE001 - the TTL removes it
+                pass
+
+
 class Realtime:
     """``cc.realtime``: the Socket.IO server, the screen registry and the broadcasts."""
 
@@ -164,6 +388,7 @@ class Realtime:
         self.cc = cc
         self.screens = ScreenRegistry()
         self.emitted = 0
+        self.messages = 0
         self.socketio = SocketIO(
             cc.server,
             async_mode="threading",
@@ -180,6 +405,18 @@ class Realtime:
             if settings.redis_url
             else None
         )
+        self.directory = ScreenDirectory(
+            self.connected_screens,
+            settings.redis_url,
+            f"{settings.redis_channel}.screens",
+            settings.alarm_watch_seconds,
+        )
+        self.shared_counts = (
+            SharedCounts(settings.redis_url, settings.redis_channel) if settings.redis_url else None
+        )
+        if self.shared_counts is not None:
+            relaying = self.bridge.relaying if self.bridge is not None else None
+            cc.alarms.share_counts(self.shared_counts, relaying)
         self._register_handlers()
         self._outbox: queue.Queue[tuple[str, Alarm] | None] = queue.Queue()
         self._sender = threading.Thread(target=self._send_loop, daemon=True, name="cc-broadcast")
@@ -190,58 +427,93 @@ class Realtime:
     def broadcast(self, what: str, alarm: Alarm) -> None:
         """Called after the store committed: queue it for every screen whose rooms hear it.
 
-        One sender thread emits in order. When it falls behind (a burst), what queued up in
-        the meantime goes out as one ``alarms`` / ``acks`` list per set of rooms, so a storm
-        of a thousand alarms is a handful of messages for a wall, not a thousand."""
+        One sender thread emits in order. The first alarm after a lull goes out at once; in
+        a burst the sender waits ``BURST_GAP`` after each send, and what queued up meanwhile
+        goes out as one ``alarms`` / ``acks`` list per room, so a storm of a thousand alarms
+        is a handful of messages for a wall, not a thousand (a browser pays for each)."""
         self._outbox.put((what, alarm))
 
     def _send_loop(self) -> None:
+        last_sent = 0.0
         while True:
             item = self._outbox.get()
             if item is None:
                 return
+            lull = last_sent + BURST_GAP - time.monotonic()
+            if lull > 0:  # still in a burst: let the rest of it queue up
+                time.sleep(lull)
             batch = [item]
-            while len(batch) < 500:
+            stop = False
+            while len(batch) < BATCH_LIMIT:
                 try:
                     more = self._outbox.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
-                    self._outbox.put(None)
+                    stop = True
                     break
                 batch.append(more)
             try:
                 self._emit_batch(batch)
             except Exception:  # noqa: BLE001 - stored alarms replay on reconnect
                 log.exception("broadcast of %d alarm events failed", len(batch))
+            last_sent = time.monotonic()
+            if stop:
+                return
 
     def _emit_batch(self, batch: list[tuple[str, Alarm]]) -> None:
-        # group by (kind, rooms) keeping order; alarms go before the acks of the same batch
-        groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+        citywide = self.cc.alarms.citywide_levels
+        if len(batch) == 1:  # the common case: one message to every room that hears it
+            what, alarm = batch[0]
+            payload = _ack_payload(alarm) if what == "ack" else alarm.as_dict()
+            self.socketio.emit(what, payload, to=alarm_rooms(alarm, citywide))
+            self.emitted += 1
+            self.messages += 1
+            return
+        # several: one list per room, in order, alarms before the acks of the same batch;
+        # a screen is in exactly one room that hears a given alarm, so it hears it once
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for what, alarm in batch:
             payload = _ack_payload(alarm) if what == "ack" else alarm.as_dict()
-            groups.setdefault((what, tuple(alarm_rooms(alarm))), []).append(payload)
-        for (what, rooms), payloads in sorted(groups.items(), key=lambda g: g[0][0] == "ack"):
+            for room in alarm_rooms(alarm, citywide):
+                groups.setdefault((what, room), []).append(payload)
+        for (what, room), payloads in sorted(groups.items(), key=lambda g: g[0][0] == "ack"):
             if len(payloads) == 1:
-                self.socketio.emit(what, payloads[0], to=list(rooms))
+                self.socketio.emit(what, payloads[0], to=room)
             else:
-                self.socketio.emit(f"{what}s", payloads, to=list(rooms))
-            self.emitted += len(payloads)
+                self.socketio.emit(f"{what}s", payloads, to=room)
+            self.messages += 1
+        self.emitted += len(batch)
 
     def sync_payload(self, region: str | None, last_seen: int | None) -> dict[str, Any]:
+        """What a screen of that scope gets on (re)connect: open alarms, and those after
+        ``last_seen`` (its region's and the city-wide levels', when scoped)."""
         alarms = self.cc.alarms
+        also = alarms.citywide_levels if region else ()
+        # first the last id, then the count of what is open up to it: an alarm stored while
+        # this is put together comes as an event after the sync and is counted then, once
+        last_id = alarms.store.last_id()
         missed: list[dict[str, Any]] = []
         if last_seen is not None:
-            for alarm in alarms.since(last_seen):
-                if not region or (alarm.grid_code or "").startswith(region):
-                    missed.append(alarm.as_dict())
+            missed = [
+                a.as_dict() for a in alarms.since(last_seen) if alarm_in_scope(a, region, also)
+            ]
         return {
-            "open": [a.as_dict() for a in alarms.open_alarms(region or None)],
+            "open": [a.as_dict() for a in alarms.open_alarms(region or None, with_citywide=True)],
             "missed": missed,
-            "open_total": alarms.store.open_count(region or None),
-            "last_id": alarms.store.last_id(),
+            "open_total": alarms.store.open_count(region or None, also, up_to=last_id),
+            "last_id": last_id,
             "sound_levels": list(self.cc.settings.alarm_sound_levels),
+            "region": region or "",
         }
+
+    def screen_region(self, screen: str, asked: Any) -> str:
+        """A screen's scope: its ``region`` in screens.yaml, else what the client asked."""
+        spec = self.cc.watcher.current.get(screen) if screen else None
+        if spec is not None and spec.region:
+            return spec.region
+        asked = str(asked or "")
+        return asked if asked.isdigit() else ""
 
     # --- incoming -----------------------------------------------------------------------
     def _register_handlers(self) -> None:
@@ -251,9 +523,10 @@ class Realtime:
         def connect(auth: Any = None) -> None:
             auth = auth if isinstance(auth, dict) else {}
             screen = str(auth.get("screen") or _screen_from_path(auth.get("pathname")) or "")
-            region = str(auth.get("region") or "")
+            region = self.screen_region(screen, auth.get("region"))
             join_room(f"screen:{screen or '-'}")
-            join_room(f"region:{region}" if region else CITY_ROOM)
+            for room in scope_rooms(region):
+                join_room(room)
             self.screens.add(
                 ScreenConnection(
                     sid=request.sid,  # type: ignore[attr-defined]
@@ -264,12 +537,14 @@ class Realtime:
                     transport=request.args.get("transport", ""),
                 )
             )
+            self.directory.changed()
             last_seen = _int_or_none(auth.get("last_seen"))
             sio.emit("sync", self.sync_payload(region, last_seen), to=request.sid)  # type: ignore[attr-defined]
 
         @sio.on("disconnect")
         def disconnect(*_args: Any) -> None:
             self.screens.remove(request.sid)  # type: ignore[attr-defined]
+            self.directory.changed()
 
         @sio.on("replay")
         def replay(data: Any = None) -> None:
@@ -301,9 +576,16 @@ class Realtime:
             out.append(conn)
         return out
 
+    def all_screens(self) -> list[ScreenConnection]:
+        """The screens connected to every process (with Redis), else to this one."""
+        return self.directory.all()
+
     def close(self) -> None:
         self._outbox.put(None)
         self._sender.join(timeout=3)
+        self.directory.close()
+        if self.shared_counts is not None:
+            self.shared_counts.close()
         if self.bridge is not None:
             self.bridge.close()
 
@@ -346,7 +628,7 @@ def _screen_from_path(pathname: Any) -> str:
 
 
 def install_realtime(cc: Any, start: bool = True) -> Realtime:
-    """Alarms, Socket.IO, the alarm API, the wall's socket callbacks and the ops watcher on
+    """Alarms, Socket.IO, the alarm API and the ops watcher on
     ``cc`` (``cc.alarms``, ``cc.realtime``, ``cc.socketio``, ``cc.ops_watch``); with
     ``start`` the escalation and health-watch threads run until ``cc.stop()``."""
     from command_center.alarms import install_alarms
@@ -377,12 +659,11 @@ def install_realtime(cc: Any, start: bool = True) -> Realtime:
 
 
 def _install_optional(cc: Any) -> None:
-    """The API, the wall callbacks and the ops watcher, each in its own module."""
+    """The API and the ops watcher, each in its own module."""
     import importlib
 
     for module, function in (
         ("command_center.alarms_api", "install_alarms_api"),
-        ("callbacks.alarms", "register_socket_callbacks"),
         ("command_center.ops_monitor", "install_ops_monitor"),
     ):
         try:

@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         description="Levels whose arrival plays a sound on walls (mute a wall per panel)",
     )
     alarm_open_limit: int = Field(200, description="Most open alarms sent to a screen on connect")
+    alarm_citywide_level: str = Field(
+        "emergency",
+        description="Alarms at or above this level reach every screen, also those scoped to "
+        "a street or community",
+    )
     alarm_watch_seconds: float = Field(
         5.0, description="How often escalation and backend health are checked"
     )

@@ -1,9 +1,10 @@
 """告警 alarm ticker: the open alarms, newest first, flashing as they arrive.
 
-The frame is built here (pure: spec in, components out). Its rows are kept current in the
-browser by assets/cc_alarms.js from the Socket.IO events of the page's ``cc-socket``: new
-alarms appear at once, acknowledged ones vanish, a burst of alarms is drawn at most ten
-times a second. The texts and options the script needs travel as data attributes.
+The frame is built here (pure: spec in, components out). Its rows are drawn in the
+browser by assets/cc_alarms.js from the page's Socket.IO connection: new alarms appear at
+once, acknowledged ones vanish, a burst of alarms is drawn at most ten times a second and
+only the rows shown exist. The texts and options the script needs travel as data
+attributes.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def ticker_texts(lang: str) -> dict[str, object]:
     """What the script writes on screen, in the panel's language."""
     return {
         "none": t("alarm.none", lang),
+        "connecting": t("alarm.connecting", lang),
         "ack": t("alarm.ack", lang),
         "acking": t("alarm.acking", lang),
         "count": t("alarm.count", lang),
@@ -93,7 +95,7 @@ def build_ticker(ctx: PanelContext) -> html.Div:
                     html.Div(
                         className="cc-panel-body",
                         children=html.Div(
-                            html.Div(t("alarm.connecting", ctx.lang), className="cc-message"),
+                            # no children: the script owns the rows (React never redraws them)
                             id=ctx.id("alarm-list"),
                             className="cc-alarm-list",
                             **{"data-config": json.dumps(config, ensure_ascii=False)},

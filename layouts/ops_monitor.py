@@ -29,21 +29,29 @@ def render_screens(data: dict[str, Any], ctx: PanelContext) -> html.Div:
     """Which screen is connected, since when, its last heartbeat; backends watched."""
     lang = ctx.lang
     screens = data["screens"]
+    several = bool(data.get("redis"))  # processes share Redis: say which one holds a screen
+    names = data.get("region_names") or {}
     rows = [
         html.Tr(
             [
                 html.Td(conn.screen or "—"),
-                html.Td(conn.region or t("ops.whole_city", lang)),
+                html.Td(
+                    f"{names.get(conn.region, '')} {conn.region}".strip()
+                    if conn.region
+                    else t("ops.whole_city", lang)
+                ),
                 html.Td(_hms(conn.since)),
                 html.Td(_hms(conn.last_heartbeat)),
                 html.Td(conn.address),
+                *([html.Td(conn.process)] if several else []),
             ]
         )
         for conn in screens
     ]
+    headers = ["ops.screen", "ops.scope", "ops.since", "ops.heartbeat", "ops.address"]
     screens_table = (
         table(
-            ["ops.screen", "ops.scope", "ops.since", "ops.heartbeat", "ops.address"],
+            headers + (["ops.process"] if several else []),
             rows,
             lang,
             "cc-table cc-ops-screens",
@@ -62,7 +70,7 @@ def render_screens(data: dict[str, Any], ctx: PanelContext) -> html.Div:
     return html.Div(
         [
             html.Div(
-                t("ops.connected", lang, n=len(screens)),
+                t("ops.connected_all" if several else "ops.connected", lang, n=len(screens)),
                 className="cc-ops-sub",
             ),
             screens_table,
@@ -126,6 +134,7 @@ def render_flow(data: dict[str, Any], ctx: PanelContext) -> html.Div:
             _bars(
                 data["alarms_per_minute"], t("ops.alarms_per_minute", lang), data["alarms_total"]
             ),
+            _bars(data["acks_per_minute"], t("ops.acks_per_minute", lang), data["acks_total"]),
             html.Div(
                 [
                     html.Div(

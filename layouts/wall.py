@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from dash import dcc, html
-from dash_socketio import DashSocketIO
 
 from command_center.i18n import t
 from command_center.screens.model import PanelSpec, ScreensFile, ScreenSpec
@@ -35,6 +34,8 @@ def panel_context(
 ) -> PanelContext:
     kind = registry.get(spec.kind)
     title = spec.title or t(kind.title_key, lang)
+    # a screen scoped to a street never shows more than its street, drilled or not
+    region_code = region_code or screen.region
     font_px = screen.height * FONT_SHARE * screen.font_scale * spec.font_scale
     return PanelContext(
         screen_id=screen.id,
@@ -113,6 +114,11 @@ def wall_page(
 ) -> html.Div:
     font_px = screen.height * FONT_SHARE * screen.font_scale
     attrs = {
+        # real-time alarms (command_center/realtime.py): assets/cc_alarms.js opens the
+        # page's Socket.IO connection for this screen and scope, and says when it is lost
+        "data-screen": screen.id,
+        "data-region": screen.region or "",
+        "data-conn-lost": t("alarm.conn_lost", lang),
         "data-width": str(screen.width),
         "data-height": str(screen.height),
         "data-scale": screen.scale,
@@ -129,15 +135,6 @@ def wall_page(
                 id="cc-wall-meta", data={"screen": screen.id, "version": version, "lang": lang}
             ),
             dcc.Interval(id="cc-version-poll", interval=2000, n_intervals=0),
-            # real-time alarms (command_center/realtime.py): same-origin Socket.IO, the
-            # header's connection indicator texts, the last alarm id this page has seen
-            DashSocketIO(
-                id="cc-socket",
-                eventNames=["alarm", "ack", "sync", "alarms", "acks"],
-                options={"auth": {"screen": screen.id}},
-            ),
-            dcc.Store(id="cc-conn-text", data={"lost": t("alarm.conn_lost", lang)}),
-            dcc.Store(id="cc-alarm-seen", data=0),
             html.Div(
                 id="cc-canvas",
                 className="cc-canvas",

@@ -12,7 +12,7 @@ import logging
 import threading
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,15 +54,29 @@ class ScreensError(Exception):
         super().__init__("\n".join(str(issue) for issue in self.issues))
 
 
-def load_screens(path: Path, registry: PanelRegistry) -> ScreensFile:
-    """Read and validate screens.yaml; raise ScreensError listing every problem."""
-    return _load_text(path, _read(path), registry)
+#: code → name of every street and community of the city, or None when it cannot be had
+KnownRegions = Callable[[], Mapping[str, str] | None]
 
 
-def check_file(path: Path, registry: PanelRegistry) -> list[ScreensIssue]:
+def load_screens(
+    path: Path,
+    registry: PanelRegistry,
+    regions: Mapping[str, str] | KnownRegions | None = None,
+) -> ScreensFile:
+    """Read and validate screens.yaml; raise ScreensError listing every problem. With
+    ``regions`` (code → name, or a function giving them, asked only when a screen names a
+    region), a screen's ``region`` must be one of them."""
+    return _load_text(path, _read(path), registry, regions)
+
+
+def check_file(
+    path: Path,
+    registry: PanelRegistry,
+    regions: Mapping[str, str] | KnownRegions | None = None,
+) -> list[ScreensIssue]:
     """Every problem of the file, empty when it is fine (for `command-center check`)."""
     try:
-        load_screens(path, registry)
+        load_screens(path, registry, regions)
     except ScreensError as exc:
         return exc.issues
     return []
@@ -77,7 +91,35 @@ def _read(path: Path) -> str:
         ) from exc
 
 
-def _load_text(path: Path, text: str, registry: PanelRegistry) -> ScreensFile:
+def known_region_names(regions_of_level: Callable[[str], Sequence[Any]]) -> dict[str, str]:
+    """Code → name of every street and community, from a GIS ``regions(level)`` call."""
+    return {r.code: r.name for level in ("street", "community") for r in regions_of_level(level)}
+
+
+def _resolve_regions(
+    regions: Mapping[str, str] | KnownRegions | None, data: Any
+) -> Mapping[str, str] | None:
+    """The known regions when a screen names one (asked only then), or None (not checked)
+    when the GIS cannot say: a screen is never refused because a backend is down or the
+    city is not seeded yet."""
+    if regions is None or not callable(regions):
+        return regions
+    screens = data.get("screens") if isinstance(data, dict) else None
+    if not any(isinstance(s, dict) and s.get("region") for s in screens or []):
+        return None
+    try:
+        return regions() or None
+    except Exception as exc:  # noqa: BLE001 - unchecked is better than refused
+        log.warning("screens: region codes not checked (%s)", exc)
+        return None
+
+
+def _load_text(
+    path: Path,
+    text: str,
+    registry: PanelRegistry,
+    regions: Mapping[str, str] | KnownRegions | None = None,
+) -> ScreensFile:
     file = str(path)
     loader = yaml.SafeLoader(text)
     try:
@@ -114,7 +156,7 @@ def _load_text(path: Path, text: str, registry: PanelRegistry) -> ScreensFile:
         )
         raise ScreensError(issues)
     try:
-        screens = ScreensFile.validate_with(data, registry)
+        screens = ScreensFile.validate_with(data, registry, _resolve_regions(regions, data))
     except ValidationError as exc:
         issues += [_issue(file, root, data, err, registry) for err in exc.errors()]
     if issues:
@@ -204,6 +246,8 @@ def _message(loc: tuple[Any, ...], data: Any, err: Any, registry: PanelRegistry)
         return f"expected a list (lines starting with '- '), got {_describe(value)}"
     if kind == "string_pattern_mismatch" and loc and loc[-1] == "size":
         return f"size must look like 5760x2160 (width x height in px), got {value!r}"
+    if kind == "string_pattern_mismatch" and loc and loc[-1] == "region":
+        return f"region is a street (9 digits) or community (12 digits) code, got {value!r}"
     if kind == "string_pattern_mismatch" and loc and loc[-1] == "id":
         return f"ids use only a-z, 0-9, '_' and '-', got {value!r}"
     msg = msg[:1].lower() + msg[1:]
@@ -370,9 +414,11 @@ class ScreensWatcher:
         registry: PanelRegistry,
         poll_seconds: float = 2.0,
         on_change: Callable[[ScreensFile], None] | None = None,
+        regions: KnownRegions | None = None,
     ) -> None:
         self.path = Path(path)
         self.registry = registry
+        self.regions = regions
         self.poll_seconds = poll_seconds
         self.on_change = on_change
         self.last_error: ScreensError | None = None
@@ -381,7 +427,7 @@ class ScreensWatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         text = _read(self.path)
-        self._current = _load_text(self.path, text, registry)
+        self._current = _load_text(self.path, text, registry, regions)
         self._good_hash = self._seen_hash = _hash(text)
         self._version = 1
         self.last_good_at: datetime | None = datetime.now(UTC)
@@ -412,7 +458,7 @@ class ScreensWatcher:
                 self.last_error = None
                 return False
             try:
-                screens = _load_text(self.path, text, self.registry)
+                screens = _load_text(self.path, text, self.registry, self.regions)
             except ScreensError as exc:
                 self._fail(exc, digest)
                 return False

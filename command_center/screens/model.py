@@ -12,8 +12,9 @@ options of a panel, which the loader turns into file:line: path.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from command_center.screens.registry import PanelRegistry
 
 ID_PATTERN = r"^[a-z0-9_-]+$"
+#: a street (9 digits, GB/T 2260 district + 3) or a community (12 digits)
+REGION_PATTERN = r"^\d{9}(\d{3})?$"
 SIZE_PATTERN = re.compile(r"^\s*([1-9][0-9]*)\s*[xX×]\s*([1-9][0-9]*)\s*$")
 
 Loc = tuple[int | str, ...]
@@ -147,6 +150,13 @@ class ScreenSpec(_Strict):
     lang: Literal["zh", "en"] | None = Field(None, description="Language; empty: the server's")
     font_scale: float = Field(1.0, gt=0, le=10, description="Font size factor for the screen")
     refresh_seconds: float = Field(5, ge=1, description="How often panels refresh their data")
+    region: str | None = Field(
+        None,
+        pattern=REGION_PATTERN,
+        description="Street (9-digit) or community (12-digit) code: the screen hears only that "
+        "region's alarms (plus those at or above CC_ALARM_CITYWIDE_LEVEL), and its map and "
+        "panels show that region; empty: the whole city",
+    )
     rotation: RotationSpec | None = Field(None, description="Rotate through the pages")
     pages: list[PageSpec] = Field(default_factory=list, description="Pages (instead of panels)")
     panels: list[PanelSpec] = Field(
@@ -154,6 +164,27 @@ class ScreenSpec(_Strict):
     )
 
     _pages: list[PageSpec] = PrivateAttr(default_factory=list)
+
+    @field_validator("region", mode="before")
+    @classmethod
+    def _region_as_text(cls, value: Any) -> Any:
+        # YAML reads an unquoted 110101001 as a number; a code is text
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, code: str | None, info: ValidationInfo) -> str | None:
+        known = _known_regions(info)
+        if code is None or not known or code in known:
+            return code
+        close = difflib.get_close_matches(code, list(known), n=3, cutoff=0.7)
+        hint = ", ".join(f"{c} {known[c]}" for c in close)
+        raise PydanticCustomError(
+            "unknown_region",
+            "unknown region code '{code}': no street or community of the city has it"
+            + (" (did you mean {hint}?)" if hint else " ({count} known)"),
+            {"code": code, "hint": hint, "count": len(known)},
+        )
 
     @model_validator(mode="before")
     @classmethod
@@ -253,9 +284,16 @@ class ScreensFile(_Strict):
         return result
 
     @classmethod
-    def validate_with(cls, data: Any, registry: PanelRegistry | None) -> ScreensFile:
-        """Validate parsed YAML, checking kinds and options against the registry."""
-        return cls.model_validate(data, context={"registry": registry})
+    def validate_with(
+        cls,
+        data: Any,
+        registry: PanelRegistry | None,
+        regions: Mapping[str, str] | None = None,
+    ) -> ScreensFile:
+        """Validate parsed YAML, checking kinds and options against the registry and, when
+        ``regions`` (code → name of every street and community) is given, screens' region
+        codes against the city's."""
+        return cls.model_validate(data, context={"registry": registry, "regions": regions})
 
     def get(self, screen_id: str) -> ScreenSpec | None:
         """The screen with that id, or None."""
@@ -272,6 +310,11 @@ class ScreensFile(_Strict):
 def _registry(info: ValidationInfo) -> PanelRegistry | None:
     context = info.context
     return context.get("registry") if isinstance(context, dict) else None
+
+
+def _known_regions(info: ValidationInfo) -> Mapping[str, str] | None:
+    context = info.context
+    return context.get("regions") if isinstance(context, dict) else None
 
 
 def _loc_text(loc: Loc) -> str:

@@ -162,6 +162,43 @@ def test_wall_survives_a_burst_of_alarms(alarm_wall, browser, artifacts) -> None
     wall.close()
 
 
+def test_a_wall_that_connects_during_a_storm_counts_it_exactly(alarm_wall, browser) -> None:  # noqa: ANN001
+    """Alarms stored while the wall's sync is put together reach it before or after the
+    sync; either way each is counted once."""
+    import threading
+
+    from command_center.alarms import AlarmIn
+
+    cc, base = alarm_wall
+
+    def storm() -> None:
+        for n in range(600):
+            cc.alarms.ingest(
+                AlarmIn(
+                    source="iot",
+                    source_id=f"mid-{n}",
+                    level="一般",
+                    class_code=f"{n:04d}",
+                    title=f"传感器告警 {n}",
+                )
+            )
+
+    thread = threading.Thread(target=storm)
+    thread.start()
+    wall = browser.new_page(viewport={"width": 1920, "height": 1080})
+    wall.goto(f"{base}/wall/ops")
+    thread.join()
+    wall.wait_for_function("() => window.cc.alarms.lastSeen >= 600", timeout=90000)
+    wall.wait_for_function(
+        "() => (document.querySelector('.cc-alarm-count') || {innerText: ''})"
+        ".innerText.includes('600 条')",
+        timeout=30000,
+    )
+    wall.wait_for_timeout(1000)
+    assert wall.evaluate("() => window.cc.alarms.openTotal") == 600
+    wall.close()
+
+
 def test_wall_says_when_the_connection_is_lost_and_recovers(alarm_wall, browser, artifacts) -> None:  # noqa: ANN001
     _cc, base = alarm_wall
     wall = browser.new_page(viewport={"width": 1920, "height": 720})

@@ -44,3 +44,39 @@ def test_screens_schema_is_written_for_editors(tmp_path: Path) -> None:
     schema = json.loads(out.read_text(encoding="utf-8"))
     assert "screens" in json.dumps(schema)
     assert "city_map" in json.dumps(schema)
+
+
+STREET = (
+    "screens:\n"
+    "  - id: street\n"
+    "    title: 街道分中心\n"
+    "    size: 1920x1080\n"
+    "    grid: {{columns: 2, rows: 1}}\n"
+    "    region: '{region}'\n"
+    "    panels:\n"
+    "      - {{kind: alarm_ticker, col: 1, row: 1}}\n"
+)
+
+
+def test_screens_check_knows_the_city_s_streets(
+    tiny_city_url: str, tmp_path: Path, monkeypatch, capsys
+) -> None:  # noqa: ANN001
+    monkeypatch.setenv("CC_DATABASE_URL", tiny_city_url)
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(STREET.format(region="110101001"), encoding="utf-8")
+    bad.write_text(STREET.format(region="110101099"), encoding="utf-8")
+    assert main(["screens", "check", str(good)]) == 0
+    assert main(["screens", "check", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad}:6: screens[street].region: unknown region code '110101099'" in out
+
+
+def test_screens_check_without_a_city_leaves_no_database_behind(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:  # noqa: ANN001
+    monkeypatch.delenv("CC_DATABASE_URL", raising=False)
+    monkeypatch.setenv("CC_DATA_DIR", str(tmp_path / "var"))
+    path = tmp_path / "screens.yaml"
+    path.write_text(STREET.format(region="110101099"), encoding="utf-8")
+    assert main(["screens", "check", str(path)]) == 0  # not checkable: taken as written
+    assert not (tmp_path / "var" / "command_center.sqlite").exists()

@@ -120,6 +120,19 @@ def test_open_alarms_by_region_prefix(store: AlarmStore) -> None:
     assert len(store.open_alarms()) == 2
 
 
+def test_a_street_s_scope_adds_the_citywide_levels_and_counts_up_to_an_id(
+    store: AlarmStore,
+) -> None:
+    own = store.ingest(alarm(1, grid_code="11010100100101")).alarm
+    store.ingest(alarm(2, grid_code="11010100200101", class_code="0702"))
+    far = store.ingest(alarm(3, grid_code="11010100200101", level="特别重大")).alarm
+    scoped = store.open_alarms(region_code="110101001", also_levels=("emergency",))
+    assert [a.id for a in scoped] == [own.id, far.id]
+    assert store.open_count("110101001", ("emergency",)) == 2
+    # what a sync counts: the open alarms up to the last id it names, no later one
+    assert store.open_count(up_to=2) == 2 and store.open_count() == 3
+
+
 def service(store: AlarmStore, tmp_path: Path, **kw) -> tuple[AlarmService, EventBus]:  # noqa: ANN003
     settings = Settings(data_dir=tmp_path / "var", **kw)
     bus = EventBus()

@@ -81,3 +81,36 @@ def test_ops_panels_render_the_snapshot(rt_app, screens) -> None:  # noqa: ANN00
     assert "main" in text and "数据库" in text
     flow = str(render_flow(snapshot, PanelContext("ops", "flow", "ops_flow", FlowOptions())))
     assert "事件/分钟" in flow and "升级短信" in flow
+
+
+def test_ops_figures_as_json_need_a_key_and_count_acknowledgements(rt_app, screens) -> None:  # noqa: ANN001
+    import requests
+    from rt_support import API_KEYS, alarm_body  # type: ignore[import-not-found]
+
+    cc, base = rt_app
+    key = {"X-API-Key": API_KEYS["iot"]}
+    assert requests.get(f"{base}/api/ops", timeout=5).status_code == 401
+    screens(base, screen="duty", region="110101001").connect()
+    alarm = requests.post(f"{base}/api/alarms", json=alarm_body(1), headers=key, timeout=5)
+    requests.post(f"{base}/api/alarms/{alarm.json()['alarm']['id']}/ack", headers=key, timeout=5)
+    figures = requests.get(f"{base}/api/ops", headers=key, timeout=5).json()
+    assert figures["alarms_total"] == figures["acks_total"] == 1
+    assert figures["acks_per_minute"][-1][1] == 1 and len(figures["acks_per_minute"]) == 15
+    assert [(s["screen"], s["region"]) for s in figures["screens"]] == [("duty", "110101001")]
+    assert figures["redis"] is False and figures["alarm_counts"] == {"acknowledged": 1}
+
+
+def test_ops_screens_name_the_scope_and_with_redis_the_process(rt_app, screens) -> None:  # noqa: ANN001
+    cc, base = rt_app
+    screens(base, screen="duty", region="110101001").connect()
+    snapshot = cc.ops_watch.snapshot()
+    snapshot["region_names"] = {"110101001": "和平里街道"}  # this test's database has no city
+    ctx = PanelContext("ops", "screens", "ops_screens", ScreensOptions(), lang="zh")
+    text = str(render_screens(snapshot, ctx))
+    assert "和平里街道 110101001" in text and "本进程在线大屏 1 块" in text
+    assert "Th('进程')" not in text
+    text = str(render_screens({**snapshot, "redis": True}, ctx))
+    assert "全部进程在线大屏 1 块" in text and "Th('进程')" in text
+    assert snapshot["screens"][0].process in text
+    flow = str(render_flow(snapshot, PanelContext("ops", "flow", "ops_flow", FlowOptions())))
+    assert "确认/分钟" in flow
