@@ -128,6 +128,7 @@ def create_app(
         assets_folder=str(ROOT / "assets"),
         serve_locally=True,
         update_title=None,  # no "Updating..." flashing in kiosk title bars
+        compress=True,  # GeoJSON and tables shrink 5-10x on the wire (flask-compress)
         suppress_callback_exceptions=True,
         title=t("app.title", settings.lang),
     )
