@@ -68,8 +68,7 @@ def scope_of(geo: CityGeo, level: str, region_code: str | None) -> dict[str, Any
         bounds = geo.latlng_bounds(region)
         code_level = level_of(region_code)
     else:
-        districts = geo.services.regions("district").value
-        bounds = geo.latlng_bounds(districts[0]) if districts else None
+        bounds = geo.city_bounds()
         code_level = "district"
     shown = view_level(level, region_code)
     parent = region_code or ""
@@ -218,7 +217,7 @@ def register(app: Any, cc: Any) -> None:
         if scope["bounds"] and (code or opts.fit_district):
             transition = "flyToBounds" if ctx.triggered_id else "fitBounds"
             viewport = {"bounds": scope["bounds"], "transition": transition}
-        crumbs = breadcrumb(panel, geo.breadcrumb(code))
+        crumbs = breadcrumb(panel, geo.breadcrumb(code), geo.several_districts())
         cap = caption(panel, geo.synthetic(scope["level"], scope["parent"]), scope["level"])
         return [data, hideout, viewport, crumbs, cap, scope]
 
@@ -443,10 +442,9 @@ def register(app: Any, cc: Any) -> None:
             raise PreventUpdate
         step = n % (len(streets) + 1)
         patch = Patch()
-        if step == len(streets):  # the whole district again between rounds
-            districts = geo.services.regions("district").value
+        if step == len(streets):  # the whole city again between rounds
             patch["touring"] = ""
-            return {"bounds": geo.latlng_bounds(districts[0]), "transition": "flyToBounds"}, patch
+            return {"bounds": geo.city_bounds(), "transition": "flyToBounds"}, patch
         street = streets[step]
         patch["touring"] = street.code
         return {"bounds": geo.latlng_bounds(street), "transition": "flyToBounds"}, patch

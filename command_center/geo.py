@@ -261,9 +261,24 @@ class CityGeo:
         (w, s), (e, n) = self.point(west, south), self.point(east, north)
         return [[s, w], [n, e]]
 
+    def city_bounds(self) -> list[list[float]] | None:
+        """``[[south, west], [north, east]]`` around every district: the whole city."""
+        boxes = [self.latlng_bounds(d) for d in self.services.regions("district").value]
+        if not boxes:
+            return None
+        return [
+            [min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)],
+            [max(b[1][0] for b in boxes), max(b[1][1] for b in boxes)],
+        ]
+
     # --- regions -------------------------------------------------------------------------
     def region(self, code: str) -> Region:
         return self.services.region(code).value
+
+    def several_districts(self) -> bool:
+        """True when the city has more than one district: the top of the map and of the
+        tree is then the city (全市) with its districts, not the one district (全区)."""
+        return several_districts(self.services)
 
     def breadcrumb(self, code: str | None) -> list[dict[str, str]]:
         """District > street > community > grid down to ``code`` ([] for the whole city)."""
@@ -504,10 +519,16 @@ class TreeNode:
     children: list[TreeNode] | None = None  # None: not expanded (off the current path)
 
 
+def several_districts(services: DataServices) -> bool:
+    """More than one district in the hierarchy (a city level above them)."""
+    return len(services.regions("district").value) > 1
+
+
 def grid_tree(services: DataServices, region_code: str | None) -> Result[TreeNode]:
     """District > streets > communities, each with open cases, residents and unit grids;
     the grids of a community are listed only on the path to ``region_code`` (a district
-    has thousands)."""
+    has thousands). With several districts the root is the city (level ``city``, no code
+    and no name: the layout names it) and the districts are its children."""
     districts = services.regions("district").value
     streets = services.regions("street").value
     communities = services.regions("community").value
@@ -526,17 +547,34 @@ def grid_tree(services: DataServices, region_code: str | None) -> Result[TreeNod
         for prefix in (g.code[:6], g.code[:9], g.code[:12]):
             grid_count[prefix] = grid_count.get(prefix, 0) + 1
     path = set(ancestors(region_code)) if region_code else set()
-    district = districts[0] if districts else None
-    root = TreeNode(
-        code=district.code if district else "",
-        name=district.name if district else "",
-        level="district",
-        open=sum(open_counts.get(s.code, 0) for s in streets),
-        population=district.population if district else 0,
-        grids=len(grids),
-        children=[],
-    )
+    district_nodes = [
+        TreeNode(
+            code=d.code,
+            name=d.name,
+            level="district",
+            open=sum(open_counts.get(s.code, 0) for s in streets if s.code.startswith(d.code)),
+            population=d.population,
+            grids=grid_count.get(d.code, 0),
+            children=[],
+        )
+        for d in districts
+    ] or [TreeNode(code="", name="", level="district", children=[])]
+    if len(district_nodes) == 1:
+        root = district_nodes[0]
+    else:
+        root = TreeNode(
+            code="",
+            name="",
+            level="city",
+            open=sum(d.open for d in district_nodes),
+            population=sum(d.population for d in district_nodes),
+            grids=len(grids),
+            children=district_nodes,
+        )
     for street in streets:
+        parent = next(
+            (d for d in district_nodes if street.code.startswith(d.code)), district_nodes[0]
+        )
         node = TreeNode(
             street.code,
             street.name,
@@ -563,8 +601,8 @@ def grid_tree(services: DataServices, region_code: str | None) -> Result[TreeNod
                 ]
             assert node.children is not None
             node.children.append(child)
-        assert root.children is not None
-        root.children.append(node)
+        assert parent.children is not None
+        parent.children.append(node)
     fetched = by_community.fetched_at
     stale = by_street.stale or by_community.stale
     return Result(root, fetched, stale, by_street.error or by_community.error)

@@ -256,13 +256,16 @@ def legend(ctx: PanelContext) -> html.Div:
     )
 
 
-def breadcrumb(ctx: PanelContext, crumbs: list[dict[str, str]]) -> list[Any]:
-    """全区 > street > community > grid; each step but the last leads back up (the district
-    itself is 全区: a city's map shows one district)."""
-    crumbs = [c for c in crumbs if c["level"] != "district"]
+def breadcrumb(
+    ctx: PanelContext, crumbs: list[dict[str, str]], several_districts: bool = False
+) -> list[Any]:
+    """全区 > street > community > grid; each step but the last leads back up. One district
+    is the whole map (全区); with several the top is the city, 全市 > district > street ..."""
+    if not several_districts:
+        crumbs = [c for c in crumbs if c["level"] != "district"]
     items: list[Any] = [
         html.Button(
-            t("map.city", ctx.lang),
+            t("map.city_all" if several_districts else "map.city", ctx.lang),
             id={**ctx.id("crumb"), "code": ""},
             className="cc-crumb" + ("" if crumbs else " current"),
             n_clicks=0,
