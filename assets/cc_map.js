@@ -16,6 +16,11 @@
   };
   var LINES = { district: "#9fd6ff", street: "#7fc8ff", community: "#4f8fc9", grid: "#3d6f9e" };
   var WEIGHTS = { district: 3, street: 2, community: 1.2, grid: 0.8 };
+  // open cases by SLA state (command_center.geo.case_state; the legend's dots in the theme CSS)
+  var CASE_COLOURS = {
+    overdue: "#ff4d4f", due_soon: "#ffb020", on_time: "#3fa9ff", waiting: "#b38cff"
+  };
+  function caseColour(p) { return CASE_COLOURS[p.state] || "#3fa9ff"; }
   var PLACE_LETTERS = {
     school: "校", hospital: "医", market: "市", park: "园", police: "警",
     metro: "铁", gas_station: "油", elderly_care: "老"
@@ -39,18 +44,27 @@
         fillOpacity: selected || touring ? 0.75 : 0.55
       };
     },
+    // the finer outlines of a view zoomed in by hand: lines only, clickable (a click drills)
+    detailStyle: function (feature, context) {
+      var p = feature.properties || {};
+      var light = hideoutOf(context).theme === "light";
+      return {
+        color: light ? "#5b7fae" : (LINES[p.level] || "#4f8fc9"), weight: WEIGHTS[p.level] || 1,
+        opacity: 0.9, fillColor: "#000000", fillOpacity: 0
+      };
+    },
     trackStyle: function () {
       return { color: "#35e0b0", weight: 2.5, opacity: 0.85, dashArray: "6 4" };
     },
     bindTooltip: function (feature, layer) {
       var p = feature.properties || {};
       if (p.cluster) { return; }
-      var text = p.tooltip || p.name;
+      var text = p.tooltip || p.name || (p.number ? p.number + "<br>" + p.class_name : "");
       if (text) { layer.bindTooltip(text, { sticky: true, className: "cc-map-tooltip" }); }
     },
     caseStyle: function (feature) {
       var p = feature.properties || {};
-      return { color: "#ffffff", weight: 1, fillColor: p.colour || "#3fa9ff", fillOpacity: 0.95 };
+      return { color: "#ffffff", weight: 1, fillColor: caseColour(p), fillOpacity: 0.95 };
     },
     casePoint: function (feature, latlng) {
       var p = feature.properties || {};
@@ -58,7 +72,7 @@
         var size = p.state === "overdue" ? 13 : 11;
         return L.marker(latlng, {
           icon: L.divIcon({
-            html: "<div class='cc-case-component' style='background:" + (p.colour || "#3fa9ff") +
+            html: "<div class='cc-case-component' style='background:" + caseColour(p) +
               "'></div>",
             className: "", iconSize: L.point(size, size)
           })
@@ -66,7 +80,7 @@
       }
       return L.circleMarker(latlng, {
         radius: p.state === "overdue" ? 7 : 5, color: "#ffffff", weight: 1,
-        fillColor: p.colour || "#3fa9ff", fillOpacity: 0.95
+        fillColor: caseColour(p), fillOpacity: 0.95
       });
     },
     alarmPoint: function (feature, latlng) {

@@ -24,6 +24,7 @@ from command_center.geo import (
     collection,
     diff_features,
     feature_signature,
+    fitted_zoom,
     geo_of,
     level_of,
     track_features,
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 KIND = "city_map"
 #: more changes than this share of what is shown: send the whole layer instead of a patch
 FULL_SEND_SHARE = 0.5
+#: finer outlines a page may pile up by panning before it gets only the visible ones again
+DETAIL_MAX_FEATURES = 4000
 #: refreshed on the screen's tick; the heavier point layers have a slower timer of their own
 FAST_LAYERS = ("cases", "alarms")
 
@@ -65,8 +68,7 @@ def scope_of(geo: CityGeo, level: str, region_code: str | None) -> dict[str, Any
         bounds = geo.latlng_bounds(region)
         code_level = level_of(region_code)
     else:
-        districts = geo.services.regions("district").value
-        bounds = geo.latlng_bounds(districts[0]) if districts else None
+        bounds = geo.city_bounds()
         code_level = "district"
     shown = view_level(level, region_code)
     parent = region_code or ""
@@ -138,11 +140,14 @@ def register(app: Any, cc: Any) -> None:
     @app.callback(
         Output("cc-region", "data", allow_duplicate=True),
         Input(_id("regions", ALL), "clickData"),
+        Input(_id("detail", ALL), "clickData"),  # a finer outline of a zoomed-in view
         Input({"role": "crumb", "kind": KIND, "pid": ALL, "code": ALL}, "n_clicks"),
         State("cc-region", "data"),
         prevent_initial_call=True,
     )
-    def drill(_clicks: list[Any], _crumbs: list[Any], region: dict[str, Any] | None) -> Any:
+    def drill(
+        _clicks: list[Any], _details: list[Any], _crumbs: list[Any], region: dict[str, Any] | None
+    ) -> Any:
         trigger = ctx.triggered_id
         if not trigger or not ctx.triggered or not ctx.triggered[0]["value"]:
             raise PreventUpdate
@@ -158,12 +163,13 @@ def register(app: Any, cc: Any) -> None:
             raise PreventUpdate
         return {"code": code} if code else {}
 
-    app.clientside_callback(
-        ClientsideFunction(namespace="cc_map", function_name="flyToClicked"),
-        Output(_id("map"), "viewport", allow_duplicate=True),
-        Input(_id("regions"), "clickData"),
-        prevent_initial_call=True,
-    )
+    for layer in ("regions", "detail"):
+        app.clientside_callback(
+            ClientsideFunction(namespace="cc_map", function_name="flyToClicked"),
+            Output(_id("map"), "viewport", allow_duplicate=True),
+            Input(_id(layer), "clickData"),
+            prevent_initial_call=True,
+        )
 
     # --- the scope follows the region: boundaries, fills, view, breadcrumb, caption -----
     @app.callback(
@@ -211,9 +217,41 @@ def register(app: Any, cc: Any) -> None:
         if scope["bounds"] and (code or opts.fit_district):
             transition = "flyToBounds" if ctx.triggered_id else "fitBounds"
             viewport = {"bounds": scope["bounds"], "transition": transition}
-        crumbs = breadcrumb(panel, geo.breadcrumb(code))
+        crumbs = breadcrumb(panel, geo.breadcrumb(code), geo.several_districts())
         cap = caption(panel, geo.synthetic(scope["level"], scope["parent"]), scope["level"])
         return [data, hideout, viewport, crumbs, cap, scope]
+
+    # --- zoomed in by hand: the finer outlines of the visible area ------------------------
+    @app.callback(
+        Output(_id("detail"), "data"),
+        Output(_id("detail-shown"), "data"),
+        Input(_id("map"), "bounds"),
+        Input(_id("scope"), "data"),
+        State(_id("map"), "zoom"),
+        State(_id("detail-shown"), "data"),
+        prevent_initial_call=True,
+    )
+    def detail_on_zoom(
+        view: list[list[float]] | None,
+        scope: dict[str, Any] | None,
+        zoom: float | None,
+        shown: dict[str, Any] | None,
+    ) -> tuple[Any, Any]:
+        pid = ctx.outputs_list[0]["id"]["pid"]
+        scope = scope or {}
+        panel = locate_panel(cc, pid, cc.settings.lang, scope.get("code") or None)
+        if panel is None or not scope or not view:
+            raise PreventUpdate
+        opts = panel.options
+        if not opts.detail_on_zoom or "boundaries" not in opts.layers:
+            raise PreventUpdate
+        try:
+            return detail_update(geo_of(cc), scope, view, zoom, shown or {})
+        except PreventUpdate:
+            raise
+        except Exception:  # noqa: BLE001 - keep what the map shows
+            log.exception("finer outlines of %s failed", pid)
+            raise PreventUpdate from None
 
     # --- live layers: only what changed --------------------------------------------------
     # Cases and fills on the screen's tick; workers, devices, places and tracks on a slower
@@ -407,15 +445,53 @@ def register(app: Any, cc: Any) -> None:
             raise PreventUpdate
         step = n % (len(streets) + 1)
         patch = Patch()
-        if step == len(streets):  # the whole district again between rounds
-            districts = geo.services.regions("district").value
+        if step == len(streets):  # the whole city again between rounds
             patch["touring"] = ""
-            return {"bounds": geo.latlng_bounds(districts[0]), "transition": "flyToBounds"}, patch
+            return {"bounds": geo.city_bounds(), "transition": "flyToBounds"}, patch
         street = streets[step]
         patch["touring"] = street.code
         return {"bounds": geo.latlng_bounds(street), "transition": "flyToBounds"}, patch
 
-    _ = (drill, follow_region, refresh_layers, refresh_points, open_card, focus_case, tour)
+    _ = (drill, follow_region, detail_on_zoom, refresh_layers, refresh_points, open_card)
+    _ = (focus_case, tour)
+
+
+def detail_update(
+    geo: CityGeo,
+    scope: dict[str, Any],
+    view: list[list[float]],
+    zoom: float | None,
+    shown: dict[str, Any],
+) -> tuple[Any, Any]:
+    """What the finer-outline layer gets for a view: the outlines of the level the zoom can
+    read (inside the scope) that the browser does not have yet, appended by ``Patch``; the
+    whole set when the level or scope changed (or too many piled up); nothing, cleared, when
+    zoomed back out. ``shown`` is the page's record ``{"key", "codes"}``.
+
+    Only a view closer than the scope's own fit counts: a drill-down shows the level below
+    by itself, and its first view stays as plain as the drill left it."""
+    level = None
+    bounds = scope.get("bounds")
+    if zoom is not None and bounds and zoom > fitted_zoom(bounds, view, zoom):
+        level = geo.detail_level(scope["level"], zoom)
+    if level is None:
+        if not shown.get("codes"):
+            raise PreventUpdate
+        return collection([]), {}
+    key = f"{scope.get('code', '')}|{level}"
+    features = geo.boundaries_in_view(level, scope.get("parent") or None, view)
+    have = set(shown.get("codes") or ()) if shown.get("key") == key else None
+    if have is None or len(have) + len(features) > DETAIL_MAX_FEATURES:
+        codes = [f["properties"]["code"] for f in features]
+        return collection(features), {"key": key, "codes": codes}
+    new = [f for f in features if f["properties"]["code"] not in have]
+    if not new:
+        raise PreventUpdate
+    data, record = Patch(), Patch()
+    for feature in new:
+        data["features"].append(feature)
+        record["codes"].append(feature["properties"]["code"])
+    return data, record
 
 
 def _unpatrolled(cc: Any, codes: list[str], parent: str) -> dict[str, int]:

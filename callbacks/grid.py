@@ -10,7 +10,14 @@ from dash import ALL, MATCH, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
 from callbacks.panels import locate_panel
-from command_center.geo import grid_profile_view, grid_tree, level_of, patrol_summary, search_grids
+from command_center.geo import (
+    grid_profile_view,
+    grid_tree,
+    level_of,
+    patrol_summary,
+    search_grids,
+    several_districts,
+)
 from command_center.patrol import store_of
 from command_center.screens.registry import PanelContext
 from command_center.services import DataServices, Result
@@ -74,7 +81,8 @@ def register(app: Any, cc: Any) -> None:
         code = ctx.triggered_id["code"]
         if code == (region or {}).get("code", ""):
             raise PreventUpdate
-        # the district is the whole city: no filter
-        return {"code": code} if len(code) > 6 else {}
+        # the top of the tree is the whole city (one district, or the city above several)
+        whole_city = not code or (len(code) == 6 and not several_districts(cc.services))
+        return {} if whole_city else {"code": code}
 
     _ = (refresh_tree, drill_from_tree)

@@ -59,14 +59,14 @@ class CommandCenter:
         return district.centroid if district else (116.4165, 39.9285)
 
     def city_bounds(self) -> list[list[float]] | None:
-        """South-west and north-east corners of the district, for the map's first view."""
-        from shapely.geometry import shape
+        """South-west and north-east corners of every district (in the base map's datum),
+        for the map's first view."""
+        from command_center.geo import geo_of
 
-        district = self._district()
-        if district is None:
+        try:
+            return geo_of(self).city_bounds()
+        except Exception:  # noqa: BLE001 - a map without data still opens
             return None
-        west, south, east, north = shape(district.geometry).bounds
-        return [[south, west], [north, east]]
 
     def screens_status(self) -> dict[str, Any]:
         from command_center.domain.calendar import to_local_naive
@@ -130,6 +130,7 @@ def create_app(
         assets_folder=str(ROOT / "assets"),
         serve_locally=True,
         update_title=None,  # no "Updating..." flashing in kiosk title bars
+        compress=True,  # GeoJSON and tables shrink 5-10x on the wire (flask-compress)
         suppress_callback_exceptions=True,
         title=t("app.title", settings.lang),
     )

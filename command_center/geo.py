@@ -9,6 +9,7 @@ stored WGS-84, converted to GCJ-02 when ``CC_TILE_DATUM=gcj02`` (DOMAIN.md, coor
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import zlib
@@ -31,12 +32,9 @@ MEASURES = ("open", "overdue", "per_1000")
 POINT_LAYERS = {"workers": "worker", "cameras": "camera", "sensors": "sensor"}
 POINT_LAYERS["key_places"] = "key_place"
 
-CASE_COLOURS = {
-    "overdue": "#ff4d4f",
-    "due_soon": "#ffb020",
-    "on_time": "#3fa9ff",
-    "waiting": "#b38cff",
-}
+#: a finer level's outlines are drawn once its regions are this wide on screen (40 px:
+#: a community at zoom 14, a ~100 m unit grid at zoom 16)
+DETAIL_MIN_PX = 40
 SPECIAL_CARE_TAGS = ("残疾人", "低保", "特困", "留守儿童", "社区矫正", "刑满释放", "精神障碍")
 
 
@@ -65,11 +63,40 @@ def tolerance_for_zoom(zoom: float) -> float:
     return 360.0 / (256 * 2 ** max(0.0, float(zoom))) * 0.5
 
 
+def decimals_for_zoom(zoom: float) -> int:
+    """Decimal places of a degree that still resolve one screen pixel at ``zoom``: fewer
+    digits per coordinate for a zoomed-out view (4 at a district, 6 in a grid)."""
+    return max(4, min(6, math.ceil(-math.log10(2 * tolerance_for_zoom(zoom)))))
+
+
+def metres_per_pixel(zoom: float, lat: float) -> float:
+    """Ground size of one screen pixel at ``zoom`` and latitude ``lat`` (Web Mercator)."""
+    return 156543.03392 * math.cos(math.radians(lat)) / 2 ** float(zoom)
+
+
 def zoom_for_bounds(bounds: list[list[float]], pixels: int = 900) -> int:
     """The Web Mercator zoom at which ``[[south, west], [north, east]]`` fits ``pixels``."""
     (south, west), (north, east) = bounds
     span = max(east - west, (north - south) / max(0.2, math.cos(math.radians(south))), 1e-6)
     return int(max(1, min(18, math.floor(math.log2(360.0 * pixels / 256 / span)))))
+
+
+def _mercator_y(lat: float) -> float:
+    lat = max(-85.0, min(85.0, lat))
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / (2 * math.pi)
+
+
+def fitted_zoom(bounds: list[list[float]], view: list[list[float]], zoom: float) -> float:
+    """The zoom at which ``bounds`` fill the map that shows ``view`` at ``zoom`` (both
+    ``[[south, west], [north, east]]``): what fitting the scope gave. A view zoomed in
+    further than this was zoomed in by hand (or by the tour), not by a drill-down."""
+    (s, w), (n, e) = bounds
+    (vs, vw), (vn, ve) = view
+    scale = 2.0 ** float(zoom)  # map pixels per world width, over 256
+    width, height = (ve - vw) / 360.0 * scale, (_mercator_y(vn) - _mercator_y(vs)) * scale
+    span_x = max((e - w) / 360.0, 1e-12)
+    span_y = max(_mercator_y(n) - _mercator_y(s), 1e-12)
+    return math.floor(math.log2(min(width / span_x, height / span_y)))
 
 
 def view_level(shown_level: str, region_code: str | None) -> str:
@@ -82,9 +109,64 @@ def view_level(shown_level: str, region_code: str | None) -> str:
 
 def _convert(datum: str) -> Any:
     def convert(coords: np.ndarray) -> np.ndarray:
-        return np.array([from_wgs84(float(x), float(y), datum) for x, y in coords])
+        converted = [from_wgs84(float(x), float(y), datum) for x, y in coords]
+        return np.array(converted, dtype=float).reshape(-1, 2)
 
     return convert
+
+
+def _shapes(regions: list[Region]) -> np.ndarray:
+    """The regions' outlines as shapely geometries, simple polygons (the usual case) built
+    in one call from their coordinates; anything else one by one."""
+    out = np.empty(len(regions), dtype=object)
+    simple = [
+        i
+        for i, r in enumerate(regions)
+        if r.geometry.get("type") == "Polygon" and len(r.geometry["coordinates"]) == 1
+    ]
+    if simple:
+        rings = [regions[i].geometry["coordinates"][0] for i in simple]
+        coords = np.array(list(itertools.chain.from_iterable(rings)), dtype=float)[:, :2]
+        which = np.repeat(np.arange(len(rings)), [len(ring) for ring in rings])
+        out[simple] = shapely.polygons(shapely.linearrings(coords, indices=which))
+    rest = set(range(len(regions))) - set(simple)
+    for i in rest:
+        out[i] = shape(regions[i].geometry)
+    return out
+
+
+def _outline_coordinates(
+    geoms: np.ndarray, datum: str, decimals: int
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """GeoJSON geometries of ``geoms`` in ``datum``, rounded to ``decimals``, and their
+    boxes. Single-ring polygons go through numpy at once; anything else one by one."""
+    convert = _convert(datum) if datum != "wgs84" else None
+    geometries: list[Any] = [None] * len(geoms)
+    boxes = np.zeros((len(geoms), 4))
+    simple = np.flatnonzero(
+        (shapely.get_type_id(geoms) == 3) & (shapely.get_num_interior_rings(geoms) == 0)
+    )
+    if len(simple):
+        coords, which = shapely.get_coordinates(geoms[simple], return_index=True)
+        if convert is not None:
+            coords = convert(coords)
+        coords = np.round(coords, decimals)
+        starts = np.r_[0, np.flatnonzero(np.diff(which)) + 1]
+        boxes[simple] = np.column_stack(
+            [np.minimum.reduceat(coords, starts), np.maximum.reduceat(coords, starts)]
+        )
+        flat = coords.tolist()  # one conversion, then slices: not 11,000 small arrays
+        ends = [*starts[1:].tolist(), len(flat)]
+        for i, start, end in zip(simple.tolist(), starts.tolist(), ends, strict=True):
+            geometries[i] = {"type": "Polygon", "coordinates": [flat[start:end]]}
+    for i in sorted(set(range(len(geoms))) - set(simple.tolist())):
+        geom = geoms[i]
+        if convert is not None:
+            geom = shapely.transform(geom, convert)
+        geom = shapely.set_precision(geom, 10.0**-decimals)
+        geometries[i] = mapping(geom)
+        boxes[i] = shapely.bounds(geom)
+    return geometries, boxes
 
 
 def feature_signature(feature: dict[str, Any]) -> int:
@@ -159,9 +241,12 @@ class CityGeo:
     def __init__(self, services: DataServices, datum: str = "wgs84", max_cached: int = 48):
         self.services = services
         self.datum = datum
-        self._boundaries: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+        self._boundaries: OrderedDict[tuple[Any, ...], tuple[dict[str, Any], np.ndarray]] = (
+            OrderedDict()
+        )
         self._max_cached = max_cached
         self._lock = threading.Lock()
+        self._widths: dict[str, float] = {}
         self.serialisations = 0  # how often boundaries were built: the cache's proof
 
     # --- coordinates ---------------------------------------------------------------------
@@ -176,9 +261,24 @@ class CityGeo:
         (w, s), (e, n) = self.point(west, south), self.point(east, north)
         return [[s, w], [n, e]]
 
+    def city_bounds(self) -> list[list[float]] | None:
+        """``[[south, west], [north, east]]`` around every district: the whole city."""
+        boxes = [self.latlng_bounds(d) for d in self.services.regions("district").value]
+        if not boxes:
+            return None
+        return [
+            [min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)],
+            [max(b[1][0] for b in boxes), max(b[1][1] for b in boxes)],
+        ]
+
     # --- regions -------------------------------------------------------------------------
     def region(self, code: str) -> Region:
         return self.services.region(code).value
+
+    def several_districts(self) -> bool:
+        """True when the city has more than one district: the top of the map and of the
+        tree is then the city (全市) with its districts, not the one district (全区)."""
+        return several_districts(self.services)
 
     def breadcrumb(self, code: str | None) -> list[dict[str, str]]:
         """District > street > community > grid down to ``code`` ([] for the whole city)."""
@@ -197,6 +297,13 @@ class CityGeo:
         """Region outlines of ``level`` (inside ``parent_code``), simplified for ``zoom`` and
         converted to the base map's datum. Built once per (level, parent, zoom) and cached:
         live updates never re-serialise them."""
+        return self._outlines(level, parent_code, zoom)[0]
+
+    def _outlines(
+        self, level: str, parent_code: str | None, zoom: float
+    ) -> tuple[dict[str, Any], np.ndarray]:
+        """The cached outlines and their boxes ``[west, south, east, north]`` (base map's
+        datum), built in bulk: the 11,005 grids of a large district take ~0.3 s, not 9."""
         key = (level, parent_code or "", int(zoom), self.datum)
         with self._lock:
             cached = self._boundaries.get(key)
@@ -204,33 +311,80 @@ class CityGeo:
                 self._boundaries.move_to_end(key)
                 return cached
         regions = self.services.regions(level, parent_code or None).value
-        tolerance = tolerance_for_zoom(int(zoom))
-        features = []
-        for region in regions:
-            geom = shape(region.geometry).simplify(tolerance, preserve_topology=True)
-            if self.datum != "wgs84":
-                geom = shapely.transform(geom, _convert(self.datum))
-            geom = shapely.set_precision(geom, 1e-5)  # ~1 m: fewer bytes, nothing visible
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": mapping(geom),
-                    "properties": {
-                        "id": region.code,
-                        "code": region.code,
-                        "name": region.name,
-                        "level": region.level,
-                        "synthetic": region.synthetic,
-                    },
-                }
-            )
-        data = collection(features)
+        geoms = shapely.simplify(
+            _shapes(regions), tolerance_for_zoom(int(zoom)), preserve_topology=True
+        )
+        coordinates, boxes = _outline_coordinates(geoms, self.datum, decimals_for_zoom(zoom))
+        features = [
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                # what the style, tooltip and drill-down read; nothing else travels
+                "properties": {"code": r.code, "name": r.name, "level": r.level},
+            }
+            for r, geometry in zip(regions, coordinates, strict=True)
+        ]
+        built = (collection(features), boxes)
         with self._lock:
             self.serialisations += 1
-            self._boundaries[key] = data
+            self._boundaries[key] = built
             while len(self._boundaries) > self._max_cached:
                 self._boundaries.popitem(last=False)
-        return data
+        return built
+
+    # --- finer boundaries when the view is zoomed in by hand -------------------------------
+    def typical_width_m(self, level: str) -> float:
+        """How wide a region of ``level`` usually is: the square root of the median area."""
+        width = self._widths.get(level)
+        if width is None:
+            areas = sorted(r.area_m2 for r in self.services.regions(level).value if r.area_m2)
+            width = math.sqrt(areas[len(areas) // 2]) if areas else 0.0
+            self._widths[level] = width
+        return width
+
+    def detail_zoom(self, level: str) -> int | None:
+        """The first zoom at which regions of ``level`` are ``DETAIL_MIN_PX`` wide on screen."""
+        width = self.typical_width_m(level)
+        if width <= 0:
+            return None
+        districts = self.services.regions("district").value
+        lat = districts[0].centroid[1] if districts else 39.9
+        for zoom in range(1, 21):
+            if width / metres_per_pixel(zoom, lat) >= DETAIL_MIN_PX:
+                return zoom
+        return None
+
+    def detail_level(self, shown_level: str, zoom: float | None) -> str | None:
+        """The finest level below ``shown_level`` whose regions are big enough to read at
+        ``zoom`` (community, then grid); ``None`` when the shown level is as fine as it gets."""
+        if zoom is None:
+            return None
+        finest = None
+        for level in LEVELS[LEVELS.index(shown_level) + 1 :]:
+            at = self.detail_zoom(level)
+            if at is not None and zoom >= at:
+                finest = level
+        return finest
+
+    def boundaries_in_view(
+        self, level: str, parent_code: str | None, view: list[list[float]]
+    ) -> list[dict[str, Any]]:
+        """Outlines of ``level`` (inside ``parent_code``) that touch ``view``
+        (``[[south, west], [north, east]]`` in the base map's datum), simplified for the zoom
+        their level appears at plus two: exact to half a pixel up to four zooms deeper, so
+        zooming further in needs nothing new. The whole level is built once and cached."""
+        zoom = (self.detail_zoom(level) or 16) + 2
+        data, boxes = self._outlines(level, parent_code, zoom)
+        (south, west), (north, east) = view
+        # a margin of a quarter of the view: a small pan needs no new request
+        dx, dy = (east - west) / 4, (north - south) / 4
+        inside = (
+            (boxes[:, 0] <= east + dx)
+            & (boxes[:, 2] >= west - dx)
+            & (boxes[:, 1] <= north + dy)
+            & (boxes[:, 3] >= south - dy)
+        )
+        return [data["features"][i] for i in np.flatnonzero(inside)]
 
     def synthetic(self, level: str, parent_code: str | None) -> bool:
         """True when any shown boundary is invented (the demo city): the map must say so."""
@@ -267,7 +421,9 @@ class CityGeo:
 
     # --- point layers ----------------------------------------------------------------------
     def case_features(self, region_code: str | None, limit: int) -> Result[list[dict[str, Any]]]:
-        """Open cases as points, coloured by SLA state, shaped by kind (event/component)."""
+        """Open cases as points, coloured by SLA state, shaped by kind (event/component).
+        Thousands go to a district's map: only what the marker and its tooltip need travels
+        (colours per state live in assets/cc_map.js; the address is on the case's card)."""
         result = self.services.cases(
             CaseFilter(region_code=region_code or None, open_only=True, limit=limit)
         )
@@ -282,8 +438,8 @@ class CityGeo:
                         "id": case.id,
                         "state": state,
                         "kind": str(getattr(case.kind, "value", case.kind)),
-                        "colour": CASE_COLOURS[state],
-                        "tooltip": f"{case.number}<br>{case.class_name}<br>{case.address}",
+                        "number": case.number,
+                        "class_name": case.class_name,
                     },
                 }
             )
@@ -363,10 +519,16 @@ class TreeNode:
     children: list[TreeNode] | None = None  # None: not expanded (off the current path)
 
 
+def several_districts(services: DataServices) -> bool:
+    """More than one district in the hierarchy (a city level above them)."""
+    return len(services.regions("district").value) > 1
+
+
 def grid_tree(services: DataServices, region_code: str | None) -> Result[TreeNode]:
     """District > streets > communities, each with open cases, residents and unit grids;
     the grids of a community are listed only on the path to ``region_code`` (a district
-    has thousands)."""
+    has thousands). With several districts the root is the city (level ``city``, no code
+    and no name: the layout names it) and the districts are its children."""
     districts = services.regions("district").value
     streets = services.regions("street").value
     communities = services.regions("community").value
@@ -385,17 +547,34 @@ def grid_tree(services: DataServices, region_code: str | None) -> Result[TreeNod
         for prefix in (g.code[:6], g.code[:9], g.code[:12]):
             grid_count[prefix] = grid_count.get(prefix, 0) + 1
     path = set(ancestors(region_code)) if region_code else set()
-    district = districts[0] if districts else None
-    root = TreeNode(
-        code=district.code if district else "",
-        name=district.name if district else "",
-        level="district",
-        open=sum(open_counts.get(s.code, 0) for s in streets),
-        population=district.population if district else 0,
-        grids=len(grids),
-        children=[],
-    )
+    district_nodes = [
+        TreeNode(
+            code=d.code,
+            name=d.name,
+            level="district",
+            open=sum(open_counts.get(s.code, 0) for s in streets if s.code.startswith(d.code)),
+            population=d.population,
+            grids=grid_count.get(d.code, 0),
+            children=[],
+        )
+        for d in districts
+    ] or [TreeNode(code="", name="", level="district", children=[])]
+    if len(district_nodes) == 1:
+        root = district_nodes[0]
+    else:
+        root = TreeNode(
+            code="",
+            name="",
+            level="city",
+            open=sum(d.open for d in district_nodes),
+            population=sum(d.population for d in district_nodes),
+            grids=len(grids),
+            children=district_nodes,
+        )
     for street in streets:
+        parent = next(
+            (d for d in district_nodes if street.code.startswith(d.code)), district_nodes[0]
+        )
         node = TreeNode(
             street.code,
             street.name,
@@ -422,8 +601,8 @@ def grid_tree(services: DataServices, region_code: str | None) -> Result[TreeNod
                 ]
             assert node.children is not None
             node.children.append(child)
-        assert root.children is not None
-        root.children.append(node)
+        assert parent.children is not None
+        parent.children.append(node)
     fetched = by_community.fetched_at
     stale = by_street.stale or by_community.stale
     return Result(root, fetched, stale, by_street.error or by_community.error)

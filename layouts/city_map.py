@@ -50,6 +50,7 @@ class MapOptions(PanelOptions):
     patrol: bool = False  # outline the grids nobody patrolled today (网格管理)
     points_refresh_seconds: int = 15  # workers, devices, places, tracks (cases: every tick)
     hidden_layers: list[Layer] = []  # offered in the layer switcher, off until ticked
+    detail_on_zoom: bool = True  # zoomed in by hand: finer outlines of the visible area
 
     @field_validator("layers")
     @classmethod
@@ -75,6 +76,7 @@ class MapOptions(PanelOptions):
 
 # Function props live in assets/cc_map.js (no inline JS, nothing from the internet).
 REGION_STYLE = {"variable": "cc.map.regionStyle"}
+DETAIL_STYLE = {"variable": "cc.map.detailStyle"}
 CASE_POINT = {"variable": "cc.map.casePoint"}
 CASE_STYLE = {"variable": "cc.map.caseStyle"}
 CLUSTER_ICON = {"variable": "cc.map.clusterIcon"}
@@ -95,13 +97,30 @@ def empty_hideout(theme: str = "dark") -> dict[str, Any]:
 
 def _layer(ctx: PanelContext, name: str) -> Any:
     if name == "boundaries":
-        return dl.GeoJSON(
+        # Outlines live in panes of their own under the cases (negative z-index inside the
+        # overlay pane): outlines added later, by a drill-down or a zoom, never cover a case.
+        # The finer outlines of a zoomed-in view lie above the shaded regions they divide.
+        regions = dl.GeoJSON(
             id=ctx.id("regions"),
             data=None,
             style=REGION_STYLE,
             hideout=empty_hideout(ctx.theme),
             onEachFeature=TOOLTIP,
             hoverStyle={"weight": 4, "color": "#ffffff"},
+        )
+        detail = dl.GeoJSON(
+            id=ctx.id("detail"),
+            data=None,
+            style=DETAIL_STYLE,
+            hideout={"theme": ctx.theme},
+            onEachFeature=TOOLTIP,
+            hoverStyle={"weight": 3, "color": "#ffffff"},
+        )
+        return dl.LayerGroup(
+            [
+                dl.Pane(regions, name="cc-regions", pane="overlayPane", style={"zIndex": -2}),
+                dl.Pane(detail, name="cc-detail", pane="overlayPane", style={"zIndex": -1}),
+            ]
         )
     if name == "cases":
         return dl.GeoJSON(
@@ -164,12 +183,17 @@ def build_map(ctx: PanelContext) -> Any:
     children.append(dl.LayerGroup([_layer(ctx, name) for name in hidden]))
     view: dict[str, Any] = {"center": [centre[1], centre[0]], "zoom": opts.zoom}
     if ctx.extra.get("bounds") and opts.fit_district:
-        view = {"bounds": ctx.extra["bounds"], "boundsOptions": {"padding": [12, 12]}}
+        # the centre without a zoom: the bounds still decide the view, and dash-leaflet's
+        # viewport tracking (which compares against the centre) works from the first move
+        view = {**view, "bounds": ctx.extra["bounds"], "boundsOptions": {"padding": [12, 12]}}
+        del view["zoom"]
     body = dl.Map(
         id=ctx.id("map"),
         **view,
         zoomControl=False,
-        trackViewport=False,  # the view is ours to set (drill, tour); nothing reads it back
+        # zoom and bounds come back after every move: a view zoomed in by hand gets the
+        # finer outlines of what it shows (``detail_on_zoom``)
+        trackViewport=opts.detail_on_zoom and "boundaries" in opts.layers,
         attributionControl=bool(tile_url),
         children=children,
         className="cc-map",
@@ -214,6 +238,7 @@ def build_map(ctx: PanelContext) -> Any:
         dcc.Store(id=ctx.id("shown"), data={}),
         dcc.Store(id=ctx.id("shown-points"), data={}),
         dcc.Store(id=ctx.id("scope"), data={}),
+        dcc.Store(id=ctx.id("detail-shown"), data={}),
     ]
     return html.Div(className="cc-panel-wrap", children=parts)
 
@@ -231,13 +256,16 @@ def legend(ctx: PanelContext) -> html.Div:
     )
 
 
-def breadcrumb(ctx: PanelContext, crumbs: list[dict[str, str]]) -> list[Any]:
-    """全区 > street > community > grid; each step but the last leads back up (the district
-    itself is 全区: a city's map shows one district)."""
-    crumbs = [c for c in crumbs if c["level"] != "district"]
+def breadcrumb(
+    ctx: PanelContext, crumbs: list[dict[str, str]], several_districts: bool = False
+) -> list[Any]:
+    """全区 > street > community > grid; each step but the last leads back up. One district
+    is the whole map (全区); with several the top is the city, 全市 > district > street ..."""
+    if not several_districts:
+        crumbs = [c for c in crumbs if c["level"] != "district"]
     items: list[Any] = [
         html.Button(
-            t("map.city", ctx.lang),
+            t("map.city_all" if several_districts else "map.city", ctx.lang),
             id={**ctx.id("crumb"), "code": ""},
             className="cc-crumb" + ("" if crumbs else " current"),
             n_clicks=0,

@@ -157,7 +157,7 @@ def build_grid_tree(ctx: PanelContext) -> Any:
 
 def _node_button(ctx: PanelContext, node: TreeNode, current: str) -> html.Button:
     return html.Button(
-        node.name,
+        node.name or t("map.city_all", ctx.lang),  # the city above several districts
         id={**ctx.id("node"), "code": node.code},
         className="cc-tree-node" + (" current" if node.code == current else ""),
         title=node.code,
@@ -181,7 +181,9 @@ def render_tree(node: TreeNode, current: str, ctx: PanelContext) -> Any:
     )
     if node.children is None or (not node.children and node.level == "grid"):
         return html.Div(line, className=f"cc-tree-leaf cc-tree-{node.level}")
-    on_path = node.level == "district" or (bool(current) and current.startswith(node.code))
+    # the top is open; below it, what leads to the current region
+    top = node.level == "city" or (node.level == "district" and not current)
+    on_path = top or (bool(current) and current.startswith(node.code))
     return html.Details(
         [html.Summary(line), *(render_tree(c, current, ctx) for c in node.children)],
         open=on_path,

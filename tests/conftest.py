@@ -62,6 +62,48 @@ def tiny_city_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def two_district_city_url(tiny_city_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The tiny city (东城区 110101) and beside it, to the west, the regions of a second tiny
+    district (西城区 110102, no cases): a hierarchy with a city level above two districts."""
+    import json
+    import sqlite3
+    from contextlib import closing
+
+    from adapters.sql.db import upgrade
+    from command_center.demo.generator import generate
+
+    folder = tmp_path_factory.mktemp("two-districts")
+    second = folder / "xicheng.sqlite"
+    upgrade(f"sqlite:///{second}")
+    generate(f"sqlite:///{second}", "tiny", seed=8, district_code="110102", now=DEMO_NOW)
+    both = folder / "both.sqlite"
+    shutil.copy(tiny_city_url.removeprefix("sqlite:///"), both)
+    shift = -0.02  # degrees of longitude: the generator draws every district at one centre
+
+    def moved(coords):  # noqa: ANN001, ANN202 - nested GeoJSON coordinate lists
+        if coords and isinstance(coords[0], (int, float)):
+            return [coords[0] + shift, *coords[1:]]
+        return [moved(c) for c in coords]
+
+    with closing(sqlite3.connect(second)) as src, closing(sqlite3.connect(both)) as dst:
+        rows = src.execute("SELECT * FROM regions").fetchall()
+        names = [d[0] for d in src.execute("SELECT * FROM regions").description]
+        at = {n: i for i, n in enumerate(names)}
+        for row in rows:
+            row = list(row)
+            geometry = json.loads(row[at["geometry"]])
+            geometry["coordinates"] = moved(geometry["coordinates"])
+            row[at["geometry"]] = json.dumps(geometry)
+            row[at["centroid_lon"]] += shift
+            marks = ", ".join("?" * len(row))
+            dst.execute(f"INSERT INTO regions ({', '.join(names)}) VALUES ({marks})", row)
+        dst.commit()
+        # into the file itself: tests copy it, and a copy leaves the write-ahead log behind
+        dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return f"sqlite:///{both}"
+
+
 @pytest.fixture()
 def city_copy(tiny_city_url: str, tmp_path: Path) -> str:
     """A private copy of the tiny city for a test that writes to it."""

@@ -1,13 +1,16 @@
 """The living map in real headless Chromium: drill from the district to a unit grid and back
-with the other panels following, a case card, the grid management screen, and the base map
-from a local tile server (WGS-84 and GCJ-02) with nothing leaving 127.0.0.1."""
+with the other panels following, a case card, the grid management screen, the base map
+from a local tile server (WGS-84 and GCJ-02) with nothing leaving 127.0.0.1, finer outlines
+when zoomed in by hand, and a city of two districts."""
 
 from __future__ import annotations
 
 import struct
 import threading
+import time
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,6 +44,23 @@ def wait_crumbs(page, n: int, timeout: float = 15000) -> None:  # noqa: ANN001
         arg=n,
         timeout=timeout,
     )
+
+
+@contextmanager
+def serving(db_url: str, tmp_path: Path, screens: Path | None = None, **settings: object):  # noqa: ANN201
+    """The app over ``db_url`` (with ``screens`` as its walls file) on an ephemeral port;
+    yields ``(cc, base_url)`` and stops it afterwards."""
+    from command_center.app import create_app
+    from command_center.runtime import start_background_server
+    from tests.conftest import make_settings
+
+    cc = create_app(make_settings(db_url, tmp_path, screens=screens, **settings))
+    server, base = start_background_server(cc)
+    try:
+        yield cc, base
+    finally:
+        server.shutdown()
+        cc.stop()
 
 
 def test_drill_from_district_to_a_grid_and_back_filters_the_screen(
@@ -201,23 +221,6 @@ def tile_server() -> Iterator[tuple[str, list[str]]]:
     thread.join(5)
 
 
-def _app_with_tiles(city_copy: str, tmp_path: Path, tiles: str, datum: str):  # noqa: ANN202
-    from command_center.app import create_app
-    from command_center.runtime import start_background_server
-    from tests.conftest import make_settings
-
-    settings = make_settings(
-        city_copy,
-        tmp_path,
-        tile_url=tiles + "/tiles/{z}/{x}/{y}.png",
-        tile_attribution="本地瓦片 test",
-        tile_datum=datum,
-    )
-    cc = create_app(settings)
-    server, base = start_background_server(cc)
-    return cc, server, base
-
-
 @pytest.mark.parametrize("datum", ["wgs84", "gcj02"])
 def test_base_map_tiles_come_from_the_configured_local_server(
     city_copy, tmp_path, browser, tile_server, artifacts, datum
@@ -227,8 +230,13 @@ def test_base_map_tiles_come_from_the_configured_local_server(
     from command_center.domain.coords import wgs84_to_gcj02
 
     tiles, seen = tile_server
-    cc, server, base = _app_with_tiles(city_copy, tmp_path, tiles, datum)
-    try:
+    with serving(
+        city_copy,
+        tmp_path,
+        tile_url=tiles + "/tiles/{z}/{x}/{y}.png",
+        tile_attribution="本地瓦片 test",
+        tile_datum=datum,
+    ) as (cc, base):
         page = browser.new_page(viewport={"width": 1920, "height": 720})
         watch = PageWatch(page)
         bodies: list[str] = []
@@ -256,9 +264,6 @@ def test_base_map_tiles_come_from_the_configured_local_server(
         assert gcj_sent == (datum == "gcj02")
         watch.assert_clean()
         page.close()
-    finally:
-        server.shutdown()
-        cc.stop()
 
 
 def _view(page) -> str:  # noqa: ANN001
@@ -315,10 +320,6 @@ def test_new_cases_appear_live_without_resetting_the_view(live_app, browser) -> 
 
 
 def test_an_untouched_wall_tours_the_streets(city_copy, tmp_path, browser) -> None:  # noqa: ANN001
-    from command_center.app import create_app
-    from command_center.runtime import start_background_server
-    from tests.conftest import make_settings
-
     screens = tmp_path / "tour.yaml"
     screens.write_text(
         "screens:\n"
@@ -331,9 +332,7 @@ def test_an_untouched_wall_tours_the_streets(city_copy, tmp_path, browser) -> No
         "         options: {level: community, tour_seconds: 1}}\n",
         encoding="utf-8",
     )
-    cc = create_app(make_settings(city_copy, tmp_path, screens=screens))
-    server, base = start_background_server(cc)
-    try:
+    with serving(city_copy, tmp_path, screens=screens) as (cc, base):
         page = browser.new_page(viewport={"width": 960, "height": 540})
         watch = PageWatch(page)
         page.goto(f"{base}/wall/tour")
@@ -346,16 +345,9 @@ def test_an_untouched_wall_tours_the_streets(city_copy, tmp_path, browser) -> No
         assert len(views) >= 3, "the map did not move between streets"
         watch.assert_clean()
         page.close()
-    finally:
-        server.shutdown()
-        cc.stop()
 
 
 def test_clicking_a_camera_opens_its_live_snapshot(city_copy, tmp_path, browser) -> None:  # noqa: ANN001
-    from command_center.app import create_app
-    from command_center.runtime import start_background_server
-    from tests.conftest import make_settings
-
     screens = tmp_path / "cams.yaml"
     screens.write_text(
         "screens:\n"
@@ -370,9 +362,7 @@ def test_clicking_a_camera_opens_its_live_snapshot(city_copy, tmp_path, browser)
         "         options: {layers: [boundaries, cameras], level: grid}}\n",
         encoding="utf-8",
     )
-    cc = create_app(make_settings(city_copy, tmp_path, screens=screens))
-    server, base = start_background_server(cc)
-    try:
+    with serving(city_copy, tmp_path, screens=screens) as (cc, base):
         camera = next(c for c in cc.adapters.gis.points("camera") if c.grid_code)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         watch = PageWatch(page)
@@ -397,6 +387,208 @@ def test_clicking_a_camera_opens_its_live_snapshot(city_copy, tmp_path, browser)
         assert src and src.startswith("/video/") and src.endswith("/snapshot.png")
         watch.assert_clean()
         page.close()
-    finally:
-        server.shutdown()
-        cc.stop()
+
+
+# --- zooming in by hand: finer outlines of what the view shows --------------------------------
+
+REGIONS = f"{MAP} .leaflet-cc-regions-pane path"
+DETAIL = f"{MAP} .leaflet-cc-detail-pane path"
+
+ZOOM_SCREEN = (
+    "screens:\n"
+    "  - id: zoom\n"
+    "    title: 缩放\n"
+    "    size: 1920x1080\n"
+    "    theme: light\n"
+    "    grid: {columns: 3, rows: 3}\n"
+    "    panels:\n"
+    "      - {id: map, kind: city_map, col: 1, row: 1, col_span: 2, row_span: 2,\n"
+    "         options: {layers: [boundaries, cases], level: street, layer_control: true}}\n"
+)
+
+
+def _scale(page) -> float:  # noqa: ANN001
+    """2 ** zoom of the map, from Leaflet's zoom proxy."""
+    transform = page.evaluate(
+        "() => document.querySelector('[data-kind=city_map] .leaflet-proxy').style.transform"
+    )
+    return float(transform.rsplit("scale(", 1)[1].rstrip(")"))
+
+
+def _zoom(page, button: str, watch_detail: list[int]) -> bool:  # noqa: ANN001
+    """One click on + or -; True when the move asked for finer outlines and they came."""
+    asked = len(watch_detail)
+    page.locator(f"{MAP} .leaflet-control-zoom-{button}").click()
+    page.wait_for_timeout(1200)  # the zoom animation and the move's request
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(watch_detail) == asked:
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(300)
+    return len(watch_detail) > asked
+
+
+def test_zooming_in_by_hand_draws_finer_outlines_of_the_view_and_out_clears_them(
+    city_copy, tmp_path, browser, artifacts
+) -> None:  # noqa: ANN001
+
+    screens = tmp_path / "zoom.yaml"
+    screens.write_text(ZOOM_SCREEN, encoding="utf-8")
+    with serving(city_copy, tmp_path, screens=screens) as (cc, base):
+        streets = len(cc.services.regions("street").value)
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        watch = PageWatch(page)
+        answers: dict[str, list[int]] = {"detail": [], "regions": []}
+
+        def on_response(response) -> None:  # noqa: ANN001
+            if "_dash-update-component" not in response.url or response.status != 200:
+                return
+            output = response.request.post_data_json.get("output", "")
+            for role in answers:
+                if f'"role":"{role}"}}.data' in output:
+                    answers[role].append(len(response.body()))
+
+        page.on("response", on_response)
+        page.goto(f"{base}/wall/zoom")
+        page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+        page.wait_for_function(
+            "([s, n]) => document.querySelectorAll(s).length === n",
+            arg=[REGIONS, streets],
+            timeout=20000,
+        )
+        page.wait_for_timeout(1500)
+        assert page.locator(DETAIL).count() == 0  # the fitted view: street outlines only
+        sent_regions = len(answers["regions"])
+
+        # in, one step at a time, until finer outlines come (community or unit grid: the
+        # finest level wide enough to read at that zoom; which parts of the district and how
+        # a pan appends are pinned in tests/command_center/test_geo.py)
+        fitted = _scale(page)
+        grids = len(cc.services.regions("grid").value)
+        steps = 0
+        while steps < 6 and not page.locator(DETAIL).count():
+            steps += 1
+            _zoom(page, "in", answers["detail"])
+        assert 0 < page.locator(DETAIL).count() <= grids
+        # every click moved one zoom in and nothing the outlines brought moved the view back
+        assert _scale(page) == fitted * 2**steps
+        assert len(crumbs(page)) == 1  # a zoom is not a drill-down: the screen is not filtered
+        assert len(answers["regions"]) == sent_regions  # the street outlines were not resent
+        # one zoom further: the same level, already there: nothing is sent again
+        asked = len(answers["detail"])
+        _zoom(page, "in", answers["detail"])
+        steps += 1
+        assert len(answers["detail"]) == asked
+        page.screenshot(path=str(artifacts / "map-zoomed-by-hand.png"))
+
+        # out again, step by step, to the fitted zoom: the finer outlines are gone
+        for _ in range(steps):
+            _zoom(page, "out", answers["detail"])
+        page.wait_for_function(
+            "s => document.querySelectorAll(s).length === 0", arg=DETAIL, timeout=20000
+        )
+        assert page.locator(REGIONS).count() == streets
+        assert _scale(page) == fitted
+        watch.assert_clean()
+        page.close()
+
+
+def test_a_finer_outline_of_a_zoomed_view_drills_on_click(city_copy, tmp_path, browser) -> None:  # noqa: ANN001
+    screens = tmp_path / "zoom.yaml"
+    screens.write_text(ZOOM_SCREEN, encoding="utf-8")
+    with serving(city_copy, tmp_path, screens=screens) as (cc, base):
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        watch = PageWatch(page)
+        page.goto(f"{base}/wall/zoom")
+        page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+        wait_for_panels(page)
+        for _ in range(8):
+            page.locator(f"{MAP} .leaflet-control-zoom-in").click()
+            page.wait_for_timeout(1500)
+            if page.locator(DETAIL).count():
+                break
+        target = page.evaluate(
+            """s => { for (const p of document.querySelectorAll(s)) {
+                const r = p.getBoundingClientRect(), x = r.x + r.width / 2, y = r.y + r.height / 2;
+                if (r.width > 8 && document.elementFromPoint(x, y) === p) { return {x, y}; } }
+              return null; }""",
+            DETAIL,
+        )
+        assert target is not None, "no finer outline the pointer reaches"
+        page.mouse.click(target["x"], target["y"])
+        page.wait_for_function(
+            "() => document.querySelectorAll('[data-kind=city_map] .cc-crumb').length >= 3",
+            timeout=15000,
+        )
+        code = page.locator(f"{MAP} .cc-crumb.current").get_attribute("title")
+        assert code and len(code) in (12, 14)  # a community or a grid: what the zoom showed
+        watch.assert_clean()
+        page.close()
+
+
+# --- a city above two districts -----------------------------------------------------------
+
+
+def test_a_city_of_two_districts_shows_both_and_drills_through_the_district(
+    two_district_city_url, tmp_path, browser, artifacts
+) -> None:  # noqa: ANN001
+    import shutil
+
+    db = tmp_path / "city.sqlite"
+    shutil.copy(two_district_city_url.removeprefix("sqlite:///"), db)
+    with serving(f"sqlite:///{db}", tmp_path) as (cc, base):
+        communities = cc.services.regions("community").value
+        page = browser.new_page(viewport={"width": 1920, "height": 720})
+        watch = PageWatch(page)
+        page.goto(f"{base}/wall/main")
+        page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+        wait_for_panels(page)
+        page.wait_for_function(
+            "([s, n]) => document.querySelectorAll(s).length === n",
+            arg=[REGIONS, len(communities)],
+            timeout=20000,
+        )
+        page.wait_for_timeout(1000)
+        # the first view holds both districts: every community outline inside the map
+        outside = page.evaluate(
+            """([s, m]) => { const box = document.querySelector(m).getBoundingClientRect();
+                return [...document.querySelectorAll(s)].filter(p => {
+                  const r = p.getBoundingClientRect();
+                  return r.left < box.left - 1 || r.right > box.right + 1 ||
+                         r.top < box.top - 1 || r.bottom > box.bottom + 1; }).length; }""",
+            [REGIONS, f"{MAP} .leaflet-container"],
+        )
+        assert outside == 0
+        assert crumbs(page) == ["全市"]
+        page.screenshot(path=str(artifacts / "map-two-districts.png"))
+        # the westmost community the pointer reaches belongs to the second district (西城区)
+        target = page.evaluate(
+            """s => { let best = null;
+                for (const p of document.querySelectorAll(s)) {
+                  const r = p.getBoundingClientRect();
+                  const x = r.x + r.width / 2, y = r.y + r.height / 2;
+                  if (document.elementFromPoint(x, y) === p && (!best || x < best.x)) {
+                    best = {x, y}; } }
+                return best; }""",
+            REGIONS,
+        )
+        page.mouse.click(target["x"], target["y"])
+        wait_crumbs(page, 4)  # 全市 › 西城区 › street › community
+        trail = crumbs(page)
+        assert trail[0] == "全市" and trail[1] == "西城区"
+        page.locator(f"{MAP} .cc-crumb").nth(1).click()  # up to the district
+        wait_crumbs(page, 2)
+        page.locator(f"{MAP} .cc-crumb").first.click()
+        wait_crumbs(page, 1)
+        watch.assert_clean()
+        page.close()
+
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        watch = PageWatch(page)
+        page.goto(f"{base}/wall/grid")
+        page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+        wait_for_panels(page)
+        nodes = page.locator("[data-panel=tree] .cc-tree-node").all_inner_texts()
+        assert nodes[0] == "全市" and "东城区" in nodes and "西城区" in nodes
+        page.screenshot(path=str(artifacts / "grid-two-districts.png"))
+        watch.assert_clean()
+        page.close()

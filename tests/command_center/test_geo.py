@@ -8,19 +8,24 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import shapely
 from dash import Patch, no_update
+from dash.exceptions import PreventUpdate
 from shapely.geometry import shape
 
 from command_center.domain.coords import wgs84_to_gcj02
 from command_center.events import EventBus
 from command_center.geo import (
+    DETAIL_MIN_PX,
     CityGeo,
     ancestors,
     diff_features,
+    fitted_zoom,
     grid_profile_view,
     grid_tree,
     kpi_extras,
     level_of,
+    metres_per_pixel,
     search_grids,
     shade,
     tolerance_for_zoom,
@@ -33,14 +38,18 @@ from command_center.services import DataServices
 OPEN = "('reported','accepted','registered','dispatched','handled','verified')"
 
 
-@pytest.fixture()
-def services(tiny_city_url: str, tmp_path: Path):  # noqa: ANN201
+def services_over(url: str, tmp_path: Path):  # noqa: ANN201
     from tests.conftest import DEMO_NOW, make_settings
 
-    settings = make_settings(tiny_city_url, tmp_path)
+    settings = make_settings(url, tmp_path)
     adapters = load_adapters(settings)
     yield DataServices(settings, adapters, EventBus(), clock=lambda: DEMO_NOW)
     adapters.close()
+
+
+@pytest.fixture()
+def services(tiny_city_url: str, tmp_path: Path):  # noqa: ANN201
+    yield from services_over(tiny_city_url, tmp_path)
 
 
 def rows(url: str, sql: str, *params: object) -> list[tuple]:
@@ -335,3 +344,126 @@ def test_breadcrumb_runs_from_the_district_down(services, tiny_city_url) -> None
     assert [c["level"] for c in crumbs] == ["district", "street", "community", "grid"]
     assert crumbs[-1]["code"] == grid and all(c["name"] for c in crumbs)
     assert CityGeo(services).breadcrumb(None) == []
+
+
+# --- finer outlines of a view zoomed in by hand ------------------------------------------
+
+
+def test_a_view_zoomed_past_its_fit_is_told_apart_from_the_fit_itself() -> None:
+    district = [[39.90, 116.38], [39.96, 116.45]]
+    # the fitted view: a little wider than the district, at the zoom the fit chose
+    fitted_view = [[39.899, 116.37], [39.961, 116.46]]
+    fit = fitted_zoom(district, fitted_view, 13)
+    assert fit == 13
+    # two zooms in by hand: a quarter of the span, same map size in pixels
+    closer = [[39.92, 116.40], [39.9355, 116.4225]]
+    assert fitted_zoom(district, closer, 15) == 13
+
+
+def test_finer_levels_appear_once_their_regions_are_wide_enough_to_read(services) -> None:  # noqa: ANN001
+    geo = CityGeo(services)
+    lat = services.regions("district").value[0].centroid[1]
+    community_at, grid_at = geo.detail_zoom("community"), geo.detail_zoom("grid")
+    assert community_at is not None and grid_at is not None and community_at < grid_at
+    for level, at in (("community", community_at), ("grid", grid_at)):
+        width = geo.typical_width_m(level)
+        assert width / metres_per_pixel(at, lat) >= DETAIL_MIN_PX
+        assert width / metres_per_pixel(at - 1, lat) < DETAIL_MIN_PX
+    assert geo.detail_level("street", community_at - 1) is None
+    assert geo.detail_level("street", community_at) == "community"
+    assert geo.detail_level("street", grid_at) == "grid"  # the finest that reads
+    assert geo.detail_level("community", community_at) is None
+    assert geo.detail_level("grid", 20) is None  # nothing is finer than a unit grid
+
+
+def test_outlines_in_view_are_those_touching_the_view_and_its_margin(services) -> None:  # noqa: ANN001
+    geo = CityGeo(services)
+    grids = services.regions("grid").value
+    target = shape(grids[len(grids) // 2].geometry)
+    west, south, east, north = target.bounds
+    view = [[south, west], [north, east]]
+    found = geo.boundaries_in_view("grid", None, view)
+    codes = {f["properties"]["code"] for f in found}
+    assert grids[len(grids) // 2].code in codes
+    dx, dy = (east - west) / 4, (north - south) / 4
+    margin = shapely.box(west - dx, south - dy, east + dx, north + dy)
+    expected = {g.code for g in grids if shape(g.geometry).intersects(margin)}
+    assert expected <= codes  # every outline the view (with its margin) touches
+    assert len(codes) < len(grids)  # and not the whole district
+    for f in found:  # what travels: the outline, its code, name and level
+        assert set(f["properties"]) == {"code", "name", "level"}
+    whole = [[south - 1, west - 1], [north + 1, east + 1]]
+    assert len(geo.boundaries_in_view("grid", None, whole)) == len(grids)
+    street = grids[0].code[:9]
+    inside = geo.boundaries_in_view("grid", street, whole)
+    assert {f["properties"]["code"] for f in inside} == {
+        g.code for g in grids if g.code.startswith(street)
+    }
+
+
+def test_zooming_in_sends_finer_outlines_once_then_only_new_ones_and_out_clears(services) -> None:  # noqa: ANN001
+    from callbacks.city_map import detail_update
+
+    geo = CityGeo(services)
+    bounds = geo.city_bounds()
+    (south, west), (north, east) = bounds
+    scope = {"code": "", "level": "street", "parent": "", "bounds": bounds}
+    at = geo.detail_zoom("community")
+    fit = fitted_zoom(bounds, bounds, 12)
+    # the scope's own fit: nothing finer, nothing sent
+    with pytest.raises(PreventUpdate):
+        detail_update(geo, scope, bounds, fit, {})
+    # zoomed in by hand to the western quarter: the communities there, the whole layer
+    quarter = (east - west) / 4
+    half = [[south, west], [north, west + quarter]]
+    zoom = max(at, fit + 1) + 1
+    data, record = detail_update(geo, scope, half, zoom, {})
+    assert data["type"] == "FeatureCollection" and record["key"] == "|community"
+    first = {f["properties"]["code"] for f in data["features"]}
+    assert first and record["codes"] == [f["properties"]["code"] for f in data["features"]]
+    # the same view again: nothing new
+    with pytest.raises(PreventUpdate):
+        detail_update(geo, scope, half, zoom, record)
+    # panned to the east end: only the communities not yet shown, appended by Patch
+    east_half = [[south, east - quarter], [north, east]]
+    patch, shown_patch = detail_update(geo, scope, east_half, zoom, record)
+    assert isinstance(patch, Patch) and isinstance(shown_patch, Patch)
+    appended = [op["params"]["value"] for op in patch.to_plotly_json()["operations"]]
+    assert appended and not first & {f["properties"]["code"] for f in appended}
+    # zoomed back out to the fit: the layer is cleared, the record forgotten
+    data, record = detail_update(geo, scope, bounds, fit, record)
+    assert data["features"] == [] and record == {}
+
+
+# --- a city above several districts ---------------------------------------------------------
+
+
+@pytest.fixture()
+def city_services(two_district_city_url: str, tmp_path: Path):  # noqa: ANN201
+    yield from services_over(two_district_city_url, tmp_path)
+
+
+def test_two_districts_put_the_city_on_top_of_the_tree_and_the_map(city_services) -> None:  # noqa: ANN001
+    geo = CityGeo(city_services)
+    assert geo.several_districts()
+    districts = city_services.regions("district").value
+    assert [d.code for d in districts] == ["110101", "110102"]
+    root = grid_tree(city_services, None).value
+    assert root.level == "city" and root.code == "" and root.name == ""
+    assert [d.code for d in root.children] == ["110101", "110102"]
+    grids = city_services.regions("grid").value
+    assert root.grids == len(grids) == sum(d.grids for d in root.children)
+    assert root.open == sum(d.open for d in root.children)
+    for district in root.children:
+        assert district.children and all(s.code[:6] == district.code for s in district.children)
+        assert district.grids == sum(1 for g in grids if g.code.startswith(district.code))
+    assert root.children[1].open == 0  # the second district has no cases
+    # the first view holds every district, not only the first
+    (south, west), (north, east) = geo.city_bounds()
+    for district in districts:
+        (s, w), (n, e) = geo.latlng_bounds(district)
+        assert south <= s and west <= w and n <= north and e <= east
+    # a path into the second district keeps its district step
+    street = next(s for s in city_services.regions("street").value if s.code[:6] == "110102")
+    crumbs = geo.breadcrumb(street.code)
+    assert [c["code"] for c in crumbs] == ["110102", street.code]

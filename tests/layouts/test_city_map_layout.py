@@ -57,3 +57,14 @@ def test_breadcrumb_starts_at_the_whole_district_and_marks_the_current_step() ->
     buttons = [i for i in items if getattr(i, "id", None)]
     assert [b.children for b in buttons] == ["全区", "东华门街道"]
     assert "current" in buttons[-1].className and buttons[0].id["code"] == ""
+
+
+def test_breadcrumb_of_a_city_with_several_districts_starts_at_the_city() -> None:
+    crumbs = [
+        {"code": "110102", "name": "西城区", "level": "district"},
+        {"code": "110102001", "name": "西长安街街道", "level": "street"},
+    ]
+    items = breadcrumb(ctx(), crumbs, several_districts=True)
+    buttons = [i for i in items if getattr(i, "id", None)]
+    assert [b.children for b in buttons] == ["全市", "西城区", "西长安街街道"]
+    assert buttons[1].id["code"] == "110102"  # a district is a step of its own
