@@ -39,7 +39,7 @@ def test_clicking_a_source_bar_and_a_region_filters_the_stats_screen(
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     watch = PageWatch(page)
     page.goto(f"{base}/wall/stats")
-    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=40000)  # a loaded machine
     wait_for_panels(page, timeout=40)
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts / "stats-wall.png"))
@@ -103,7 +103,7 @@ def test_appraisal_console_picks_a_period_and_drills_to_overdue_cases(
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     watch = PageWatch(page)
     page.goto(f"{base}/wall/appraisal")
-    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=40000)  # a loaded machine
     wait_for_panels(page, timeout=40)
     page.screenshot(path=str(artifacts / "appraisal-console.png"))
 
@@ -155,7 +155,7 @@ def test_briefing_pages_render_with_rankings_and_export(
     page.add_init_script(f"const t0 = {page_index * 30 + 5} * 1000; Date.now = () => t0;")
     watch = PageWatch(page)
     page.goto(f"{base}/wall/briefing")
-    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
+    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=40000)  # a loaded machine
     wait_for_panels(page, timeout=40)
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts / f"briefing-page{page_index + 1}.png"))
