@@ -53,6 +53,20 @@
         opacity: 0.9, fillColor: "#000000", fillOpacity: 0
       };
     },
+    // moveend (every frame of a flight, too): once the view has stood still for a moment at
+    // a whole zoom level, report its zoom and bounds to the server (finer outlines)
+    viewSettled: function (e, context) {
+      var map = e.target;
+      window.clearTimeout(map._ccSettled);
+      map._ccSettled = window.setTimeout(function () {
+        var zoom = map.getZoom();
+        if (zoom !== Math.round(zoom)) { return; }
+        var b = map.getBounds();
+        context.setProps({
+          zoom: zoom, bounds: [[b.getSouth(), b.getWest()], [b.getNorth(), b.getEast()]]
+        });
+      }, 300);
+    },
     trackStyle: function () {
       return { color: "#35e0b0", weight: 2.5, opacity: 0.85, dashArray: "6 4" };
     },

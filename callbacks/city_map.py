@@ -139,14 +139,21 @@ def register(app: Any, cc: Any) -> None:
     # --- drill-down: a region click or a breadcrumb step sets the page's region ---------
     @app.callback(
         Output("cc-region", "data", allow_duplicate=True),
+        # the breadcrumb at once, before the panels' answers keep a wall's browser busy
+        Output(_id("crumbs", ALL), "children", allow_duplicate=True),
         Input(_id("regions", ALL), "clickData"),
         Input(_id("detail", ALL), "clickData"),  # a finer outline of a zoomed-in view
         Input({"role": "crumb", "kind": KIND, "pid": ALL, "code": ALL}, "n_clicks"),
         State("cc-region", "data"),
+        State("cc-wall-meta", "data"),
         prevent_initial_call=True,
     )
     def drill(
-        _clicks: list[Any], _details: list[Any], _crumbs: list[Any], region: dict[str, Any] | None
+        _clicks: list[Any],
+        _details: list[Any],
+        _crumbs: list[Any],
+        region: dict[str, Any] | None,
+        meta: dict[str, Any] | None,
     ) -> Any:
         trigger = ctx.triggered_id
         if not trigger or not ctx.triggered or not ctx.triggered[0]["value"]:
@@ -161,7 +168,16 @@ def register(app: Any, cc: Any) -> None:
                 raise PreventUpdate
         if code == (region or {}).get("code", ""):
             raise PreventUpdate
-        return {"code": code} if code else {}
+        lang = (meta or {}).get("lang", cc.settings.lang)
+        geo = geo_of(cc)
+        trail = geo.breadcrumb(code or None)
+        crumbs = []
+        for out in ctx.outputs_list[1]:
+            panel = locate_panel(cc, out["id"]["pid"], lang, code or None)
+            crumbs.append(
+                no_update if panel is None else breadcrumb(panel, trail, geo.several_districts())
+            )
+        return ({"code": code} if code else {}), crumbs
 
     for layer in ("regions", "detail"):
         app.clientside_callback(
@@ -187,6 +203,7 @@ def register(app: Any, cc: Any) -> None:
         lang = (meta or {}).get("lang", cc.settings.lang)
         code = (region or {}).get("code") or None
         geo = geo_of(cc)
+        geo.warm_soon()  # the finer outlines of a zoom by hand, built before anyone zooms
         for out in ctx.outputs_list[0]:
             panel = locate_panel(cc, out["id"]["pid"], lang, code)
             row: list[Any] = [no_update] * 6
@@ -221,6 +238,9 @@ def register(app: Any, cc: Any) -> None:
         cap = caption(panel, geo.synthetic(scope["level"], scope["parent"]), scope["level"])
         return [data, hideout, viewport, crumbs, cap, scope]
 
+    def scope_trigger() -> bool:
+        return ctx.triggered_id is not None and ctx.triggered_id.get("role") == "scope"
+
     # --- zoomed in by hand: the finer outlines of the visible area ------------------------
     @app.callback(
         Output(_id("detail"), "data"),
@@ -245,6 +265,12 @@ def register(app: Any, cc: Any) -> None:
         opts = panel.options
         if not opts.detail_on_zoom or "boundaries" not in opts.layers:
             raise PreventUpdate
+        if scope_trigger():  # a new scope: its view is on the way, the old outlines go
+            if not (shown or {}).get("codes"):
+                raise PreventUpdate
+            return collection([]), {}
+        if zoom is not None and zoom != int(zoom):
+            raise PreventUpdate  # a flight's intermediate stop (zoom snaps to whole levels)
         try:
             return detail_update(geo_of(cc), scope, view, zoom, shown or {})
         except PreventUpdate:
@@ -293,9 +319,6 @@ def register(app: Any, cc: Any) -> None:
                 patch_shown(record, name, update)
                 shown_out = record
         return data, shown_out
-
-    def scope_trigger() -> bool:
-        return ctx.triggered_id is not None and ctx.triggered_id.get("role") == "scope"
 
     @app.callback(
         Output(_id("regions"), "hideout", allow_duplicate=True),
@@ -452,8 +475,16 @@ def register(app: Any, cc: Any) -> None:
         patch["touring"] = street.code
         return {"bounds": geo.latlng_bounds(street), "transition": "flyToBounds"}, patch
 
-    _ = (drill, follow_region, detail_on_zoom, refresh_layers, refresh_points, open_card)
-    _ = (focus_case, tour)
+    _ = (
+        drill,
+        follow_region,
+        detail_on_zoom,
+        refresh_layers,
+        refresh_points,
+        open_card,
+        focus_case,
+        tour,
+    )
 
 
 def detail_update(

@@ -47,16 +47,13 @@ class CommandCenter:
         ctx.extra.setdefault("bounds", self.city_bounds())
         return kind.build(ctx)
 
-    def _district(self) -> Any:
-        try:
-            districts = self.services.regions("district").value
-        except Exception:  # noqa: BLE001 - a map without data still centres somewhere sane
-            return None
-        return districts[0] if districts else None
-
     def city_centre(self) -> tuple[float, float]:
-        district = self._district()
-        return district.centroid if district else (116.4165, 39.9285)
+        """Longitude and latitude of the middle of the city (the base map's datum)."""
+        bounds = self.city_bounds()
+        if not bounds:  # a map without data still centres somewhere sane
+            return (116.4165, 39.9285)
+        (south, west), (north, east) = bounds
+        return ((west + east) / 2, (south + north) / 2)
 
     def city_bounds(self) -> list[list[float]] | None:
         """South-west and north-east corners of every district (in the base map's datum),

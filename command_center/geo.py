@@ -10,6 +10,7 @@ stored WGS-84, converted to GCJ-02 when ``CC_TILE_DATUM=gcj02`` (DOMAIN.md, coor
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import threading
 import zlib
@@ -26,6 +27,8 @@ from adapters.gis.contract import LEVELS, PointFeature, Region
 from command_center.domain.codes import mask_name, mask_phone
 from command_center.domain.coords import from_wgs84
 from command_center.services import DataServices, Result
+
+log = logging.getLogger(__name__)
 
 LEVEL_BELOW = {"district": "street", "street": "community", "community": "grid", "grid": None}
 MEASURES = ("open", "overdue", "per_1000")
@@ -247,6 +250,7 @@ class CityGeo:
         self._max_cached = max_cached
         self._lock = threading.Lock()
         self._widths: dict[str, float] = {}
+        self._warming = False
         self.serialisations = 0  # how often boundaries were built: the cache's proof
 
     # --- coordinates ---------------------------------------------------------------------
@@ -374,17 +378,47 @@ class CityGeo:
         their level appears at plus two: exact to half a pixel up to four zooms deeper, so
         zooming further in needs nothing new. The whole level is built once and cached."""
         zoom = (self.detail_zoom(level) or 16) + 2
-        data, boxes = self._outlines(level, parent_code, zoom)
+        # one build of the whole city serves every scope (``warm`` may have made it already)
+        data, boxes = self._outlines(level, None, zoom)
         (south, west), (north, east) = view
-        # a margin of a quarter of the view: a small pan needs no new request
-        dx, dy = (east - west) / 4, (north - south) / 4
+        # a margin of an eighth of the view: a small pan needs no new request
+        dx, dy = (east - west) / 8, (north - south) / 8
         inside = (
             (boxes[:, 0] <= east + dx)
             & (boxes[:, 2] >= west - dx)
             & (boxes[:, 1] <= north + dy)
             & (boxes[:, 3] >= south - dy)
         )
-        return [data["features"][i] for i in np.flatnonzero(inside)]
+        features = [data["features"][i] for i in np.flatnonzero(inside)]
+        if parent_code:
+            features = [f for f in features if f["properties"]["code"].startswith(parent_code)]
+        return features
+
+    def warm(self) -> None:
+        """Build what a first zoom by hand needs: how wide regions are, and the finer
+        levels' outlines of the whole city (at the large city ~3 s, once)."""
+        for level in LEVELS[1:]:
+            zoom = self.detail_zoom(level)
+            if zoom is not None:
+                self._outlines(level, None, zoom + 2)
+
+    def warm_soon(self, delay: float = 10.0) -> None:
+        """``warm`` in the background, once, a little after the first map has been drawn:
+        the officer who first zooms in by hand does not wait, the first paint neither."""
+        with self._lock:
+            if self._warming:
+                return
+            self._warming = True
+
+        def run() -> None:
+            try:
+                self.warm()
+            except Exception:  # noqa: BLE001 - a cold cache is slower, never wrong
+                log.warning("could not prepare the finer outlines", exc_info=True)
+
+        timer = threading.Timer(delay, run)
+        timer.daemon = True
+        timer.start()
 
     def synthetic(self, level: str, parent_code: str | None) -> bool:
         """True when any shown boundary is invented (the demo city): the map must say so."""

@@ -77,6 +77,7 @@ class MapOptions(PanelOptions):
 # Function props live in assets/cc_map.js (no inline JS, nothing from the internet).
 REGION_STYLE = {"variable": "cc.map.regionStyle"}
 DETAIL_STYLE = {"variable": "cc.map.detailStyle"}
+VIEW_SETTLED = {"variable": "cc.map.viewSettled"}
 CASE_POINT = {"variable": "cc.map.casePoint"}
 CASE_STYLE = {"variable": "cc.map.caseStyle"}
 CLUSTER_ICON = {"variable": "cc.map.clusterIcon"}
@@ -183,17 +184,18 @@ def build_map(ctx: PanelContext) -> Any:
     children.append(dl.LayerGroup([_layer(ctx, name) for name in hidden]))
     view: dict[str, Any] = {"center": [centre[1], centre[0]], "zoom": opts.zoom}
     if ctx.extra.get("bounds") and opts.fit_district:
-        # the centre without a zoom: the bounds still decide the view, and dash-leaflet's
-        # viewport tracking (which compares against the centre) works from the first move
-        view = {**view, "bounds": ctx.extra["bounds"], "boundsOptions": {"padding": [12, 12]}}
-        del view["zoom"]
+        view = {"bounds": ctx.extra["bounds"], "boundsOptions": {"padding": [12, 12]}}
+    events: dict[str, Any] = {}
+    if opts.detail_on_zoom and "boundaries" in opts.layers:
+        # a settled view reports its zoom and bounds: zoomed in by hand, it gets the finer
+        # outlines of what it shows
+        events["eventHandlers"] = {"moveend": VIEW_SETTLED}
     body = dl.Map(
         id=ctx.id("map"),
         **view,
         zoomControl=False,
-        # zoom and bounds come back after every move: a view zoomed in by hand gets the
-        # finer outlines of what it shows (``detail_on_zoom``)
-        trackViewport=opts.detail_on_zoom and "boundaries" in opts.layers,
+        trackViewport=False,  # not every frame of a flight: only settled views (below)
+        **events,
         attributionControl=bool(tile_url),
         children=children,
         className="cc-map",

@@ -385,7 +385,7 @@ def test_outlines_in_view_are_those_touching_the_view_and_its_margin(services) -
     found = geo.boundaries_in_view("grid", None, view)
     codes = {f["properties"]["code"] for f in found}
     assert grids[len(grids) // 2].code in codes
-    dx, dy = (east - west) / 4, (north - south) / 4
+    dx, dy = (east - west) / 8, (north - south) / 8
     margin = shapely.box(west - dx, south - dy, east + dx, north + dy)
     expected = {g.code for g in grids if shape(g.geometry).intersects(margin)}
     assert expected <= codes  # every outline the view (with its margin) touches
