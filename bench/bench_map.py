@@ -29,6 +29,7 @@ import argparse
 import json
 import logging
 import re
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -418,6 +419,7 @@ def main() -> int:
         )
     server.shutdown()
     cc.stop()
+    shutil.rmtree(tmp, ignore_errors=True)  # the copy of a large city is over a gigabyte
     return 0
 
 
