@@ -330,12 +330,11 @@ def _recurring_pruned(
         if not more.empty:
             found = more if found.empty else pd.concat([found, more], ignore_index=True)
         nxt = bounds[first + _RECURRING_BATCH][0] if first + _RECURRING_BATCH < len(bounds) else 0
-        if len(found) >= top:
-            threshold = _top_recurring(found, top)["repeats"].iloc[-1]
-            if nxt <= threshold:
-                return _top_recurring(found, top)
+        best = _top_recurring(found, top)
+        if len(best) >= top and nxt <= best["repeats"].iloc[-1]:
+            return best  # no pair left can repeat more often than the top-th
         if nxt == 0 and complete:
-            return _top_recurring(found, top)
+            return best
     return _top_recurring(found, top) if complete else None
 
 

@@ -416,8 +416,19 @@ class SqlCaseAdapter(CaseAdapter):
         return cols
 
     @staticmethod
-    def _key(values: Sequence[Any]) -> tuple:
-        return tuple(v.isoformat() if isinstance(v, date) else v for v in values)
+    def _keyer(group: Sequence[str]) -> Callable[[Sequence[Any]], tuple]:
+        """Result row -> its group key (the first ``len(group)`` columns). A day is keyed by
+        its ISO text; only that column is converted (tens of thousands of rows)."""
+        n = len(group)
+        day = group.index("day") if "day" in group else -1
+
+        def key(row: Sequence[Any]) -> tuple:
+            values = tuple(row[:n])
+            if day >= 0 and isinstance(values[day], date):
+                return (*values[:day], values[day].isoformat(), *values[day + 1 :])
+            return values
+
+        return key
 
     @staticmethod
     def _top(query: Any, flt: CaseFilter, reported: Any, keys: list) -> Any:
@@ -464,9 +475,10 @@ class SqlCaseAdapter(CaseAdapter):
             *self._time_where(flt),
         )
         n = len(keys)
+        key_of = self._keyer(group)
         counts: dict[tuple, list[int]] = {}
         for row in conn.execute(query):
-            tally = counts.setdefault(self._key(row[:n]), [0, 0])
+            tally = counts.setdefault(key_of(row), [0, 0])
             tally[0] += 1
             deadline = row[n + 1]
             if row[n] == CLOCK_STATUS and deadline is not None and deadline < now:
@@ -506,19 +518,14 @@ class SqlCaseAdapter(CaseAdapter):
         rows: Sequence[Any], group: Sequence[str], names: tuple[str, ...]
     ) -> dict[tuple, dict[str, int]]:
         """Result rows (the ``group`` key columns, then the sums of ``names``, ``reported``
-        first) as {key: {counter: value}}, without the groups that count no case. A day is
-        keyed by its ISO text (tens of thousands of rows: only that column is converted)."""
+        first) as {key: {counter: value}}, without the groups that count no case."""
         n = len(group)
-        day = group.index("day") if "day" in group else -1
-        out = {}
-        for row in rows:
-            if not row[n]:
-                continue
-            key = tuple(row[:n])
-            if day >= 0 and isinstance(key[day], date):
-                key = (*key[:day], key[day].isoformat(), *key[day + 1 :])
-            out[key] = {name: (v or 0) for name, v in zip(names, row[n:], strict=True)}
-        return out
+        key_of = SqlCaseAdapter._keyer(group)
+        return {
+            key_of(row): {name: (v or 0) for name, v in zip(names, row[n:], strict=True)}
+            for row in rows
+            if row[n]
+        }
 
     def raw_case_stats(self, group_by: Sequence[str], flt: CaseFilter) -> list[CaseStats]:
         """``case_stats`` without rollups: the reference the rollups must equal (tests, bench)."""

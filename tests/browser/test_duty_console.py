@@ -39,6 +39,21 @@ def sign_in(page, base: str, name: str, password: str) -> None:  # noqa: ANN001
     page.wait_for_url("**/wall/duty")
 
 
+def wall_and_console(browser, base: str, name: str, password: str):  # noqa: ANN001, ANN201
+    """The main wall (kiosk) and a console signed in as ``name``, both watched for errors and
+    off-host requests: (wall, console, errors, off_host)."""
+    errors: list[str] = []
+    off_host: list[str] = []
+    wall = browser.new_page(viewport={"width": 1920, "height": 720})
+    watch(wall, errors, off_host)
+    wall.goto(f"{base}/wall/main")
+    wall.wait_for_selector(".cc-kpi", timeout=SLOW)
+    console = browser.new_page(viewport={"width": 1920, "height": 1080})
+    watch(console, errors, off_host)
+    sign_in(console, base, name, password)
+    return wall, console, errors, off_host
+
+
 def test_sign_in_alarm_to_case_dispatch_and_the_main_wall_shows_it(
     live_app, browser, artifacts
 ) -> None:  # noqa: ANN001
@@ -61,17 +76,7 @@ def test_sign_in_alarm_to_case_dispatch_and_the_main_wall_shows_it(
             camera_id="CAM042",
         )
     ).alarm
-    errors: list[str] = []
-    off_host: list[str] = []
-
-    wall = browser.new_page(viewport={"width": 1920, "height": 720})
-    watch(wall, errors, off_host)
-    wall.goto(f"{base}/wall/main")
-    wall.wait_for_selector(".cc-kpi", timeout=SLOW)
-
-    console = browser.new_page(viewport={"width": 1920, "height": 1080})
-    watch(console, errors, off_host)
-    sign_in(console, base, "duty1", "duty-pass-1")
+    wall, console, errors, off_host = wall_and_console(browser, base, "duty1", "duty-pass-1")
     console.wait_for_selector(".cc-q-tabs .cc-q-count", timeout=SLOW)
     row = console.locator(f"div[data-alarm='{alarm.id}'] .cc-alarm-title")
     row.first.wait_for(timeout=SLOW)
@@ -224,15 +229,7 @@ def test_a_region_put_on_the_wall_from_the_console_is_followed_then_released(
     cc, base = live_app
     officer = cc.collab.users.add("duty3", "duty_officer", "duty-pass-3", "值班员丁", now=NOW)
     first, second = cc.services.regions("street").value[:2]
-    errors: list[str] = []
-    off_host: list[str] = []
-    wall = browser.new_page(viewport={"width": 1920, "height": 720})
-    watch(wall, errors, off_host)
-    wall.goto(f"{base}/wall/main")
-    wall.wait_for_selector(".cc-kpi", timeout=SLOW)
-    console = browser.new_page(viewport={"width": 1920, "height": 1080})
-    watch(console, errors, off_host)
-    sign_in(console, base, "duty3", "duty-pass-3")
+    wall, console, errors, off_host = wall_and_console(browser, base, "duty3", "duty-pass-3")
     console.wait_for_selector("#cc-region-push.show", timeout=SLOW)
     console.click("#cc-region-push-pick")
     console.keyboard.type(first.name)
