@@ -16,7 +16,7 @@ trend is how many of that day's cases are closed now.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -192,6 +192,8 @@ RECURRING_SCAN_MAX = 60_000
 #: How many (grid, class) candidates it checks before it gives up and scans after all.
 RECURRING_CANDIDATES = 400
 _RECURRING_BATCH = 40  # candidates per query
+_RECURRING_BATCH_CASES = 20_000  # ... or fewer, when their bounds add up to more cases than this
+_RECURRING_SEED_CASES = 5_000  # the hottest grids checked whole first hold about this many
 
 
 def recurring(
@@ -210,11 +212,13 @@ def recurring(
     them, first and last day; the ``top`` with most repeats.
 
     A (grid, class) cannot have more repeats than cases in the period, and its cases in the
-    whole months around the period bound those from above (one GROUP BY over the monthly
-    grid × class rollup). So the pairs are checked in order of that bound, each with one
-    small indexed query, until the ``top``-th repeat count reaches the next bound: the same
-    answer as scanning every case of the period by grid, class and day, which is what a
-    source filter (not in that rollup) still does.
+    whole months around the period bound those from above; so do its grid's cases. In a large
+    city the hottest grids (by the monthly grid rollup) are checked whole first; that sets a
+    repeat count to beat, and only the pairs of grids with at least that many cases are
+    candidates (by the monthly grid × class rollup). They are checked in order of their
+    cases, a few per indexed query, until the ``top``-th repeat count beats the next bound:
+    the same answer as scanning every case of the period by grid, class and day, which is
+    what a source filter (not in those rollups) still does.
     """
     flt = flt or StatsFilter()
     scan = flt.case_filter(period, since=period.start - timedelta(days=within_days))
@@ -222,9 +226,10 @@ def recurring(
     if not flt.source:
         size = sum(r.reported for r in case.case_stats([], scan))
         if size > RECURRING_SCAN_MAX:
-            found = _recurring_pruned(case, period, flt, within_days, top)
-            if found is not None:
-                return found
+            for by_grid in (True, False):
+                found = _recurring_pruned(case, period, flt, within_days, top, by_grid)
+                if found is not None:
+                    return found
     rows = case.case_stats(["grid_code", "class_code", "day"], scan)
     return _top_recurring(_recurrences(_day_frame(rows, flt), period, within_days), top)
 
@@ -286,10 +291,22 @@ def _month_start(d: date) -> date:
 
 
 def _recurring_pruned(
-    case: CaseAdapter, period: Period, flt: StatsFilter, within_days: int, top: int
+    case: CaseAdapter,
+    period: Period,
+    flt: StatsFilter,
+    within_days: int,
+    top: int,
+    by_grid: bool = True,
 ) -> pd.DataFrame | None:
     """``recurring`` by candidates (see there); ``None`` when the candidates ran out before
-    the answer was certain."""
+    the answer was certain.
+
+    ``by_grid``: first the grids by their cases (every class of a grid is bounded by the
+    grid's cases): the hottest are checked whole, which sets a repeat count to beat, and only
+    the (grid, class) pairs of the grids whose cases reach it are candidates. Without it the
+    candidates are every pair of the city, which over a year of a large city is a GROUP BY
+    of every (grid, class, month) row of the rollup.
+    """
     last = period.end - timedelta(days=1)
     months_end = (_month_start(last) + timedelta(days=32)).replace(day=1)
     cover = flt.case_filter(period)
@@ -299,43 +316,96 @@ def _recurring_pruned(
     cover.counters = ["reported"]
     if flt.kind:
         cover.kind = flt.kind
-    bounds = [
-        (r.reported, r.key["grid_code"], r.key["kind"], r.key["class_code"])
-        for r in case.case_stats(["grid_code", "class_code"], cover)
-        if not flt.kind or r.key["kind"] == flt.kind
-    ]
-    bounds.sort(key=lambda b: (-b[0], b[1:]))
-    complete = len(bounds) < RECURRING_CANDIDATES  # every pair with a case is a candidate
     since = pd.Timestamp(period.start - timedelta(days=within_days)).to_pydatetime()
+    classes = flt.case_filter(period)
     found = _recurrences(pd.DataFrame(columns=[*_PAIR, "day", "n"]), period, within_days)
-    for first in range(0, len(bounds), _RECURRING_BATCH):
-        batch = bounds[first : first + _RECURRING_BATCH]
-        # one query per batch: its grids and classes, then only the batch's own pairs
-        rows = case.case_stats(
-            ["grid_code", "class_code", "day"],
-            CaseFilter(
-                grid_codes=sorted({grid for _b, grid, _k, _c in batch}),
-                class_codes=sorted({code for _b, _g, _k, code in batch}),
-                kind=flt.kind,
-                since=since,
-                until=period.until,
-                limit=None,
-                counters=["reported"],
-            ),
+
+    def check(grids: set[str], pairs: list[tuple] | None = None) -> None:
+        """Add the recurrences of these grids (every class the screen lets through) or of
+        only these (grid, kind, class) pairs: one indexed query."""
+        nonlocal found
+        query = CaseFilter(
+            grid_codes=sorted(grids),
+            kind=flt.kind,
+            since=since,
+            until=period.until,
+            limit=None,
+            counters=["reported"],
         )
-        frame = _day_frame(rows, StatsFilter())
-        pairs = pd.MultiIndex.from_tuples([(g, k, c) for _b, g, k, c in batch])
-        frame = frame[pd.MultiIndex.from_frame(frame[_PAIR]).isin(pairs)]
+        if pairs is None:
+            query.class_codes, query.big_class_codes = classes.class_codes, classes.big_class_codes
+        else:
+            query.class_codes = sorted({p[2] for p in pairs})
+        frame = _day_frame(case.case_stats(["grid_code", "class_code", "day"], query), flt)
+        if pairs is not None:
+            wanted = pd.MultiIndex.from_tuples(pairs)
+            frame = frame[pd.MultiIndex.from_frame(frame[_PAIR]).isin(wanted)]
         more = _recurrences(frame, period, within_days)
         if not more.empty:
             found = more if found.empty else pd.concat([found, more], ignore_index=True)
-        nxt = bounds[first + _RECURRING_BATCH][0] if first + _RECURRING_BATCH < len(bounds) else 0
+
+    def settled(bound: int) -> pd.DataFrame | None:
+        """The answer, if nothing with at most ``bound`` cases can enter it (a pair with as
+        many repeats as the last one but more cases, or the same and a smaller key, would)."""
         best = _top_recurring(found, top)
-        if len(best) >= top and nxt <= best["repeats"].iloc[-1]:
-            return best  # no pair left can repeat more often than the top-th
-        if nxt == 0 and complete:
-            return best
-    return _top_recurring(found, top) if complete else None
+        if len(best) < top:
+            return best if bound == 0 else None
+        last = best.iloc[-1]
+        return best if (bound, bound) < (last["repeats"], last["cases"]) else None
+
+    floor = 0  # cases of the most any pair outside the candidates can hold
+    grid_codes: list[str] | None = None
+    if by_grid:
+        grids = sorted(
+            ((r.reported, r.key["grid_code"]) for r in case.case_stats(["grid_code"], cover)),
+            key=lambda b: (-b[0], b[1]),
+        )
+        floor = grids[-1][0] if len(grids) >= RECURRING_CANDIDATES else 0  # the unlisted ones
+        size = _batch(grids, _RECURRING_SEED_CASES)
+        check({g for _b, g in grids[:size]})  # the hottest grids, whole
+        rest = grids[size:]
+        best = _top_recurring(found, top)
+        beat = int(best["repeats"].iloc[-1]) if len(best) >= top else 0
+        grid_codes = [g for b, g in rest if b >= beat]
+        if len(grid_codes) < len(rest):
+            floor = rest[len(grid_codes)][0]  # the first grid that cannot reach ``beat``
+        if not grid_codes:
+            return settled(floor)
+    pairs = [
+        (r.reported, (r.key["grid_code"], r.key["kind"], r.key["class_code"]))
+        for r in case.case_stats(["grid_code", "class_code"], replace(cover, grid_codes=grid_codes))
+        if not flt.kind or r.key["kind"] == flt.kind
+    ]
+    pairs.sort(key=lambda b: (-b[0], b[1]))
+    if len(pairs) >= RECURRING_CANDIDATES:  # the unlisted pairs hold at most the last one's
+        floor = max(floor, pairs[-1][0])
+    first = 0
+    while first < len(pairs):
+        size = _batch(pairs[first:])
+        batch = [p for _b, p in pairs[first : first + size]]
+        first += size
+        check({g for g, _k, _c in batch}, batch)
+        nxt = pairs[first][0] if first < len(pairs) else 0
+        answer = settled(max(nxt, floor))
+        if answer is not None:
+            return answer
+    return settled(floor)
+
+
+def _batch(bounds: list[tuple], most_cases: int = 0) -> int:
+    """How many of these candidates (bound first, most first) to check in one query: up to
+    ``_RECURRING_BATCH``, fewer where their bounds add up to more than ``most_cases``
+    (default ``_RECURRING_BATCH_CASES``; the hottest grids of a year hold thousands each)."""
+    most_cases = most_cases or _RECURRING_BATCH_CASES
+    size, cases_in = 0, 0
+    while (
+        size < len(bounds)
+        and size < _RECURRING_BATCH
+        and (size == 0 or cases_in + bounds[size][0] <= most_cases)
+    ):
+        cases_in += bounds[size][0]
+        size += 1
+    return size
 
 
 # ----------------------------------------------------------------------------- periods

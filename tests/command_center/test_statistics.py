@@ -7,7 +7,7 @@ grid 1 (street 1), 暴露垃圾 0102, supervisors: 09-28 09:00, 10-01 09:00 (a T
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from test_appraisal import Clock, empty_city, grids_of_two_streets
@@ -183,12 +183,20 @@ def test_recurring_by_candidates_gives_the_full_scans_answer(
     assert len(scanned) >= 1 or period.grain == "week" or flt.kind == "component"
     monkeypatch.setattr(stats, "RECURRING_SCAN_MAX", 0)  # as in a large city: candidates
     pruned = recurring(tiny_cases, period, flt, within_days=within, top=5)
-    assert stats._recurring_pruned(tiny_cases, period, flt, within, 5) is not None
     assert pruned.to_dict("records") == scanned.to_dict("records")
-    # one candidate per batch: the earliest possible stop is still the same answer
+    for by_grid in (True, False):  # grids first, or every pair of the city
+        alone = stats._recurring_pruned(tiny_cases, period, flt, within, 5, by_grid)
+        assert alone is not None and alone.to_dict("records") == scanned.to_dict("records")
+    # the tiny city's grids all fit the seed: seed with the hottest grid alone, so the
+    # threshold and the candidate pairs of the other grids decide
+    monkeypatch.setattr(stats, "_RECURRING_SEED_CASES", 1)
+    seeded = stats._recurring_pruned(tiny_cases, period, flt, within, 5, True)
+    assert seeded is not None and seeded.to_dict("records") == scanned.to_dict("records")
+    # one candidate per batch, one grid as the seed: the earliest stops, the same answer
     monkeypatch.setattr(stats, "_RECURRING_BATCH", 1)
-    stepwise = recurring(tiny_cases, period, flt, within_days=within, top=5)
-    assert stepwise.to_dict("records") == scanned.to_dict("records")
+    for by_grid in (True, False):
+        stepwise = stats._recurring_pruned(tiny_cases, period, flt, within, 5, by_grid)
+        assert stepwise is not None and stepwise.to_dict("records") == scanned.to_dict("records")
 
 
 def test_recurring_falls_back_to_the_scan_when_candidates_run_out(tiny_cases, monkeypatch) -> None:  # noqa: ANN001
@@ -198,6 +206,119 @@ def test_recurring_falls_back_to_the_scan_when_candidates_run_out(tiny_cases, mo
     want = recurring(tiny_cases, year, StatsFilter(), within_days=60, top=50)
     monkeypatch.setattr(stats, "RECURRING_SCAN_MAX", 0)
     monkeypatch.setattr(stats, "RECURRING_CANDIDATES", 3)  # far fewer pairs than it needs
-    assert stats._recurring_pruned(tiny_cases, year, StatsFilter(), 60, 50) is None
+    for by_grid in (True, False):
+        assert stats._recurring_pruned(tiny_cases, year, StatsFilter(), 60, 50, by_grid) is None
     got = recurring(tiny_cases, year, StatsFilter(), within_days=60, top=50)
     assert len(want) > 3 and got.to_dict("records") == want.to_dict("records")
+
+
+class ListedCases:
+    """``case_stats`` over a list of (grid, kind, class, day) cases, for the filters and
+    groupings ``recurring`` asks for: its pruning tested on data made to mislead it."""
+
+    def __init__(self, rows: list[tuple[str, str, str, date]]) -> None:
+        self.rows = rows
+
+    def case_stats(self, group_by, flt):  # noqa: ANN001, ANN201
+        from collections import Counter
+
+        from adapters.case.contract import CaseStats
+
+        group = list(group_by)
+        if "class_code" in group:
+            group.insert(group.index("class_code"), "kind")
+        counts: Counter = Counter()
+        for grid, kind, code, day in self.rows:
+            at = datetime.combine(day, datetime.min.time())
+            if (flt.since and at < flt.since) or (flt.until and at >= flt.until):
+                continue
+            if flt.grid_codes is not None and grid not in flt.grid_codes:
+                continue
+            if flt.kind and kind != flt.kind:
+                continue
+            if flt.class_codes and code not in flt.class_codes:
+                continue
+            if flt.big_class_codes and code[:2] not in flt.big_class_codes:
+                continue
+            if flt.region_code and not grid.startswith(flt.region_code):
+                continue
+            values = {"grid_code": grid, "kind": kind, "class_code": code, "day": day.isoformat()}
+            counts[tuple(values[g] for g in group)] += 1
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if flt.top_groups:
+            ranked = ranked[: flt.top_groups]
+        return [CaseStats(key=dict(zip(group, key, strict=True)), reported=n) for key, n in ranked]
+
+
+def misleading_city(seed: int) -> list[tuple[str, str, str, date]]:
+    """Grids whose many cases seldom recur (spread over the year) beside grids with fewer
+    cases that mostly do (bursts), several classes each, ties on purpose."""
+    import random
+
+    rng = random.Random(seed)
+    start = date(2026, 1, 1)
+    rows = []
+    for g in range(rng.randint(8, 30)):
+        grid = f"1101010010{g // 10:02d}{g % 10:02d}"
+        for code in rng.sample(["0101", "0102", "0104", "0201", "0502"], rng.randint(1, 4)):
+            kind = rng.choice(["event", "event", "component"])
+            if rng.random() < 0.5:  # spread: one case every 8..30 days, many cases, no repeat
+                day, step = rng.randint(0, 20), rng.randint(8, 30)
+                days = list(range(day, 365, step))
+            else:  # bursts: a few days in a row, fewer cases
+                days = []
+                for _ in range(rng.randint(1, 4)):
+                    first = rng.randint(0, 360)
+                    days += [first + rng.randint(0, 5) for _ in range(rng.randint(2, 8))]
+            rows += [(grid, kind, code, start + timedelta(days=d)) for d in days if d < 365]
+    return rows
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_recurring_candidates_are_not_misled_by_cases_that_do_not_recur(seed, monkeypatch) -> None:  # noqa: ANN001
+    import command_center.statistics as stats
+
+    cases = ListedCases(misleading_city(seed))
+    for period, flt in [
+        (period_of("year", date(2026, 1, 1)), StatsFilter()),
+        (period_of("quarter", date(2026, 4, 1)), StatsFilter(class_key="event:01")),
+        (period_of("month", date(2026, 6, 1)), StatsFilter(region_code="110101001001")),
+    ]:
+        want = recurring(cases, period, flt, within_days=7, top=4).to_dict("records")
+        for batch, seed_cases, candidates in [(1, 1, 400), (3, 40, 400), (40, 5000, 400)]:
+            monkeypatch.setattr(stats, "_RECURRING_BATCH", batch)
+            monkeypatch.setattr(stats, "_RECURRING_SEED_CASES", seed_cases)
+            monkeypatch.setattr(stats, "RECURRING_CANDIDATES", candidates)
+            for by_grid in (True, False):
+                got = stats._recurring_pruned(cases, period, flt, 7, 4, by_grid)
+                assert got is not None and got.to_dict("records") == want, (batch, by_grid)
+        # few candidates: an answer is the right one, or none (then recurring scans)
+        monkeypatch.setattr(stats, "RECURRING_CANDIDATES", 3)
+        for by_grid in (True, False):
+            got = stats._recurring_pruned(cases, period, flt, 7, 4, by_grid)
+            assert got is None or got.to_dict("records") == want
+
+
+def test_recurring_candidates_settle_a_tie_by_the_smaller_key(monkeypatch) -> None:  # noqa: ANN001
+    """Q has more cases in the month (3) than P (2), so it is checked first; both repeat twice
+    in the period with two cases, and P's smaller grid code ranks it first: the check must go
+    on to P although no pair left can repeat *more* often than Q."""
+    import command_center.statistics as stats
+    from command_center.appraisal import Period
+
+    p, q = "11010100100101", "11010100100102"
+    cases = ListedCases(
+        [(p, "event", "0102", date(2026, 5, d)) for d in (31,)]
+        + [(p, "event", "0102", date(2026, 6, 2))] * 2
+        + [(q, "event", "0102", date(2026, 5, 30))]
+        + [(q, "event", "0102", date(2026, 6, 1))] * 2
+        + [(q, "event", "0102", date(2026, 6, 20))]
+    )
+    period = Period(date(2026, 6, 1), date(2026, 6, 8))
+    want = recurring(cases, period, within_days=7, top=1).to_dict("records")
+    assert [(r["grid_code"], r["repeats"], r["cases"]) for r in want] == [(p, 2, 2)]
+    monkeypatch.setattr(stats, "_RECURRING_SEED_CASES", 1)
+    monkeypatch.setattr(stats, "_RECURRING_BATCH", 1)
+    for by_grid in (True, False):
+        got = stats._recurring_pruned(cases, period, StatsFilter(), 7, 1, by_grid)
+        assert got is not None and got.to_dict("records") == want
