@@ -271,24 +271,36 @@ def counts_of(stats: CaseStats) -> dict[str, int]:
 
 @dataclass
 class AppraisedUnit:
-    """One row of a ranking table."""
+    """One row of a ranking table. Only the score and the ranked value are computed for every
+    unit; counts, rates and grades when a table reads them (a grid ranking ranks 11,000 units
+    and shows fifteen)."""
 
     code: str
     name: str
     level: str
-    counts: dict[str, int]
-    rates: dict[str, float | None]
+    stats: CaseStats = field(repr=False)
     score: float | None
     config: AppraisalConfig = field(default_factory=lambda: AppraisalConfig(), repr=False)
     rank: int | None = None  # None: too few dispatched cases to rank
     previous_rank: int | None = None
     previous_score: float | None = None
-    previous_rates: dict[str, float | None] = field(default_factory=dict)
+    previous_stats: CaseStats | None = field(default=None, repr=False)
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        return counts_of(self.stats)
+
+    @cached_property
+    def rates(self) -> dict[str, float | None]:
+        return unit_indicators(self.stats)
+
+    @cached_property
+    def previous_rates(self) -> dict[str, float | None]:
+        return unit_indicators(self.previous_stats) if self.previous_stats is not None else {}
 
     @cached_property
     def rag(self) -> dict[str, Rag | None]:
-        """Red/amber/green per rate with a target, and ``score``: graded when a table shows
-        the unit (a grid ranking ranks 11,000 units and shows fifteen)."""
+        """Red/amber/green per rate with a target, and ``score``."""
         grades = {k: grade(k, self.rates.get(k), self.config) for k in self.config.targets}
         grades["score"] = grade("score", self.score, self.config)
         return grades
@@ -328,25 +340,30 @@ def grade(key: str, value: float | None, config: AppraisalConfig) -> Rag | None:
 
 def _units(
     rows: Sequence[CaseStats], dimension: str, config: AppraisalConfig
-) -> dict[str, tuple[CaseStats, dict[str, float | None], float | None]]:
+) -> dict[str, tuple[CaseStats, float | None, float | None]]:
+    """{code: (stats, the value ranked by, score)}; the other rates wait for a reader."""
     out = {}
+    key = config.rank_by
     for row in rows:
         code = row.key.get(dimension)
         if code in (None, ""):  # "" = not dispatched yet: not a department's case
             continue
-        rates = unit_indicators(row)
-        out[str(code)] = (row, rates, composite_score(rates, config.weights))
+        core = indicators(row)
+        score = composite_score(core, config.weights)
+        if key == "score":
+            value = score
+        else:
+            value = core[key] if key in core else unit_indicators(row)[key]
+        out[str(code)] = (row, value, score)
     return out
 
 
 def _rank(units: dict[str, Any], config: AppraisalConfig) -> dict[str, int]:
     """Competition ranking (1, 2, 2, 4) by ``config.rank_by``, best first; ties share a
     place. Units below ``min_dispatched`` or without a value are not ranked."""
-    key = config.rank_by
-    better_low = lower_is_better(key)
+    better_low = lower_is_better(config.rank_by)
     scored = []
-    for code, (stats, rates, score) in units.items():
-        value = score if key == "score" else rates.get(key)
+    for code, (stats, value, _score) in units.items():
         if value is None or stats.dispatched < config.min_dispatched:
             continue
         scored.append((code, -value if better_low else value))
@@ -388,24 +405,23 @@ def appraise(
     ranks, previous_ranks = _rank(current, config), _rank(previous, config)
     names = names or {}
     out = []
-    for code, (stats, rates, score) in current.items():
+    for code, (stats, _value, score) in current.items():
         prev = previous.get(code)
         out.append(
             AppraisedUnit(
                 code=code,
                 name=names.get(code, code),
                 level=level,
-                counts=counts_of(stats),
-                rates=rates,
+                stats=stats,
                 score=score,
                 config=config,
                 rank=ranks.get(code),
                 previous_rank=previous_ranks.get(code),
                 previous_score=prev[2] if prev else None,
-                previous_rates=prev[1] if prev else {},
+                previous_stats=prev[0] if prev else None,
             )
         )
-    out.sort(key=lambda u: (u.rank is None, u.rank or 0, -u.counts["dispatched"], u.code))
+    out.sort(key=lambda u: (u.rank is None, u.rank or 0, -u.stats.dispatched, u.code))
     return out
 
 
