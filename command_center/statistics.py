@@ -3,10 +3,10 @@ recurring problems, over any period and under the screen's filters.
 
 Every figure comes from ``CaseAdapter.case_stats``, so the sql backend answers from its
 rollups where one holds the dimensions (trend: any daily rollup; class: ``case_rollup_class``;
-source; hour-of-week: ``case_rollup_hour``; street; community and grid over whole months:
-``case_rollup_grid_monthly``; hotspots of one class over whole months:
-``case_rollup_grid_class_monthly``). Recurring problems (grid × class × day) take their
-candidates from that last rollup and check the likeliest ones case by case (see
+source; hour-of-week: ``case_rollup_hour``; street; community and grid over whole months or
+years: ``case_rollup_grid_monthly`` / ``_yearly``; hotspots of one class likewise:
+``case_rollup_grid_class_monthly`` / ``_yearly``). Recurring problems (grid × class × day)
+take their candidates from those and check the likeliest ones case by case (see
 ``recurring``). What no rollup holds (periods cut mid-month at grid level) is one indexed
 range scan over the period, and the data service caches every answer until new data arrives.
 

@@ -397,7 +397,10 @@ class SqlCaseAdapter(CaseAdapter):
         for cuboid in CUBOIDS:
             if not needed <= set(cuboid.dims):
                 continue
-            if cuboid.period == "month" and ("day" in group or any(b.day != 1 for b in bounds)):
+            if cuboid.period != "day" and (
+                "day" in group
+                or any(b.day != 1 or (cuboid.period == "year" and b.month != 1) for b in bounds)
+            ):
                 continue
             if any(to_local_naive(b).time() != time(0) for b in bounds):
                 continue

@@ -387,10 +387,14 @@ ROLLUP_COUNTERS = (
 @dataclass(frozen=True)
 class Cuboid:
     name: str
-    period: str  # "day" (column ``day``) or "month" (column ``month``, first day of month)
+    # "day" (column ``day``), "month" (column ``month``, its first day) or "year" (column
+    # ``year``, 1 January)
+    period: str
     dims: tuple[str, ...]  # case columns kept, besides the period and ``status``
     # secondary indexes besides the unique key (which leads with the period)
     indexes: tuple[tuple[str, ...], ...] = ()
+    # a finer rollup with the same dimensions: rebuilt by summing it, not the cases
+    coarsens: str | None = None
 
 
 #: Ordered smallest first: ``case_stats`` takes the first one that can answer.
@@ -402,13 +406,41 @@ CUBOIDS = (
     Cuboid("case_rollup_hour", "day", ("hour_of_week",)),
     Cuboid("case_rollup_class", "day", ("kind", "big_class_code", "class_code")),
     Cuboid("case_rollup_street", "day", ("district_code", "street_code")),
+    # years × grids: a year's grid ranking, hotspots and the grid bound of recurring problems
+    # read one row per grid and status instead of twelve (migration 0700)
+    Cuboid(
+        "case_rollup_grid_yearly",
+        "year",
+        ("district_code", "street_code", "community_code", "grid_code"),
+        coarsens="case_rollup_grid_monthly",
+    ),
     Cuboid(
         "case_rollup_grid_monthly",
         "month",
         ("district_code", "street_code", "community_code", "grid_code"),
     ),
+    # years × grids × classes: a year's hotspots of a class, and the candidate pairs of
+    # recurring problems within the grids that can reach the top (migration 0700)
+    Cuboid(
+        "case_rollup_grid_class_yearly",
+        "year",
+        (
+            "district_code",
+            "street_code",
+            "community_code",
+            "grid_code",
+            "kind",
+            "big_class_code",
+            "class_code",
+        ),
+        indexes=(
+            ("class_code", "year", "grid_code", "kind", "reported"),
+            ("grid_code", "year", "kind", "class_code", "reported"),
+        ),
+        coarsens="case_rollup_grid_class_monthly",
+    ),
     # months × grids × classes: hotspots of a class and the candidates of recurring problems
-    # over months or years (migration 0600)
+    # over months (migration 0600)
     Cuboid(
         "case_rollup_grid_class_monthly",
         "month",

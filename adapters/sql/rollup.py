@@ -23,6 +23,8 @@ from command_center.domain.workflow import SATISFIED_LEVELS, STAGE_CLOCKS
 #: (stage, the case column of its on-time flag), in workflow order
 STAGE_FLAGS = tuple((stage, flag) for stage, (_since, flag) in STAGE_CLOCKS.items())
 
+CUBOID_BY_NAME = {c.name: c for c in CUBOIDS}
+
 OPEN_STATUSES = ("reported", "accepted", "registered", "dispatched", "handled", "verified")
 
 cases = CaseRow.__table__
@@ -88,8 +90,11 @@ def counter_exprs(t=cases) -> dict[str, ColumnElement[int]]:  # noqa: ANN001 - a
     }
 
 
-def month_of(day: date) -> date:
-    return day.replace(day=1)
+def period_of(grain: str, day: date) -> date:
+    """The key of ``day`` in a rollup of that grain: the day, its month's or its year's first."""
+    if grain == "day":
+        return day
+    return day.replace(day=1) if grain == "month" else day.replace(month=1, day=1)
 
 
 def dim_value(row: Mapping[str, Any], dim: str) -> Any:
@@ -103,8 +108,7 @@ def key_of(cuboid: Cuboid, row: Mapping[str, Any]) -> tuple:
     day = row["reported_day"]
     if isinstance(day, datetime):
         day = day.date()
-    period = day if cuboid.period == "day" else month_of(day)
-    return (period, *(dim_value(row, d) for d in cuboid.dims), row["status"])
+    return (period_of(cuboid.period, day), *(dim_value(row, d) for d in cuboid.dims), row["status"])
 
 
 def apply_change(
@@ -145,28 +149,37 @@ def _upsert(conn: Connection, cuboid: Cuboid, key: tuple, vector: dict[str, int]
     conn.execute(stmt)
 
 
-def period_expr(conn: Connection, cuboid: Cuboid) -> ColumnElement[date]:
-    if cuboid.period == "day":
-        return cases.c.reported_day
+def period_expr(conn: Connection, grain: str, column: Any = cases.c.reported_day) -> Any:
+    """SQL for ``period_of(grain, column)``."""
+    if grain == "day":
+        return column
     if conn.dialect.name == "sqlite":
-        return func.date(cases.c.reported_day, "start of month")
-    return cast(func.date_trunc("month", cases.c.reported_day), Date)
+        return func.date(column, f"start of {grain}")
+    return cast(func.date_trunc(grain, column), Date)
 
 
 def rebuild(conn: Connection) -> dict[str, int]:
     """Recompute every rollup from the cases table (after a bulk load); rows per rollup."""
     sizes = {}
     exprs = counter_exprs()
-    for cuboid in CUBOIDS:
+    # the finer rollups first: a coarser one is summed from its finer twin
+    for cuboid in sorted(CUBOIDS, key=lambda c: c.coarsens is not None):
         table = ROLLUP_TABLES[cuboid.name]
         conn.execute(delete(table))
-        dims = [
-            func.coalesce(cases.c.department_code, "") if d == "department_code" else cases.c[d]
-            for d in cuboid.dims
-        ]
-        period = period_expr(conn, cuboid)
-        select_cols = [period, *dims, cases.c.status]
-        sums = [func.sum(exprs[name]) for name in ROLLUP_COUNTERS]
+        if cuboid.coarsens:
+            finer = ROLLUP_TABLES[cuboid.coarsens]
+            period = period_expr(
+                conn, cuboid.period, finer.c[CUBOID_BY_NAME[cuboid.coarsens].period]
+            )
+            select_cols = [period, *(finer.c[d] for d in cuboid.dims), finer.c.status]
+            sums = [func.sum(finer.c[name]) for name in ROLLUP_COUNTERS]
+        else:
+            dims = [
+                func.coalesce(cases.c.department_code, "") if d == "department_code" else cases.c[d]
+                for d in cuboid.dims
+            ]
+            select_cols = [period_expr(conn, cuboid.period), *dims, cases.c.status]
+            sums = [func.sum(exprs[name]) for name in ROLLUP_COUNTERS]
         query = select(*select_cols, *sums).group_by(*select_cols)
         columns = [cuboid.period, *cuboid.dims, "status", *ROLLUP_COUNTERS]
         conn.execute(insert(table).from_select(columns, query))

@@ -292,6 +292,8 @@ GROUPINGS = [
 FILTERS = [
     CaseFilter(),
     CaseFilter(since=datetime(2026, 6, 1), until=datetime(2026, 9, 1)),  # month-aligned
+    CaseFilter(since=datetime(2025, 1, 1), until=datetime(2027, 1, 1)),  # year-aligned
+    CaseFilter(since=datetime(2026, 1, 1), region_code="110101002"),  # a year, open-ended
     CaseFilter(since=datetime(2026, 7, 15), until=datetime(2026, 11, 26)),  # day-aligned
     CaseFilter(since=datetime(2026, 7, 15, 12, 30)),  # not aligned: live table
     CaseFilter(region_code="110101001", sources=[CaseSource.SUPERVISOR, CaseSource.HOTLINE]),
