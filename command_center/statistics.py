@@ -191,6 +191,9 @@ _PAIR = ["grid_code", "kind", "class_code"]
 RECURRING_SCAN_MAX = 60_000
 #: How many (grid, class) candidates it checks before it gives up and scans after all.
 RECURRING_CANDIDATES = 400
+#: Periods of at most this many days bound their candidates by their own cases (a read of
+#: the cases table); longer ones by the whole months around them (the rollups).
+RECURRING_EXACT_DAYS = 10
 _RECURRING_BATCH = 40  # candidates per query
 _RECURRING_BATCH_CASES = 20_000  # ... or fewer, when their bounds add up to more cases than this
 _RECURRING_SEED_CASES = 5_000  # the hottest grids checked whole first hold about this many
@@ -226,10 +229,10 @@ def recurring(
     if not flt.source:
         size = sum(r.reported for r in case.case_stats([], scan))
         if size > RECURRING_SCAN_MAX:
-            # grids first pays off over several months; within one the pairs of the month
-            # are few enough to rank directly (10 M city: 140 vs 193 ms a month, 365 vs
-            # 474 ms a year; a week cut from a month only settles by pairs)
-            for by_grid in (True, False) if _months_covered(period) > 1 else (False,):
+            # grids first pays off over several months; within a month the pairs are few
+            # enough to rank directly (10 M city: 140 vs 193 ms a month, 365 vs 474 ms a year;
+            # a week bounded by its month's grid totals never settled)
+            for by_grid in (True, False) if period.days > 31 else (False,):
                 found = _recurring_pruned(case, period, flt, within_days, top, by_grid)
                 if found is not None:
                     return found
@@ -293,12 +296,6 @@ def _month_start(d: date) -> date:
     return d.replace(day=1)
 
 
-def _months_covered(period: Period) -> int:
-    """How many calendar months the period touches."""
-    last = period.end - timedelta(days=1)
-    return (last.year - period.start.year) * 12 + last.month - period.start.month + 1
-
-
 def _recurring_pruned(
     case: CaseAdapter,
     period: Period,
@@ -316,11 +313,14 @@ def _recurring_pruned(
     candidates are every pair of the city, which over a year of a large city is a GROUP BY
     of every (grid, class, month) row of the rollup.
     """
-    last = period.end - timedelta(days=1)
-    months_end = (_month_start(last) + timedelta(days=32)).replace(day=1)
     cover = flt.case_filter(period)
-    cover.since = pd.Timestamp(_month_start(period.start)).to_pydatetime()
-    cover.until = pd.Timestamp(months_end).to_pydatetime()
+    if period.days > RECURRING_EXACT_DAYS:
+        # the whole months around the period: the monthly (yearly) rollups answer
+        last = period.end - timedelta(days=1)
+        months_end = (_month_start(last) + timedelta(days=32)).replace(day=1)
+        cover.since = pd.Timestamp(_month_start(period.start)).to_pydatetime()
+        cover.until = pd.Timestamp(months_end).to_pydatetime()
+    # else a few days' cases bound them exactly (a month's counts would dwarf a day's repeats)
     cover.top_groups = RECURRING_CANDIDATES
     cover.counters = ["reported"]
     if flt.kind:

@@ -283,6 +283,8 @@ def test_recurring_candidates_are_not_misled_by_cases_that_do_not_recur(seed, mo
         (period_of("year", date(2026, 1, 1)), StatsFilter()),
         (period_of("quarter", date(2026, 4, 1)), StatsFilter(class_key="event:01")),
         (period_of("month", date(2026, 6, 1)), StatsFilter(region_code="110101001001")),
+        (period_of("week", date(2026, 3, 4)), StatsFilter()),  # bounded by its own cases
+        (period_of("day", date(2026, 8, 3)), StatsFilter(class_key="event:0102")),
     ]:
         want = recurring(cases, period, flt, within_days=7, top=4).to_dict("records")
         for batch, seed_cases, candidates in [(1, 1, 400), (3, 40, 400), (40, 5000, 400)]:
