@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -356,11 +357,16 @@ class SqlCaseAdapter(CaseAdapter):
         with self.engine.connect() as conn:
             # open cases only: a rollup counts every case of a cohort, and the few open ones
             # are found faster by the status index than summed over every month
-            cuboid = None if flt.sla_states or flt.open_only else self.choose_rollup(group, flt)
-            if cuboid is None:
+            counted = not (flt.sla_states or flt.open_only)
+            cuboid = self.choose_rollup(group, flt) if counted else None
+            plan = self._month_plan(group, flt, now) if counted and cuboid is None else None
+            if cuboid is None and plan is None:
                 rows = self._raw_stats(conn, group, flt, now)
             else:
-                rows = self._rollup_stats(conn, cuboid, group, flt)
+                if cuboid is not None:
+                    rows = self._rollup_stats(conn, cuboid, group, flt)
+                else:
+                    rows = self._planned_stats(conn, group, flt, now, plan)
                 wanted = flt.counters is None or {"open", "overdue_open"} & set(flt.counters)
                 live = self._live_open(conn, group, flt, now) if wanted else {}
                 for key, (open_, overdue) in live.items():
@@ -406,6 +412,75 @@ class SqlCaseAdapter(CaseAdapter):
                 continue
             return cuboid
         return None
+
+    def _month_plan(
+        self, group: Sequence[str], flt: CaseFilter, now: datetime
+    ) -> tuple[CaseFilter, Cuboid, list[tuple[datetime, datetime, int]]] | None:
+        """A period cut mid-month, at a level no daily rollup holds (unit grids: the last 30
+        days, a week): its whole months from a monthly or yearly rollup, and the days cut at
+        either end from the cases table, added, or subtracted from a month read whole where
+        the month's other days are fewer (there are no cases after now). Returns the rollup's
+        filter, the rollup, and the (since, until, +1/-1) ranges of the cases table; ``None``
+        when that reads no fewer days of cases than the period itself."""
+        if "day" in group or flt.since is None:
+            return None
+        since = to_local_naive(flt.since)
+        until = to_local_naive(flt.until) if flt.until is not None else None
+
+        def floor(d: datetime) -> datetime:
+            return datetime(d.year, d.month, 1)
+
+        def ceil(d: datetime) -> datetime:
+            start = floor(d)
+            return start if start == d else (start + timedelta(days=32)).replace(day=1)
+
+        def days(a: datetime, b: datetime) -> float:  # of cases to read in [a, b)
+            a, b = min(a, b), min(max(a, b), now)
+            return max((b - a).total_seconds(), 0.0) / 86400
+
+        lo = min((floor(since), ceil(since)), key=lambda m: (days(m, since), m))
+        hi = (
+            None
+            if until is None
+            else min((floor(until), ceil(until)), key=lambda m: (days(m, until), -m.timestamp()))
+        )
+        if hi is not None and lo >= hi:
+            return None  # no whole month inside
+        edges = [(min(lo, since), max(lo, since), 1 if lo > since else -1)] if lo != since else []
+        if hi is not None and hi != until:
+            edges.append((min(hi, until), max(hi, until), 1 if hi < until else -1))
+        if sum(days(a, b) for a, b, _sign in edges) >= days(since, until or now):
+            return None
+        whole = replace(flt, since=lo, until=hi, top_groups=None)
+        cuboid = self.choose_rollup(group, whole)
+        return None if cuboid is None else (whole, cuboid, edges)
+
+    def _planned_stats(
+        self,
+        conn: Any,
+        group: Sequence[str],
+        flt: CaseFilter,
+        now: datetime,
+        plan: tuple[CaseFilter, Cuboid, list[tuple[datetime, datetime, int]]],
+    ) -> dict[tuple, dict[str, int]]:
+        """Counts by ``_month_plan``: the rollup's, plus and minus the cut days'."""
+        whole, cuboid, edges = plan
+        names = self._counter_names(flt, ROLLUP_COUNTERS)
+        rows = self._rollup_stats(conn, cuboid, group, replace(whole, counters=list(names)))
+        for since, until, sign in edges:
+            part = replace(flt, since=since, until=until, top_groups=None, counters=list(names))
+            for key, counts in self._raw_stats(conn, group, part, now).items():
+                total = rows.setdefault(key, dict.fromkeys(names, 0))
+                for name, value in counts.items():
+                    total[name] += sign * value
+        rows = {key: counts for key, counts in rows.items() if counts["reported"] > 0}
+        if flt.top_groups:  # as ORDER BY reported DESC, the key columns (NULL first) would
+            ranked = sorted(
+                rows.items(),
+                key=lambda kv: (-kv[1]["reported"], tuple((v is not None, v) for v in kv[0])),
+            )
+            rows = dict(ranked[: flt.top_groups])
+        return rows
 
     def _key_columns(self, t, group: Sequence[str], period: str = "reported_day") -> list:  # noqa: ANN001
         cols = []
