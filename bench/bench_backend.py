@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_backend.py                 # demo city, SQLite + PostgreSQL
     .venv/bin/python bench/bench_backend.py --backends sqlite
     .venv/bin/python bench/bench_backend.py --large         # the 10-million-case city
-    .venv/bin/python bench/bench_backend.py --large --generate   # (re)build it first: ~25 min
+    .venv/bin/python bench/bench_backend.py --large --generate   # (re)build it first: ~12 min idle
 
 The demo city is generated into a fresh database each run (a temporary SQLite file, a fresh
 PostgreSQL schema). The ``large`` city lives in ``/tmp/cc-large/large.sqlite`` and the
