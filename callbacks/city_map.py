@@ -18,6 +18,7 @@ from dash.exceptions import PreventUpdate
 
 from callbacks.panels import locate_panel
 from command_center.geo import (
+    ZOOM_SNAP,
     CityGeo,
     Diff,
     case_state,
@@ -269,8 +270,8 @@ def register(app: Any, cc: Any) -> None:
             if not (shown or {}).get("codes"):
                 raise PreventUpdate
             return collection([]), {}
-        if zoom is not None and zoom != int(zoom):
-            raise PreventUpdate  # a flight's intermediate stop (zoom snaps to whole levels)
+        if zoom is not None and zoom / ZOOM_SNAP != int(zoom / ZOOM_SNAP):
+            raise PreventUpdate  # a flight's intermediate stop (a settled zoom is snapped)
         try:
             return detail_update(geo_of(cc), scope, view, zoom, shown or {})
         except PreventUpdate:

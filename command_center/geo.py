@@ -89,6 +89,11 @@ def _mercator_y(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / (2 * math.pi)
 
 
+#: Map zooms stop at halves: a fitted district or region fills at least ~70 % of the panel
+#: (whole levels left up to half of a wall's map empty around it).
+ZOOM_SNAP = 0.5
+
+
 def fitted_zoom(bounds: list[list[float]], view: list[list[float]], zoom: float) -> float:
     """The zoom at which ``bounds`` fill the map that shows ``view`` at ``zoom`` (both
     ``[[south, west], [north, east]]``): what fitting the scope gave. A view zoomed in
@@ -99,7 +104,7 @@ def fitted_zoom(bounds: list[list[float]], view: list[list[float]], zoom: float)
     width, height = (ve - vw) / 360.0 * scale, (_mercator_y(vn) - _mercator_y(vs)) * scale
     span_x = max((e - w) / 360.0, 1e-12)
     span_y = max(_mercator_y(n) - _mercator_y(s), 1e-12)
-    return math.floor(math.log2(min(width / span_x, height / span_y)))
+    return math.floor(math.log2(min(width / span_x, height / span_y)) / ZOOM_SNAP) * ZOOM_SNAP
 
 
 def view_level(shown_level: str, region_code: str | None) -> str:

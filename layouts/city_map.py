@@ -15,6 +15,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 from pydantic import field_validator, model_validator
 
+from command_center.geo import ZOOM_SNAP
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
 from layouts.common import panel_frame
@@ -194,6 +195,7 @@ def build_map(ctx: PanelContext) -> Any:
         id=ctx.id("map"),
         **view,
         zoomControl=False,
+        zoomSnap=ZOOM_SNAP,  # +/- and the wheel still step whole levels (zoomDelta 1)
         trackViewport=False,  # not every frame of a flight: only settled views (below)
         **events,
         attributionControl=bool(tile_url),
