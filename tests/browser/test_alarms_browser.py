@@ -131,14 +131,8 @@ def test_wall_survives_a_burst_of_alarms(alarm_wall, browser, artifacts) -> None
     wall.goto(f"{base}/wall/ops")  # the console a duty officer watches a storm on
     wall.wait_for_function("() => window.cc && window.cc.alarms && window.cc.alarms.lastSeen >= 0")
     wall.wait_for_selector(".cc-alarm-list .cc-message", timeout=60000)
-    # every main-thread task over 50 ms during the burst (a frozen wall is one long task)
-    wall.evaluate(
-        """() => { window.__long = [];
-            new PerformanceObserver(list => list.getEntries().forEach(
-                e => window.__long.push([e.startTime, e.duration])))
-                .observe({entryTypes: ['longtask']});
-            window.__burst = performance.now(); }"""
-    )
+    # how long the wall's main thread is busy meanwhile is a figure of bench/bench_alarms.py;
+    # here: every alarm arrives, counted once, and the page still answers
     for n in range(1000):
         cc.alarms.ingest(
             AlarmIn(
@@ -154,9 +148,6 @@ def test_wall_survives_a_burst_of_alarms(alarm_wall, browser, artifacts) -> None
         "() => document.querySelector('.cc-alarm-count').innerText.includes('1000')",
         timeout=30000,
     )
-    longest = wall.evaluate("() => Math.max(0, ...window.__long.map(e => e[1]))")
-    print(f"longest main-thread task during the burst: {longest:.0f} ms")
-    assert longest < 3000  # generous: the shared box is starved; an idle one stays far below
     assert len(rows(wall)) == 8
     wall.screenshot(path=str(artifacts / "alarms-burst.png"))
     wall.close()
