@@ -366,7 +366,7 @@ def _recurring_pruned(
     grid_codes: list[str] | None = None
     if by_grid:
         grids = sorted(
-            ((r.reported, r.key["grid_code"]) for r in case.case_stats(["grid_code"], cover)),
+            ((r.reported, str(r.key["grid_code"])) for r in case.case_stats(["grid_code"], cover)),
             key=lambda b: (-b[0], b[1]),
         )
         floor = grids[-1][0] if len(grids) >= RECURRING_CANDIDATES else 0  # the unlisted ones
@@ -381,7 +381,7 @@ def _recurring_pruned(
         if not grid_codes:
             return settled(floor)
     pairs = [
-        (r.reported, (r.key["grid_code"], r.key["kind"], r.key["class_code"]))
+        (r.reported, (str(r.key["grid_code"]), str(r.key["kind"]), str(r.key["class_code"])))
         for r in case.case_stats(["grid_code", "class_code"], replace(cover, grid_codes=grid_codes))
         if not flt.kind or r.key["kind"] == flt.kind
     ]

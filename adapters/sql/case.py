@@ -360,13 +360,13 @@ class SqlCaseAdapter(CaseAdapter):
             counted = not (flt.sla_states or flt.open_only)
             cuboid = self.choose_rollup(group, flt) if counted else None
             plan = self._month_plan(group, flt, now) if counted and cuboid is None else None
-            if cuboid is None and plan is None:
-                rows = self._raw_stats(conn, group, flt, now)
+            if plan is not None:
+                rows = self._planned_stats(conn, group, flt, now, plan)
+            elif cuboid is not None:
+                rows = self._rollup_stats(conn, cuboid, group, flt)
             else:
-                if cuboid is not None:
-                    rows = self._rollup_stats(conn, cuboid, group, flt)
-                else:
-                    rows = self._planned_stats(conn, group, flt, now, plan)
+                rows = self._raw_stats(conn, group, flt, now)
+            if plan is not None or cuboid is not None:
                 wanted = flt.counters is None or {"open", "overdue_open"} & set(flt.counters)
                 live = self._live_open(conn, group, flt, now) if wanted else {}
                 for key, (open_, overdue) in live.items():
@@ -447,7 +447,7 @@ class SqlCaseAdapter(CaseAdapter):
         if hi is not None and lo >= hi:
             return None  # no whole month inside
         edges = [(min(lo, since), max(lo, since), 1 if lo > since else -1)] if lo != since else []
-        if hi is not None and hi != until:
+        if hi is not None and until is not None and hi != until:
             edges.append((min(hi, until), max(hi, until), 1 if hi < until else -1))
         if sum(days(a, b) for a, b, _sign in edges) >= days(since, until or now):
             return None
