@@ -2,6 +2,7 @@
 warm, and the server's memory with every default screen open.
 
     .venv/bin/python bench/bench_wall.py [--db sqlite:///var/command_center.sqlite] [--runs 3]
+                                         [--time main,stats,appraisal]
 
 Uses the demo city in var/ when present (run `make demo` once), else generates `tiny`.
 The server runs as its own process (`command-center serve`) so its memory is its own.
@@ -59,6 +60,7 @@ def main() -> None:
     default_db = ROOT / "var" / "command_center.sqlite"
     parser.add_argument("--db", default=f"sqlite:///{default_db}" if default_db.exists() else "")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--time", default="main", help="comma-separated screens to time")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cc-bench-"))
     db = args.db
@@ -90,18 +92,18 @@ def main() -> None:
         screens = [s["id"] for s in yaml.safe_load((ROOT / "screens.yaml").read_text())["screens"]]
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            times = []
-            for run in range(args.runs):
-                page = browser.new_page(viewport={"width": 2880, "height": 1080})
-                start = time.perf_counter()
-                page.goto(f"{base}/wall/main")
-                page.wait_for_function(FILLED, timeout=60000, polling=50)
-                times.append(time.perf_counter() - start)
-                page.close()
-                print(
-                    f"main wall fully rendered, {'cold' if run == 0 else 'warm'} run {run + 1}: "
-                    f"{times[-1] * 1000:.0f} ms"
-                )
+            for screen in args.time.split(","):
+                for run in range(args.runs):
+                    page = browser.new_page(viewport={"width": 2880, "height": 1080})
+                    start = time.perf_counter()
+                    page.goto(f"{base}/wall/{screen}")
+                    page.wait_for_function(FILLED, timeout=60000, polling=50)
+                    took = time.perf_counter() - start
+                    page.close()
+                    print(
+                        f"{screen} wall fully rendered, {'cold' if run == 0 else 'warm'} run "
+                        f"{run + 1}: {took * 1000:.0f} ms"
+                    )
             pages = []
             for screen in screens:
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
