@@ -1,9 +1,19 @@
 /* Wall behaviour that must run in the browser: scale the design canvas to the viewport
    (same maths as command_center/screens/scaling.py), show one part of a split wall,
-   rotate pages in step across kiosks (by wall-clock time), and the header clock. */
+   rotate pages in step across kiosks (by wall-clock time), the header clock, and a click
+   on a node of the grid tree (data-region-code), handed to its panel's store. */
 (function () {
   "use strict";
   window.cc = window.cc || {};
+
+  document.addEventListener("click", function (ev) {
+    var node = ev.target.closest ? ev.target.closest("[data-region-code]") : null;
+    var wrap = node ? node.closest("[data-tree-pick-id]") : null;
+    if (!wrap || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    window.dash_clientside.set_props(JSON.parse(wrap.getAttribute("data-tree-pick-id")), {
+      data: { code: node.getAttribute("data-region-code"), t: Date.now() }
+    });
+  });
 
   function transform(dw, dh, vw, vh, mode) {
     var sx, sy, ox = 0, oy = 0;

@@ -71,14 +71,15 @@ def register(app: Any, cc: Any) -> None:
 
     @app.callback(
         Output("cc-region", "data", allow_duplicate=True),
-        Input({"role": "node", "kind": KIND, "pid": ALL, "code": ALL}, "n_clicks"),
+        Input({"role": "pick", "kind": KIND, "pid": ALL}, "data"),
         State("cc-region", "data"),
         prevent_initial_call=True,
     )
-    def drill_from_tree(_clicks: list[Any], region: dict[str, Any] | None) -> Any:
-        if not ctx.triggered or not ctx.triggered[0]["value"] or not ctx.triggered_id:
+    def drill_from_tree(_picks: list[Any], region: dict[str, Any] | None) -> Any:
+        picked = ctx.triggered[0]["value"] if ctx.triggered else None
+        if not isinstance(picked, dict) or not isinstance(picked.get("code"), str):
             raise PreventUpdate
-        code = ctx.triggered_id["code"]
+        code = picked["code"]
         if code == (region or {}).get("code", ""):
             raise PreventUpdate
         # the top of the tree is the whole city (one district, or the city above several)

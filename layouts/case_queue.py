@@ -15,7 +15,7 @@ from dash import dcc, html
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
 from layouts.case_drawer import sla_clock_span
-from layouts.common import panel_frame
+from layouts.common import json_id, panel_frame
 
 STEPS = ("accept", "register", "dispatch", "handle", "verify", "close")
 
@@ -57,7 +57,7 @@ def build_queue(ctx: PanelContext) -> html.Div:
             html.Div(
                 dropdown("dept", "duty.filter.department"),
                 className="cc-q-dept-wrap",
-                **{"data-queue-dept-id": _json_id(ctx.id("dept"))},
+                **{"data-queue-dept-id": json_id(ctx.id("dept"))},
             ),
             dcc.Dropdown(
                 id=ctx.id("level"),
@@ -101,12 +101,6 @@ def build_queue(ctx: PanelContext) -> html.Div:
             dcc.Interval(id=ctx.id("tick"), interval=ctx.extra.get("refresh_ms", 3000)),
         ],
     )
-
-
-def _json_id(value: dict[str, str]) -> str:
-    import json
-
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def tab_labels(counts: dict[str, int], overdue: dict[str, int], lang: str) -> list[dict[str, Any]]:

@@ -79,6 +79,13 @@ def table(header_keys: list[str], rows: list[Any], lang: str, class_name: str) -
     return html.Table([html.Thead(head), html.Tbody(rows)], className=class_name)
 
 
+def json_id(value: dict[str, str]) -> str:
+    """A component id as the browser's scripts give it back to ``dash_clientside.set_props``."""
+    import json
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def message(text: str, kind: str = "info") -> html.Div:
     return html.Div(text, className=f"cc-message cc-message-{kind}")
 

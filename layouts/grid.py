@@ -7,6 +7,7 @@ Walls are public displays: people appear as counts, names and phones masked
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from dash import dcc, html
@@ -14,7 +15,7 @@ from dash import dcc, html
 from command_center.geo import TreeNode
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import fmt_int, message, panel_frame
+from layouts.common import fmt_int, json_id, message, panel_frame
 
 
 class GridProfileOptions(PanelOptions):
@@ -143,8 +144,17 @@ def build_grid_tree(ctx: PanelContext) -> Any:
         else html.Div(id=ctx.id("search"))
     )
     body = html.Div(
-        [search, html.Div(id=ctx.id("results")), html.Div(id=ctx.id("tree"), className="cc-tree")],
+        [
+            search,
+            html.Div(id=ctx.id("results")),
+            html.Div(id=ctx.id("tree"), className="cc-tree"),
+            # a click on a node (data-region-code) lands here, through one delegated listener
+            # (assets/cc_wall.js): an id per node made the browser's Dash renderer match
+            # every node against every other, seconds for a district of 500 communities
+            dcc.Store(id=ctx.id("pick")),
+        ],
         className="cc-tree-wrap",
+        **{"data-tree-pick-id": json_id(ctx.id("pick"))},
     )
     return html.Div(
         className="cc-panel-wrap",
@@ -155,40 +165,46 @@ def build_grid_tree(ctx: PanelContext) -> Any:
     )
 
 
-def _node_button(ctx: PanelContext, node: TreeNode, current: str) -> html.Button:
-    return html.Button(
-        node.name or t("map.city_all", ctx.lang),  # the city above several districts
-        id={**ctx.id("node"), "code": node.code},
-        className="cc-tree-node" + (" current" if node.code == current else ""),
-        title=node.code,
-        n_clicks=0,
-    )
-
-
-def _counts(ctx: PanelContext, node: TreeNode) -> html.Span:
+def _node_html(ctx: PanelContext, node: TreeNode, current: str) -> str:
+    name = node.name or t("map.city_all", ctx.lang)  # the city above several districts
     parts = []
     if node.level != "grid":
         parts.append(t("grid.tree.grids", ctx.lang, n=f"{node.grids:,}"))
         parts.append(t("grid.tree.open", ctx.lang, n=f"{node.open:,}"))
     parts.append(t("grid.tree.people", ctx.lang, n=f"{node.population:,}"))
-    return html.Span(" · ".join(parts), className="cc-tree-counts")
-
-
-def render_tree(node: TreeNode, current: str, ctx: PanelContext) -> Any:
-    """A node and its children; nodes on the path to ``current`` are open."""
-    line = html.Div(
-        [_node_button(ctx, node, current), _counts(ctx, node)], className="cc-tree-line"
+    code = escape(node.code, quote=True)
+    return (
+        f'<div class="cc-tree-line"><button class="cc-tree-node'
+        f'{" current" if node.code == current else ""}" title="{code}" '
+        f'data-region-code="{code}">{escape(name)}</button>'
+        f'<span class="cc-tree-counts">{escape(" · ".join(parts))}</span></div>'
     )
-    if node.children is None or (not node.children and node.level == "grid"):
-        return html.Div(line, className=f"cc-tree-leaf cc-tree-{node.level}")
+
+
+def tree_html(node: TreeNode, current: str, ctx: PanelContext, stub: bool = False) -> str:
+    """A node and its children as HTML; nodes on the path to ``current`` are open. A closed
+    node lists its children without theirs (``stub``); clicking a listed node drills to it,
+    which opens it."""
+    line = _node_html(ctx, node, current)
+    if stub or node.children is None or (not node.children and node.level == "grid"):
+        return f'<div class="cc-tree-leaf cc-tree-{node.level}">{line}</div>'
     # the top is open; below it, what leads to the current region
     top = node.level == "city" or (node.level == "district" and not current)
     on_path = top or (bool(current) and current.startswith(node.code))
-    return html.Details(
-        [html.Summary(line), *(render_tree(c, current, ctx) for c in node.children)],
-        open=on_path,
-        className=f"cc-tree-{node.level}",
+    children = "".join(tree_html(c, current, ctx, stub=not on_path) for c in node.children)
+    return (
+        f'<details class="cc-tree-{node.level}"{" open" if on_path else ""}>'
+        f"<summary>{line}</summary>{children}</details>"
     )
+
+
+def render_tree(node: TreeNode, current: str, ctx: PanelContext) -> Any:
+    """The tree as one component of static HTML, clicks handled by one delegated listener
+    (``data-region-code``, assets/cc_wall.js). As Dash components (a button, a line and
+    counts per node) the browser's Dash renderer spent ~9 s mounting a district of 40
+    streets and 516 communities: every mounted component re-reads the layout on each
+    update, so the cost grows with the square of their number."""
+    return dcc.Markdown(tree_html(node, current, ctx), dangerously_allow_html=True)
 
 
 def render_search_results(grids: list[Any], query: str, ctx: PanelContext) -> Any:
@@ -200,9 +216,8 @@ def render_search_results(grids: list[Any], query: str, ctx: PanelContext) -> An
         [
             html.Button(
                 [html.Span(g.name), html.Span(g.code, className="cc-grid-code")],
-                id={**ctx.id("node"), "code": g.code},
                 className="cc-tree-node cc-search-hit",
-                n_clicks=0,
+                **{"data-region-code": g.code},
             )
             for g in grids
         ],

@@ -166,6 +166,25 @@ def test_grid_screen_drills_by_tree_and_search(live_app, browser, artifacts) -> 
     page.goto(f"{base}/wall/grid")
     page.wait_for_selector(".cc-canvas.cc-scaled", timeout=15000)
     wait_for_panels(page)
+    # the tree: a street, then one of its communities (listed, not yet opened): each click
+    # drills, and the tree opens what it drilled to
+    street = cc.services.regions("street").value[1]
+    tree = "[data-panel=tree] .cc-tree"
+    page.locator(f'{tree} [data-region-code="{street.code}"]').click()
+    wait_crumbs(page, 2)
+    community = next(c for c in cc.services.regions("community", street.code).value)
+    node = page.locator(f'{tree} [data-region-code="{community.code}"]')
+    node.wait_for(timeout=15000)
+    node.click()
+    wait_crumbs(page, 3)
+    assert crumbs(page)[-1] == community.name
+    page.wait_for_function(
+        "code => document.querySelector(`[data-panel=tree] .cc-tree-node.current`)"
+        "?.dataset.regionCode === code && document.querySelectorAll("
+        "`[data-panel=tree] .cc-tree-grid [data-region-code^='${code}']`).length > 0",
+        arg=community.code,
+        timeout=15000,
+    )
     grid = cc.services.regions("grid").value[3]
     page.fill("[data-panel=tree] input", grid.code)
     page.keyboard.press("Enter")
