@@ -394,7 +394,25 @@ class Cuboid:
     # secondary indexes besides the unique key (which leads with the period)
     indexes: tuple[tuple[str, ...], ...] = ()
     # a finer rollup with the same dimensions: rebuilt by summing it, not the cases
-    coarsens: str | None = None
+    coarsens: Cuboid | None = None
+
+
+def _yearly(of: Cuboid, name: str, indexes: tuple[tuple[str, ...], ...] = ()) -> Cuboid:
+    """``of``'s dimensions by year, rebuilt by summing ``of``."""
+    return Cuboid(name, "year", of.dims, indexes, coarsens=of)
+
+
+_GRID = ("district_code", "street_code", "community_code", "grid_code")
+_CLASS = ("kind", "big_class_code", "class_code")
+_GRID_MONTHLY = Cuboid("case_rollup_grid_monthly", "month", _GRID)
+# months × grids × classes: hotspots of a class and the candidates of recurring problems over
+# months (migration 0600); one class's hotspots over months: covering for the count
+_GRID_CLASS_MONTHLY = Cuboid(
+    "case_rollup_grid_class_monthly",
+    "month",
+    (*_GRID, *_CLASS),
+    indexes=(("class_code", "month", "grid_code", "kind", "reported"),),
+)
 
 
 #: Ordered smallest first: ``case_stats`` takes the first one that can answer.
@@ -408,54 +426,19 @@ CUBOIDS = (
     Cuboid("case_rollup_street", "day", ("district_code", "street_code")),
     # years × grids: a year's grid ranking, hotspots and the grid bound of recurring problems
     # read one row per grid and status instead of twelve (migration 0700)
-    Cuboid(
-        "case_rollup_grid_yearly",
-        "year",
-        ("district_code", "street_code", "community_code", "grid_code"),
-        coarsens="case_rollup_grid_monthly",
-    ),
-    Cuboid(
-        "case_rollup_grid_monthly",
-        "month",
-        ("district_code", "street_code", "community_code", "grid_code"),
-    ),
+    _yearly(_GRID_MONTHLY, "case_rollup_grid_yearly"),
+    _GRID_MONTHLY,
     # years × grids × classes: a year's hotspots of a class, and the candidate pairs of
     # recurring problems within the grids that can reach the top (migration 0700)
-    Cuboid(
+    _yearly(
+        _GRID_CLASS_MONTHLY,
         "case_rollup_grid_class_yearly",
-        "year",
-        (
-            "district_code",
-            "street_code",
-            "community_code",
-            "grid_code",
-            "kind",
-            "big_class_code",
-            "class_code",
-        ),
         indexes=(
             ("class_code", "year", "grid_code", "kind", "reported"),
             ("grid_code", "year", "kind", "class_code", "reported"),
         ),
-        coarsens="case_rollup_grid_class_monthly",
     ),
-    # months × grids × classes: hotspots of a class and the candidates of recurring problems
-    # over months (migration 0600)
-    Cuboid(
-        "case_rollup_grid_class_monthly",
-        "month",
-        (
-            "district_code",
-            "street_code",
-            "community_code",
-            "grid_code",
-            "kind",
-            "big_class_code",
-            "class_code",
-        ),
-        # one class's hotspots over a year: covering for the count, no row lookups
-        indexes=(("class_code", "month", "grid_code", "kind", "reported"),),
-    ),
+    _GRID_CLASS_MONTHLY,
     Cuboid(
         "case_rollup_daily",
         "day",

@@ -23,8 +23,6 @@ from command_center.domain.workflow import SATISFIED_LEVELS, STAGE_CLOCKS
 #: (stage, the case column of its on-time flag), in workflow order
 STAGE_FLAGS = tuple((stage, flag) for stage, (_since, flag) in STAGE_CLOCKS.items())
 
-CUBOID_BY_NAME = {c.name: c for c in CUBOIDS}
-
 OPEN_STATUSES = ("reported", "accepted", "registered", "dispatched", "handled", "verified")
 
 cases = CaseRow.__table__
@@ -167,10 +165,8 @@ def rebuild(conn: Connection) -> dict[str, int]:
         table = ROLLUP_TABLES[cuboid.name]
         conn.execute(delete(table))
         if cuboid.coarsens:
-            finer = ROLLUP_TABLES[cuboid.coarsens]
-            period = period_expr(
-                conn, cuboid.period, finer.c[CUBOID_BY_NAME[cuboid.coarsens].period]
-            )
+            finer = ROLLUP_TABLES[cuboid.coarsens.name]
+            period = period_expr(conn, cuboid.period, finer.c[cuboid.coarsens.period])
             select_cols = [period, *(finer.c[d] for d in cuboid.dims), finer.c.status]
             sums = [func.sum(finer.c[name]) for name in ROLLUP_COUNTERS]
         else:
