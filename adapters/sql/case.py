@@ -405,7 +405,7 @@ class SqlCaseAdapter(CaseAdapter):
                 continue
             if cuboid.period != "day" and (
                 "day" in group
-                or any(b.day != 1 or (cuboid.period == "year" and b.month != 1) for b in bounds)
+                or any(rollup.period_of(cuboid.period, b.date()) != b.date() for b in bounds)
             ):
                 continue
             if any(to_local_naive(b).time() != time(0) for b in bounds):
