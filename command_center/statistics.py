@@ -326,7 +326,6 @@ def _recurring_pruned(
     if flt.kind:
         cover.kind = flt.kind
     since = pd.Timestamp(period.start - timedelta(days=within_days)).to_pydatetime()
-    classes = flt.case_filter(period)
     found = _recurrences(pd.DataFrame(columns=[*_PAIR, "day", "n"]), period, within_days)
 
     def check(grids: set[str], pairs: list[tuple] | None = None) -> None:
@@ -342,7 +341,7 @@ def _recurring_pruned(
             counters=["reported"],
         )
         if pairs is None:
-            query.class_codes, query.big_class_codes = classes.class_codes, classes.big_class_codes
+            query.class_codes, query.big_class_codes = cover.class_codes, cover.big_class_codes
         else:
             query.class_codes = sorted({p[2] for p in pairs})
         frame = _day_frame(case.case_stats(["grid_code", "class_code", "day"], query), flt)
