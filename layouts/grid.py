@@ -148,9 +148,9 @@ def build_grid_tree(ctx: PanelContext) -> Any:
             search,
             html.Div(id=ctx.id("results")),
             html.Div(id=ctx.id("tree"), className="cc-tree"),
-            # a click on a node (data-region-code) lands here, through one delegated listener
-            # (assets/cc_wall.js): an id per node made the browser's Dash renderer match
-            # every node against every other, seconds for a district of 500 communities
+            # the tree is static HTML (``render_tree``), so its nodes carry no ids: a click on
+            # one (data-region-code) lands here through one delegated listener
+            # (assets/cc_wall.js)
             dcc.Store(id=ctx.id("pick")),
         ],
         className="cc-tree-wrap",
