@@ -269,7 +269,7 @@ def _engine(settings: Any) -> Engine:
 
     url = settings.effective_database_url
     engine = make_engine(url)
-    if not inspect(engine).has_table("cc_users"):
+    if not inspect(engine).has_table("cc_audit_head"):
         upgrade(url)
     return engine
 
@@ -307,10 +307,17 @@ def cmd_users(args: Any, settings: Any) -> int:
 
 
 def cmd_audit(args: Any, settings: Any) -> int:
-    """``command-center audit [--case ID] [--user NAME] [--limit N]``: newest first."""
-    from command_center.audit import AuditLog
+    """``command-center audit [--case ID] [--user NAME] [--limit N]``: newest first;
+    ``command-center audit verify``: the hash chain, exit 1 at its first broken link."""
+    import sys
 
-    log = AuditLog(_engine(settings))
+    from command_center.audit import AuditLog, audit_key
+
+    log = AuditLog(_engine(settings), audit_key(settings))
+    if args.audit_command == "verify":
+        result = log.verify()
+        print(result.describe(), file=sys.stdout if result.ok else sys.stderr)
+        return 0 if result.ok else 1
     for e in log.entries(limit=args.limit, case_id=args.case, user_name=args.user):
         print(
             f"{e.at:%Y-%m-%d %H:%M:%S}  {e.user_name:<12} {e.role:<13} {e.action:<12} "
@@ -351,7 +358,15 @@ def add_cli(sub: Any) -> None:
     dis.add_argument("name")
     users.set_defaults(func=cmd_users)
 
-    audit = sub.add_parser("audit", help="read the audit log, newest first")
+    audit = sub.add_parser(
+        "audit", help="read the audit log, newest first; `audit verify` checks its hash chain"
+    )
+    audit.add_argument(
+        "audit_command",
+        nargs="?",
+        choices=["verify"],
+        help="verify: walk the hash chain, name the first broken link (exit 1 when broken)",
+    )
     audit.add_argument("--case", type=int)
     audit.add_argument("--user")
     audit.add_argument("--limit", type=int, default=100)

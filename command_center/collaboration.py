@@ -41,7 +41,7 @@ from adapters.case.contract import (
     SlaState,
 )
 from command_center import events
-from command_center.audit import FAILED, OK, REFUSED, AuditLog
+from command_center.audit import FAILED, OK, REFUSED, AuditLog, audit_key
 from command_center.auth import User, UserStore, actions_for_role, may
 from command_center.domain.calendar import WorkingCalendar, load_calendar, remaining_time
 from command_center.domain.classes import CaseClass, Catalogue, load_catalogue
@@ -160,7 +160,7 @@ class Collaboration:
         self.settings = settings
         self.clock = clock or services.clock
         self.users = UserStore(engine)
-        self.audit = AuditLog(engine)
+        self.audit = AuditLog(engine, audit_key(settings), clock=self.clock)
         self.sms = SmsQueue(
             engine,
             sms or (lambda: services.adapters.sms),
@@ -775,6 +775,10 @@ def install_collaboration(cc: Any, *, start: bool = True) -> Collaboration:
         cc.services, engine, cc.settings, alarms=lambda: getattr(cc, "alarms", None)
     )
     cc.collab = collab
+    try:
+        collab.audit.seal()  # rows from before the chain existed: sealed once, at first start
+    except Exception:  # noqa: BLE001 - the first append seals them then; the ops screen tells
+        log.exception("could not seal the audit log's earlier entries")
 
     from callbacks import auth as auth_callbacks
     from callbacks import case_drawer as drawer_callbacks
@@ -800,5 +804,5 @@ def _ensure_schema(engine: Any, url: str, upgrade: Callable[[str], None]) -> Non
     """Create the tables on a database that predates this module (idempotent)."""
     from sqlalchemy import inspect
 
-    if not inspect(engine).has_table("cc_users"):
+    if not inspect(engine).has_table("cc_audit_head"):  # the newest table of this module
         upgrade(url)

@@ -134,6 +134,16 @@ class Settings(BaseSettings):
     sms_retry_seconds: float = Field(30.0, description="First retry delay of a queued SMS")
     sms_max_attempts: int = Field(6, description="Attempts before a queued SMS is given up")
 
+    # The tamper-evident audit log (command_center/audit.py)
+    audit_key: str = Field(
+        "",
+        description="HMAC key of the audit log's hash chain (kept out of the database); "
+        "empty: <data_dir>/audit.key, generated with mode 0600 on first use",
+    )
+    audit_verify_seconds: float = Field(
+        60.0, description="How often the ops watch verifies the audit chain (incrementally)"
+    )
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
