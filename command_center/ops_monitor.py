@@ -20,6 +20,8 @@ from command_center.services import Result
 log = logging.getLogger(__name__)
 
 OPS_SOURCE = "ops"
+#: every this many verifications of the audit chain, walk it from the start again
+AUDIT_FULL_EVERY = 60
 
 
 @dataclass
@@ -36,10 +38,16 @@ class OpsWatch:
     states: dict[str, BackendState] = field(default_factory=dict)
     checked_at: datetime | None = None
 
+    #: the last verification of the audit log's hash chain (None: not yet / failed)
+    audit: Any = None
+    audit_error: str = ""
+
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._audit_due = 0.0  # time.monotonic() of the next verification
+        self._audit_rounds = 0
 
     # --- probing -------------------------------------------------------------------------
     def probes(self) -> dict[str, Health]:
@@ -88,7 +96,30 @@ class OpsWatch:
                     )
                 state.down_since, state.alarm_id = None, None
         self.checked_at = local_now()
+        self.verify_audit()
         return dict(self.states)
+
+    def verify_audit(self, *, force: bool = False) -> Any:
+        """Verify the audit chain every ``audit_verify_seconds`` (never on a wall's refresh):
+        from the last good checkpoint, with a full walk every ``AUDIT_FULL_EVERY`` rounds
+        and whenever the last result was not good."""
+        collab = getattr(self.cc, "collab", None)
+        if collab is None or (not force and time.monotonic() < self._audit_due):
+            return self.audit
+        self._audit_due = time.monotonic() + self.cc.settings.audit_verify_seconds
+        last = self.audit
+        full = last is None or not last.ok or self._audit_rounds % AUDIT_FULL_EVERY == 0
+        self._audit_rounds += 1
+        try:
+            result = collab.audit.verify(None if full else last.checkpoint)
+        except Exception as exc:  # noqa: BLE001 - the database may be what is down
+            log.exception("audit chain verification failed")
+            self.audit_error = f"{type(exc).__name__}: {exc}"
+            return self.audit
+        if not result.ok and (last is None or last.ok):
+            log.error("audit log: %s", result.describe())
+        self.audit, self.audit_error = result, ""
+        return result
 
     def _raise(self, name: str, health: Health, lang: str) -> int | None:
         backend = t(f"ops.backend.{name}", lang)
@@ -148,6 +179,8 @@ class OpsWatch:
             "backends": states,
             "checked_at": self.checked_at,
             "redis": bool(cc.settings.redis_url),
+            "audit": self.audit,
+            "audit_error": self.audit_error,
         }
 
     def result(self) -> Result[dict[str, Any]]:
@@ -213,11 +246,27 @@ def snapshot_json(snapshot: dict[str, Any]) -> dict[str, Any]:
         for name, state in snapshot["backends"].items()
     }
     checked = snapshot["checked_at"]
+    audit = snapshot.get("audit")
     return {
-        **{k: v for k, v in snapshot.items() if k not in ("screens", "backends", "checked_at")},
+        **{
+            k: v
+            for k, v in snapshot.items()
+            if k not in ("screens", "backends", "checked_at", "audit")
+        },
         "screens": [conn.as_dict() for conn in snapshot["screens"]],
         "backends": backends,
         "checked_at": checked.isoformat(timespec="seconds") if checked else None,
+        "audit": None
+        if audit is None
+        else {
+            "ok": audit.ok,
+            "verified_id": audit.verified_id,
+            "count": audit.count,
+            "broken_id": audit.broken_id,
+            "problem": audit.problem,
+            "detail": audit.detail,
+            "checked_at": audit.checked_at.isoformat(timespec="seconds"),
+        },
     }
 
 

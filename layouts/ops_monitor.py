@@ -76,8 +76,41 @@ def render_screens(data: dict[str, Any], ctx: PanelContext) -> html.Div:
             screens_table,
             html.Div(t("ops.watched", lang, time=_hms(data["checked_at"])), className="cc-ops-sub"),
             html.Div(watched, className="cc-ops-chips"),
+            render_audit(data, lang),
         ],
         className="cc-ops",
+    )
+
+
+def render_audit(data: dict[str, Any], lang: str) -> html.Div:
+    """The audit log's hash chain: verified up to which entry and when, or where it breaks."""
+    audit = data.get("audit")
+    error = data.get("audit_error") or ""
+    if audit is None:
+        key = "ops.audit_error" if error else "ops.audit_pending"
+        return html.Div(t(key, lang), className="cc-ops-audit unknown", title=error)
+    hm = audit.checked_at.strftime("%H:%M")
+    if audit.ok:
+        return html.Div(
+            t("ops.audit_ok", lang, id=audit.verified_id, n=audit.count, time=hm),
+            className="cc-ops-audit ok",
+            title=error,
+        )
+    return html.Div(
+        [
+            html.Span(
+                t(
+                    "ops.audit_broken",
+                    lang,
+                    id=audit.broken_id if audit.broken_id is not None else "—",
+                    problem=t(f"ops.audit_problem.{audit.problem}", lang),
+                    time=hm,
+                )
+            ),
+            html.Span(audit.detail, className="cc-ops-audit-detail"),
+        ],
+        className="cc-ops-audit bad",
+        title=audit.detail,
     )
 
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -402,3 +403,73 @@ def test_postgres_app_role_cannot_erase_but_can_append() -> None:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
         admin.dispose()
+
+
+# --- the ops screen ----------------------------------------------------------------------
+@pytest.fixture()
+def ops_app(city_copy: str, tmp_path: Path) -> Iterator[tuple[Any, str]]:
+    """The app over the tiny city, its ops watch not running on its own (the test drives it)."""
+    from command_center.app import create_app
+    from command_center.runtime import start_background_server
+    from tests.conftest import make_settings
+
+    settings = make_settings(city_copy, tmp_path, audit_key=KEY.decode(), audit_verify_seconds=3600)
+    cc = create_app(settings, start_background=False)
+    server, base = start_background_server(cc)
+    yield cc, base
+    server.shutdown()
+    cc.stop()
+
+
+def test_ops_watch_verifies_the_chain_on_its_own_timer_and_incrementally(ops_app) -> None:  # noqa: ANN001
+    from layouts.ops_monitor import render_audit
+
+    cc, _base = ops_app
+    watch = cc.ops_watch
+    ids = fill(cc.collab.audit, 3)
+    watch.check()
+    first = watch.audit
+    assert first.ok and first.verified_id == ids[-1]
+    more = fill(cc.collab.audit, 2)
+    watch.check()  # the next backend round: not due yet, the chain is not walked again
+    watch.snapshot()  # a wall's refresh reads the last result only
+    assert watch.audit is first
+    second = watch.verify_audit(force=True)
+    assert second.ok and second.verified_id == more[-1] and second.count == 5
+    assert f"审计日志已核验至 #{more[-1]}" in str(render_audit(watch.snapshot(), "zh"))
+    url = cc.settings.effective_database_url
+    drop_triggers(url)
+    raw(url, f"UPDATE cc_audit SET detail = 'x' WHERE id = {ids[1]}")
+    # a round from the checkpoint reads only the rows after it (and the checkpoint's own);
+    # every AUDIT_FULL_EVERY rounds the walk starts from the first row again
+    assert watch.verify_audit(force=True).ok
+    watch._audit_rounds = 0  # noqa: SLF001 - the full-walk round
+    broken = watch.verify_audit(force=True)
+    assert not broken.ok and broken.broken_id == ids[1]
+    text_ = str(render_audit(watch.snapshot(), "zh"))
+    assert f"审计日志在 #{ids[1]} 处断链" in text_ and "记录被修改" in text_
+
+
+@pytest.mark.browser
+def test_ops_screen_shows_the_chain_verified_then_broken(ops_app, browser, artifacts) -> None:  # noqa: ANN001
+    cc, base = ops_app
+    watch = cc.ops_watch
+    ids = fill(cc.collab.audit, 4)
+    watch.verify_audit(force=True)
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{base}/wall/ops")
+    page.wait_for_selector(".cc-ops-audit.ok", timeout=60000)
+    assert f"已核验至 #{ids[-1]}" in page.inner_text(".cc-ops-audit")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts / "audit-ops-verified.png"))
+    url = cc.settings.effective_database_url
+    drop_triggers(url)
+    raw(url, f"DELETE FROM cc_audit WHERE id = {ids[1]}")
+    watch._audit_rounds = 0  # noqa: SLF001 - the full-walk round
+    watch.verify_audit(force=True)
+    page.wait_for_selector(".cc-ops-audit.bad", timeout=30000)
+    shown = page.inner_text(".cc-ops-audit")
+    assert f"审计日志在 #{ids[1]} 处断链" in shown and "记录缺失" in shown
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts / "audit-ops-broken.png"))
+    page.close()
