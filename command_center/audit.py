@@ -400,6 +400,8 @@ class AuditLog:
     def verify(self, since: Checkpoint | None = None) -> Verification:
         """Walk the chain (from ``since``, a previous good result's checkpoint, else from the
         start) in one consistent snapshot; the first broken link is named."""
+        if since is not None and since.last_id == 0:
+            since = None  # an empty log's checkpoint: start from the beginning
         with _snapshot(self.engine) as conn:
             return _Walk(self, conn, since).run()
 

@@ -101,22 +101,31 @@ class OpsWatch:
 
     def verify_audit(self, *, force: bool = False) -> Any:
         """Verify the audit chain every ``audit_verify_seconds`` (never on a wall's refresh):
-        from the last good checkpoint, with a full walk every ``AUDIT_FULL_EVERY`` rounds
-        and whenever the last result was not good."""
+        from the last good checkpoint, with a full walk every ``AUDIT_FULL_EVERY`` rounds.
+        Once broken, the result stays until the process restarts."""
         collab = getattr(self.cc, "collab", None)
         if collab is None or (not force and time.monotonic() < self._audit_due):
             return self.audit
         self._audit_due = time.monotonic() + self.cc.settings.audit_verify_seconds
         last = self.audit
-        full = last is None or not last.ok or self._audit_rounds % AUDIT_FULL_EVERY == 0
+        if last is not None and not last.ok:
+            # a broken chain stays reported until the process restarts: evidence that is
+            # erased afterwards must not turn the screen green again
+            return last
+        full = last is None or self._audit_rounds % AUDIT_FULL_EVERY == 0
         self._audit_rounds += 1
         try:
             result = collab.audit.verify(None if full else last.checkpoint)
+            if full and result.ok and last is not None and last.ok:
+                # rows verified before must still be there: a log emptied together with its
+                # head would otherwise pass as a new one
+                since = collab.audit.verify(last.checkpoint)
+                result = result if since.ok else since
         except Exception as exc:  # noqa: BLE001 - the database may be what is down
             log.exception("audit chain verification failed")
             self.audit_error = f"{type(exc).__name__}: {exc}"
             return self.audit
-        if not result.ok and (last is None or last.ok):
+        if not result.ok:
             log.error("audit log: %s", result.describe())
         self.audit, self.audit_error = result, ""
         return result

@@ -473,3 +473,21 @@ def test_ops_screen_shows_the_chain_verified_then_broken(ops_app, browser, artif
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts / "audit-ops-broken.png"))
     page.close()
+
+
+def test_ops_watch_sees_a_log_emptied_with_its_head_and_keeps_saying_so(ops_app) -> None:  # noqa: ANN001
+    """On SQLite a log wiped together with its head record looks new to ``audit verify``;
+    the running watch remembers what it verified and keeps the broken result."""
+    cc, _base = ops_app
+    watch = cc.ops_watch
+    ids = fill(cc.collab.audit, 3)
+    assert watch.verify_audit(force=True).ok
+    url = cc.settings.effective_database_url
+    drop_triggers(url)
+    raw(url, "DELETE FROM cc_audit", "DELETE FROM cc_audit_head")
+    cc.collab.audit.record(user_name="x", action="urge", result=OK)  # a fresh chain
+    assert cc.collab.audit.verify().ok  # on its own it looks like a new log
+    watch._audit_rounds = 0  # noqa: SLF001 - a full-walk round
+    result = watch.verify_audit(force=True)
+    assert (result.ok, result.broken_id, result.problem) == (False, ids[-1], TRUNCATED)
+    assert watch.verify_audit(force=True) is result  # stays until the process restarts
