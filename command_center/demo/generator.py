@@ -782,8 +782,6 @@ def evaluation_of(u: Sequence[float], good: bool) -> tuple[int | None, float]:
     p_full, p_basic = SATISFACTION_P[bool(good)]
     level = 2 if u[1] < p_full else 1 if u[1] < p_full + p_basic else 0
     return level, 4 + 44 * u[2]
-
-
 STEP_COLUMNS = ("case_id", "at", "action", "actor", "note", "from_status", "to_status")
 
 
@@ -1520,7 +1518,6 @@ def _write_cases_bulk(
         on_time = np.where(again_m, again <= dl_rw,
                            handled <= np.where(extended, dl_ext, dl))  # fmt: skip
         escalated = urged & (wf[:, 17] < 0.3)
-
         # stage limits (``apply_action``): the first dispatch is at t2 even when it was wrong;
         # the last verification counts, clocked from the last report-back
         def within(
