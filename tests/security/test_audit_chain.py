@@ -422,6 +422,7 @@ def ops_app(city_copy: str, tmp_path: Path) -> Iterator[tuple[Any, str]]:
 
 
 def test_ops_watch_verifies_the_chain_on_its_own_timer_and_incrementally(ops_app) -> None:  # noqa: ANN001
+    from command_center.ops_monitor import snapshot_json
     from layouts.ops_monitor import render_audit
 
     cc, _base = ops_app
@@ -437,6 +438,8 @@ def test_ops_watch_verifies_the_chain_on_its_own_timer_and_incrementally(ops_app
     second = watch.verify_audit(force=True)
     assert second.ok and second.verified_id == more[-1] and second.count == 5
     assert f"审计日志已核验至 #{more[-1]}" in str(render_audit(watch.snapshot(), "zh"))
+    as_json = snapshot_json(watch.snapshot())["audit"]  # GET /api/ops, for monitoring
+    assert as_json["ok"] and as_json["verified_id"] == more[-1] and as_json["count"] == 5
     url = cc.settings.effective_database_url
     drop_triggers(url)
     raw(url, f"UPDATE cc_audit SET detail = 'x' WHERE id = {ids[1]}")
