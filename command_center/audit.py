@@ -79,7 +79,7 @@ head_t = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("last_id", Integer, nullable=False),
-    Column("count", Integer, nullable=False),
+    Column("entries", Integer, nullable=False),
     Column("last_hash", String(64), nullable=False),
     Column("tag", String(64), nullable=False),
 )
@@ -227,8 +227,10 @@ class AuditLog:
             key = audit_key(Settings())
         self.key = key
         if clock is None:
-            from command_center.services import now as clock
-        self.clock = clock
+            from command_center.services import now
+
+            clock = now
+        self.clock: Callable[[], datetime] = clock
 
     # --- writing -------------------------------------------------------------------------
     def row_hash(self, row: Any, prev_hash: str) -> str:
@@ -279,7 +281,7 @@ class AuditLog:
         if head is None:
             prev, count = self._start_chain(conn)
         else:
-            prev, count = head.last_hash, int(head.count)
+            prev, count = head.last_hash, int(head.entries)
         new_id = self._next_id(conn)
         row = _Row(id=new_id, at=self.clock(), **values)
         digest = self.row_hash(row, prev)
@@ -303,7 +305,7 @@ class AuditLog:
             seq = conn.execute(
                 text("SELECT nextval(pg_get_serial_sequence('cc_audit', 'id'))")
             ).scalar()
-            return max(int(seq), int(top) + 1)
+            return max(int(seq or 0), int(top) + 1)
         return int(top) + 1
 
     def _set_head(
@@ -311,7 +313,7 @@ class AuditLog:
     ) -> None:
         values = {
             "last_id": last_id,
-            "count": count,
+            "entries": count,
             "last_hash": last_hash,
             "tag": self.head_tag(last_id, count, last_hash),
         }
@@ -344,8 +346,8 @@ class AuditLog:
                 f"missing; continued after id {last.id}",
             )
             head = conn.execute(select(head_t)).one()
-            return head.last_hash, int(head.count)
-        legacy = conn.execute(select(audit_t).order_by(audit_t.c.id)).all()
+            return head.last_hash, int(head.entries)
+        legacy = list(conn.execute(select(audit_t).order_by(audit_t.c.id)).all())
         self._set_head(conn, 0, 0, "", exists=False)
         if not legacy:
             return "", 0
@@ -360,7 +362,7 @@ class AuditLog:
             detail=_seal_detail(len(legacy), int(legacy[-1].id), _legacy_digest(legacy)),
         )
         head = conn.execute(select(head_t)).one()
-        return head.last_hash, int(head.count)
+        return head.last_hash, int(head.entries)
 
     # --- reading -------------------------------------------------------------------------
     def entries(
@@ -502,7 +504,9 @@ class _Walk:
                     TRUNCATED if row is None else CHANGED,
                     f"row {self.since.last_id}, verified before, {what}",
                 )
-        if head is not None and head.tag != log.head_tag(head.last_id, head.count, head.last_hash):
+        if head is not None and head.tag != log.head_tag(
+            head.last_id, head.entries, head.last_hash
+        ):
             return self.broken(good, None, HEAD, "the head record was changed (its tag is wrong)")
         legacy: list[Any] = []
         it = iter(self.rows(good.last_id))
@@ -557,20 +561,20 @@ class _Walk:
             if good.count == 0:
                 return Verification(True, self.now, 0, 0, checkpoint=good)
             return self.broken(good, None, HEAD, "the head record is missing")
-        if int(head.count) > good.count or int(head.last_id) > good.last_id:
+        if int(head.entries) > good.count or int(head.last_id) > good.last_id:
             return self.broken(
                 good,
                 good.last_id + 1,
                 TRUNCATED,
-                f"the head records {head.count} entries up to id {head.last_id}; "
+                f"the head records {head.entries} entries up to id {head.last_id}; "
                 f"the table ends at id {good.last_id} with {good.count}",
             )
-        if int(head.count) != good.count or head.last_hash != good.last_hash:
+        if int(head.entries) != good.count or head.last_hash != good.last_hash:
             return self.broken(
                 good,
                 int(head.last_id),
                 HEAD,
-                f"the head ({head.count} entries up to id {head.last_id}) is behind the "
+                f"the head ({head.entries} entries up to id {head.last_id}) is behind the "
                 f"table ({good.count} up to id {good.last_id})",
             )
         return Verification(True, self.now, good.last_id, good.count, checkpoint=good)

@@ -114,7 +114,7 @@ def test_each_row_is_chained_with_the_servers_time(db_url: str) -> None:
     assert [r.at for r in rows] == [SERVER_NOW, SERVER_NOW]
     assert rows[0].prev_hash == "" and len(rows[0].hash) == 64
     assert rows[1].prev_hash == rows[0].hash
-    assert (head.last_id, head.count, head.last_hash) == (second, 2, rows[1].hash)
+    assert (head.last_id, head.entries, head.last_hash) == (second, 2, rows[1].hash)
     result = log.verify()
     assert result.ok and (result.verified_id, result.count) == (second, 2), result.describe()
     assert first < second

@@ -32,7 +32,7 @@ def upgrade() -> None:
         "cc_audit_head",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column("last_id", sa.Integer(), nullable=False),
-        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("entries", sa.Integer(), nullable=False),
         sa.Column("last_hash", sa.String(64), nullable=False),
         sa.Column("tag", sa.String(64), nullable=False),
     )
