@@ -177,7 +177,8 @@ class Verification:
     def describe(self) -> str:
         if self.ok:
             return f"verified: {self.count} entries up to id {self.verified_id}"
-        return f"BROKEN at id {self.broken_id}: {self.problem}: {self.detail}"
+        where = "" if self.broken_id is None else f" at id {self.broken_id}"
+        return f"BROKEN{where}: {self.problem}: {self.detail}"
 
 
 def _at(value: datetime) -> str:
@@ -527,6 +528,10 @@ class _Walk:
                     problem = self._check_seal(row, legacy)
                     if problem:
                         return self.broken(good, int(row.id), CHANGED, problem)
+                if row.action == CHAIN_RESUMED:  # the app found the head gone
+                    return self.broken(
+                        good, int(row.id), HEAD, f"the head record was deleted before id {row.id}"
+                    )
                 good = Checkpoint(int(row.id), row.hash, good.count + 1)
                 continue
             if content_ok:  # a genuine row whose predecessor is not the last good one

@@ -26,6 +26,7 @@ from adapters.sql.db import make_engine, upgrade
 from command_center.audit import (
     CHAIN_START,
     CHANGED,
+    HEAD,
     INSERTED,
     MISSING,
     OK,
@@ -494,3 +495,20 @@ def test_ops_watch_sees_a_log_emptied_with_its_head_and_keeps_saying_so(ops_app)
     result = watch.verify_audit(force=True)
     assert (result.ok, result.broken_id, result.problem) == (False, ids[-1], TRUNCATED)
     assert watch.verify_audit(force=True) is result  # stays until the process restarts
+
+
+def test_sqlite_deleted_or_forged_head_is_reported(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    log = AuditLog(engine, KEY)
+    ids = fill(log, 3)
+    raw(sqlite_url, "UPDATE cc_audit_head SET entries = 2, last_id = 2")  # forged, no key
+    result = log.verify()
+    assert (result.ok, result.problem) == (False, HEAD) and "tag" in result.detail
+    drop_triggers(sqlite_url)
+    raw(sqlite_url, "DELETE FROM cc_audit_head")
+    assert (log.verify().ok, log.verify().problem) == (False, HEAD)
+    resumed = log.record(user_name="wang", action="urge", result=OK) - 1
+    result = log.verify()  # the app wrote down that it found the head gone
+    assert (result.ok, result.broken_id, result.problem) == (False, resumed, HEAD)
+    assert resumed == ids[-1] + 1
+    engine.dispose()
