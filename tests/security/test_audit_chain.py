@@ -226,8 +226,8 @@ def test_sqlite_deleted_row_is_reported(sqlite_url: str) -> None:
 
 
 def test_sqlite_back_dated_inserted_row_is_reported(sqlite_url: str) -> None:
-    """A row slipped into the middle (into a gap left by a deleted one, with a valid-looking
-    prev_hash) is named too."""
+    """A back-dated row written straight into the file, claiming to follow an early entry
+    (its prev_hash copied from it), with a made-up hash: verify names it."""
     engine = make_engine(sqlite_url)
     log = AuditLog(engine, KEY)
     ids = fill(log, 4)
@@ -235,7 +235,6 @@ def test_sqlite_back_dated_inserted_row_is_reported(sqlite_url: str) -> None:
         prev = conn.execute(text(f"SELECT hash FROM cc_audit WHERE id = {ids[0]}")).scalar()
     raw(
         sqlite_url,
-        "UPDATE cc_audit_head SET last_id = last_id WHERE id = 1",  # the head is untouched
         "INSERT INTO cc_audit (at, user_name, role, action, screen, result, detail, "
         f"prev_hash, hash) VALUES ('2026-01-01 00:00:00', 'admin1', 'admin', 'sign_in', '', "
         f"'ok', '', '{prev}', '{'f' * 64}')",
