@@ -165,6 +165,11 @@ def test_connect_src_names_the_host_of_the_request(app_with_keys) -> None:  # no
     proxied = requests.get(base + "/", headers={"Host": "cc.example.gov.cn"})
     csp = directives(proxied.headers["Content-Security-Policy"])
     assert "wss://cc.example.gov.cn" in csp["connect-src"]
+    # a Host header cannot write directives into the policy
+    hostile = requests.get(base + "/", headers={"Host": "x; script-src *"})
+    csp = directives(hostile.headers["Content-Security-Policy"])
+    assert csp["script-src"][0] == "'self'" and "*" not in csp["script-src"]
+    assert csp["connect-src"] == ["'self'"]
 
 
 def test_settings_tiles_portal_and_https(city_copy: str, tmp_path: Path) -> None:
@@ -276,3 +281,74 @@ def test_allowed_origins_and_key_authenticated_api(city_copy: str, tmp_path: Pat
     finally:
         server.shutdown()
         cc.stop()
+
+
+# --- the walls under the policy, in Chromium -------------------------------------------------
+
+VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(
+    `${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`
+));
+"""
+
+
+def open_under_csp(browser, url: str, width: int, height: int):  # noqa: ANN001, ANN201
+    from tests.browser.test_walls import PageWatch
+
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.add_init_script(VIOLATIONS)
+    watch = PageWatch(page)
+    response = page.goto(url)
+    assert response is not None and "content-security-policy" in response.headers
+    return page, watch
+
+
+def assert_no_violation(page, watch) -> None:  # noqa: ANN001
+    violations = page.evaluate("window.__cspViolations")
+    assert not violations, f"CSP violations: {violations}"
+    assert not [e for e in watch.errors if "Content Security Policy" in e], watch.errors
+    watch.assert_clean()
+
+
+def default_screens() -> list[dict]:
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    return yaml.safe_load((root / "screens.yaml").read_text())["screens"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("screen", [s["id"] for s in default_screens()])
+def test_every_default_wall_renders_under_the_csp(live_app, browser, artifacts, screen) -> None:  # noqa: ANN001
+    from tests.browser.test_walls import wait_for_panels
+
+    _cc, base = live_app
+    spec = next(s for s in default_screens() if s["id"] == screen)
+    width, height = (int(v) for v in spec["size"].split("x"))
+    page, watch = open_under_csp(browser, f"{base}/wall/{screen}", width // 2, height // 2)
+    page.wait_for_selector(".cc-canvas.cc-scaled", timeout=40000)  # a loaded machine
+    wait_for_panels(page, timeout=40)
+    page.wait_for_timeout(1500)  # live updates, clientside callbacks, Socket.IO connect
+    if screen in ("main", "duty"):
+        page.screenshot(path=str(artifacts / f"csp-wall-{screen}.png"))
+    assert page.evaluate("window.__cspViolations") is not None, "the listener did not run"
+    assert_no_violation(page, watch)
+    page.close()
+
+
+@pytest.mark.browser
+def test_index_and_login_render_under_the_csp(live_app, browser) -> None:  # noqa: ANN001
+    cc, base = live_app
+    page, watch = open_under_csp(browser, base + "/", 1600, 1000)
+    page.wait_for_selector(".cc-card")
+    assert_no_violation(page, watch)
+    cc.collab.users.add("duty2", "duty_officer", "correct horse battery", now=cc.collab.clock())
+    page.goto(base + "/login")
+    page.fill("input[name=username]", "duty2")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button[type=submit]")  # a same-origin form post passes the Origin check
+    page.wait_for_url("**/wall/duty")
+    page.wait_for_selector(".cc-q-tabs .cc-q-count", timeout=40000)
+    assert_no_violation(page, watch)
+    page.close()
