@@ -156,6 +156,32 @@ class SecurityHeaders:
         return Response(message, status=403, mimetype="text/plain")
 
 
+# What a response that never passed through Flask gets (Socket.IO's engine.io answers its
+# polling requests itself): nothing to run, nothing to frame, nothing to sniff.
+BARE_HEADERS = (
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+)
+
+
+class _HeadersForEveryResponse:
+    """WSGI wrapper adding ``BARE_HEADERS`` to a response that lacks them (Flask's own
+    responses already carry the full set and keep it)."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            have = {name.lower() for name, _ in headers}
+            headers = list(headers) + [(n, v) for n, v in BARE_HEADERS if n.lower() not in have]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
 def install(cc: Any) -> SecurityHeaders:
     """Send the security headers on every response of ``cc.server`` and check the Origin of
     state-changing requests. Call once every callback is registered (end of create_app)."""
@@ -182,5 +208,7 @@ def install(cc: Any) -> SecurityHeaders:
     server.after_request(security.add_policy)
     # first of the before_request hooks: a refused request runs nothing else
     server.before_request_funcs.setdefault(None, []).insert(0, security.check_origin)
+    # outermost: also around Flask-SocketIO's middleware (install after install_realtime)
+    server.wsgi_app = _HeadersForEveryResponse(server.wsgi_app)  # type: ignore[method-assign]
     server.extensions["cc_security_headers"] = security
     return security

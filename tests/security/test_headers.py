@@ -129,6 +129,12 @@ def test_every_kind_of_response_carries_the_security_headers(app_with_keys) -> N
     r = s.post(base + "/login", data={"username": "x"}, headers={"Origin": "https://evil.test"})
     assert_security_headers(r, f"a refused POST ({r.status_code})")
     assert {200, 302, 401, 403, 404, 500} <= seen | {r.status_code}
+    # Socket.IO's engine.io answers before Flask does: its responses are covered too
+    r = s.get(base + "/socket.io/", params={"EIO": "4", "transport": "polling"})
+    assert r.status_code == 200
+    assert r.headers.get("X-Content-Type-Options") == "nosniff"
+    assert r.headers.get("X-Frame-Options") == "DENY"
+    assert "default-src 'none'" in r.headers.get("Content-Security-Policy", "")
 
 
 def inline_scripts(html: str) -> list[str]:
