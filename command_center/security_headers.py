@@ -13,7 +13,7 @@ PUT, PATCH or DELETE that a browser may send with the session cookie (Dash's cal
 ``/login``, ``/logout``, any form) is refused with 403 unless its ``Origin`` (or, when a
 browser sent none, its ``Referer``) is this site: the request's own host, or an origin in
 ``CC_ALLOWED_ORIGINS`` (the public address of a proxy that rewrites Host). A request with
-neither header is not a browser's (every browser sends Origin on a POST) and passes; the
+neither header is not a browser's (current browsers send Origin on every POST) and passes; the
 key-authenticated ``/api/*`` routes pass when the request carries no cookie at all. Socket.IO
 never reaches Flask: engine.io checks the Origin of its own requests (same origin only).
 """
@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 HSTS_SECONDS = 365 * 24 * 3600
+# paths (case ids, screens) never leave the site; a tile server (天地图 keys are bound to
+# the site's domain by Referer) still learns the origin, over HTTPS only
+REFERRER_POLICY = "strict-origin-when-cross-origin"
 HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
@@ -83,6 +86,7 @@ class SecurityHeaders:
         self.lang = settings.lang
         self.frame_ancestors = list(settings.frame_ancestors)
         self.allowed_origins = {o for o in map(origin_of, settings.allowed_origins) if o}
+        self.https_only = settings.https
         self.tiles = tile_source(settings.tile_url)
         self._hashes_key: tuple[int, str] | None = None
         self._hashes: list[str] = []
@@ -131,6 +135,8 @@ class SecurityHeaders:
             return False
         if origin in self.allowed_origins:
             return True
+        if self.https_only and not origin.startswith("https://"):
+            return False  # a page on plain http (anyone on the path) is not this site
         # the host the browser asked for, over either scheme (a TLS proxy may forward http)
         own = origin_of(f"{request.scheme}://{request.host}")
         return own is not None and urlsplit(origin).netloc == urlsplit(own).netloc
@@ -151,32 +157,32 @@ class SecurityHeaders:
         log.warning(
             "refused cross-origin %s %s from %r", request.method, request.path, claimed[:200]
         )
-        lang = request.values.get("lang") if request.mimetype != "application/json" else None
+        lang = request.args.get("lang")
         message = t("security.cross_origin", lang if lang in ("zh", "en") else self.lang)
         return Response(message, status=403, mimetype="text/plain")
 
 
-# What a response that never passed through Flask gets (Socket.IO's engine.io answers its
-# polling requests itself): nothing to run, nothing to frame, nothing to sniff.
-BARE_HEADERS = (
-    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
-    ("X-Frame-Options", "DENY"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "same-origin"),
-)
-
-
 class _HeadersForEveryResponse:
-    """WSGI wrapper adding ``BARE_HEADERS`` to a response that lacks them (Flask's own
-    responses already carry the full set and keep it)."""
+    """WSGI wrapper for responses that never passed through Flask (Socket.IO's engine.io
+    answers its polling requests itself): they get a bare policy, nothing to run, nothing to
+    frame, nothing to sniff. Flask's own responses carry the full set and are left alone."""
 
-    def __init__(self, wsgi_app: Any) -> None:
+    def __init__(self, wsgi_app: Any, frame_ancestors: list[str]) -> None:
         self.wsgi_app = wsgi_app
+        ancestors = " ".join(frame_ancestors) or "'none'"
+        self.headers = [
+            (
+                "Content-Security-Policy",
+                f"default-src 'none'; frame-ancestors {ancestors}",
+            ),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", REFERRER_POLICY),
+        ] + ([] if frame_ancestors else [("X-Frame-Options", "DENY")])
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            have = {name.lower() for name, _ in headers}
-            headers = list(headers) + [(n, v) for n, v in BARE_HEADERS if n.lower() not in have]
+            if not any(name.lower() == "content-security-policy" for name, _ in headers):
+                headers = list(headers) + self.headers
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
@@ -198,7 +204,7 @@ def install(cc: Any) -> SecurityHeaders:
         # name several origins); otherwise both forbid every frame
         frame_options=None if security.frame_ancestors else "DENY",
         content_security_policy=None,  # per request below: Dash's hashes, the ws host
-        referrer_policy="same-origin",
+        referrer_policy=REFERRER_POLICY,
         x_content_type_options=True,
         # the session cookie's flags are the sessions module's business: leave them as set
         session_cookie_secure=False,
@@ -209,6 +215,8 @@ def install(cc: Any) -> SecurityHeaders:
     # first of the before_request hooks: a refused request runs nothing else
     server.before_request_funcs.setdefault(None, []).insert(0, security.check_origin)
     # outermost: also around Flask-SocketIO's middleware (install after install_realtime)
-    server.wsgi_app = _HeadersForEveryResponse(server.wsgi_app)  # type: ignore[method-assign]
+    server.wsgi_app = _HeadersForEveryResponse(  # type: ignore[method-assign]
+        server.wsgi_app, security.frame_ancestors
+    )
     server.extensions["cc_security_headers"] = security
     return security

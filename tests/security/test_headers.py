@@ -194,10 +194,23 @@ def test_settings_tiles_portal_and_https(city_copy: str, tmp_path: Path) -> None
         assert csp["frame-ancestors"] == ["https://portal.example.gov.cn"]
         # X-Frame-Options cannot name a portal: the CSP decides alone
         assert "X-Frame-Options" not in plain.headers
+        sio = requests.get(base + "/socket.io/", params={"EIO": "4", "transport": "polling"})
+        assert "X-Frame-Options" not in sio.headers
+        assert (
+            "frame-ancestors https://portal.example.gov.cn"
+            in sio.headers["Content-Security-Policy"]
+        )
         # HSTS only on a request that came over HTTPS (here through a TLS proxy)
         assert "Strict-Transport-Security" not in plain.headers
         tls = requests.get(base + "/wall/main", headers={"X-Forwarded-Proto": "https"})
         assert tls.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+        # over HTTPS, a page of the same host on plain http is not this site
+        host = base.removeprefix("http://")
+        url = base + "/_dash-update-component"
+        r = requests.post(url, json=route_callback(), headers={"Origin": f"http://{host}"})
+        assert r.status_code == 403
+        r = requests.post(url, json=route_callback(), headers={"Origin": f"https://{host}"})
+        assert r.status_code == 200
     finally:
         server.shutdown()
         cc.stop()
