@@ -151,8 +151,8 @@ class SecurityHeaders:
         referer = request.headers.get("Referer")
         if origin is None and referer is None:
             return None  # not a browser: no ambient session cookie is at stake
-        claimed = origin if origin is not None else referer
-        if self.same_site(origin_of(claimed or "")):
+        claimed = origin if origin is not None else (referer or "")
+        if self.same_site(origin_of(claimed)):
             return None
         log.warning(
             "refused cross-origin %s %s from %r", request.method, request.path, claimed[:200]
