@@ -181,6 +181,9 @@ def create_app(
         return jsonify(body), (200 if all(h.up for h in report.values()) else 503)
 
     server.extensions["command_center"] = cc
+    from command_center.security_headers import install as install_security_headers
+
+    install_security_headers(cc)  # CSP with Dash's hashes, frame/sniff/referrer, Origin check
     if start_background:
         cc.start()
     return cc

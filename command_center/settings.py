@@ -119,6 +119,22 @@ class Settings(BaseSettings):
         "command-center", description="Prefix of the Redis pub/sub channels of one deployment"
     )
 
+    # Security headers and the Origin check (command_center/security_headers.py)
+    https: bool = Field(
+        False,
+        description="The site is reached over HTTPS (directly or through a proxy): browsers "
+        "get Strict-Transport-Security on HTTPS requests",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins besides the request's own host whose POSTs are accepted, e.g. "
+        'a proxy\'s public address, JSON ["https://cc.example.gov.cn"]',
+    )
+    frame_ancestors: list[str] = Field(
+        default_factory=list,
+        description="Origins that may show the app in a frame (a hall's portal); empty: none",
+    )
+
     # Collaboration (业务协同): sessions of the duty consoles, SMS notices of case actions
     session_minutes: float = Field(
         480.0, description="A console's sign-in lasts this long without any action"
