@@ -776,6 +776,11 @@ def install_collaboration(cc: Any, *, start: bool = True) -> Collaboration:
     )
     cc.collab = collab
 
+    from command_center.sessions import install_sessions
+
+    # server-side sessions, timed by the same clock as a user's expiry
+    install_sessions(cc.server, engine, lambda: collab.clock(), cc.settings)
+
     from callbacks import auth as auth_callbacks
     from callbacks import case_drawer as drawer_callbacks
 
@@ -800,5 +805,5 @@ def _ensure_schema(engine: Any, url: str, upgrade: Callable[[str], None]) -> Non
     """Create the tables on a database that predates this module (idempotent)."""
     from sqlalchemy import inspect
 
-    if not inspect(engine).has_table("cc_users"):
+    if not inspect(engine).has_table("cc_sessions"):  # the newest table of this module
         upgrade(url)
