@@ -449,7 +449,7 @@ def test_dash_callbacks_and_the_alarm_api_need_no_form_token(app: Any) -> None:
 
 
 @pytest.mark.browser
-def test_the_console_signs_out_with_its_button(app: Any, browser: Any) -> None:
+def test_the_console_signs_out_with_its_button(app: Any, browser: Any, artifacts: Path) -> None:
     cc, base = app
     cc.clock["now"] = datetime.now().replace(microsecond=0)  # Chromium runs on real time
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
@@ -465,6 +465,10 @@ def test_the_console_signs_out_with_its_button(app: Any, browser: Any) -> None:
         page.wait_for_function(
             "document.querySelector('#cc-signout input[name=csrf_token]').value.length > 0",
             timeout=SLOW,
+        )
+        page.screenshot(
+            path=str(artifacts / "duty-sign-out.png"),
+            clip={"x": 0, "y": 0, "width": 1920, "height": 120},
         )
         cookie = next(c["value"] for c in context.cookies() if c["name"] == "session")
         button.click()
