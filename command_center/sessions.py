@@ -12,7 +12,10 @@ when ``CC_SECURE_COOKIES`` says the site is served over HTTPS. The id changes at
 (``rotate``), so a session fixed by someone else before it never becomes theirs.
 
 Flask-Session was considered: its SQL store needs Flask-SQLAlchemy, creates its table outside
-the migrations and cannot find a user's sessions to revoke them.
+the migrations and cannot find a user's sessions to revoke them. Flask-Login was too: the
+user is loaded by ``command_center.auth.session_user``, which every caller (pages, Dash
+callbacks) already uses and which re-reads the user from the database on each use; a second
+notion of "current user" beside it would add nothing the server-side record does not give.
 """
 
 from __future__ import annotations

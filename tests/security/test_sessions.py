@@ -482,3 +482,84 @@ def test_the_console_signs_out_with_its_button(app: Any, browser: Any, artifacts
         assert outs and outs[0].user_name == DUTY
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture()
+def pg_url() -> Iterator[str]:
+    """A fresh schema with a random name in the local PostgreSQL, migrated, dropped after."""
+    from sqlalchemy import create_engine, text
+
+    from adapters.sql.db import upgrade
+
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    schema = f"cc_sessions_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = f"{PG_SERVER}?options=-csearch_path%3D{schema}"
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_processes_over_one_postgresql_share_sessions_and_their_end(pg_url: str) -> None:
+    from types import SimpleNamespace
+
+    from flask import Flask, session
+
+    from adapters.sql.db import make_engine
+    from command_center.auth import UserStore, session_user, sign_in
+    from command_center.sessions import install_sessions, rotate
+
+    engines = []
+
+    def process() -> Any:
+        """One process's app: its own engine and session interface over the shared table."""
+        engine = make_engine(pg_url)
+        engines.append(engine)
+        server = Flask("process")
+        settings = SimpleNamespace(secure_cookies=False, session_minutes=30)
+        install_sessions(server, engine, lambda: DEMO_NOW, settings)
+
+        @server.post("/in")
+        def sign_in_view() -> str:
+            session.clear()
+            rotate(session)
+            sign_in(session, UserStore(engine).get(ADMIN), 30, DEMO_NOW)  # type: ignore[arg-type]
+            return "ok"
+
+        @server.get("/who")
+        def who() -> str:
+            user = session_user(session, DEMO_NOW, store=UserStore(engine))
+            return user.name if user else "-"
+
+        _ = (sign_in_view, who)
+        return server
+
+    try:
+        one, two = process(), process()
+        users = UserStore(engines[0])
+        users.add(ADMIN, "admin", ADMIN_PW, now=DEMO_NOW)
+        first = one.test_client()
+        first.post("/in")
+        cookie = first.get_cookie("session")
+        assert cookie is not None
+        other = two.test_client()
+        other.set_cookie("session", cookie.value)
+        assert other.get("/who").get_data(as_text=True) == ADMIN  # the other process knows it
+        users.set_password(ADMIN, "another-pass-1")
+        assert other.get("/who").get_data(as_text=True) == "-"
+        assert first.get("/who").get_data(as_text=True) == "-"
+    finally:
+        for engine in engines:
+            engine.dispose()
