@@ -144,11 +144,11 @@ def register_routes(server: Flask, cc: Any) -> None:
         if wait:  # locked: not even the right password opens it now
             collab.audit.record(
                 at=now,
-                user_name=name or "?",
+                user_name=name[:64] or "?",  # the column's width; the name is the client's
                 action="sign_in",
                 result=REFUSED,
                 screen=screen,
-                detail=f"locked: too many failed sign-ins from {address}, retry in {wait} s",
+                detail=f"locked after too many failed sign-ins; from {address}, retry in {wait} s",
             )
             message = t("auth.too_many", lang, minutes=max(1, -(-wait // 60)))
             page = login_form(lang, next_url, message, name)
@@ -158,7 +158,7 @@ def register_routes(server: Flask, cc: Any) -> None:
             throttle.failed(name, address)
             collab.audit.record(
                 at=now,
-                user_name=name or "?",
+                user_name=name[:64] or "?",  # the column's width; the name is the client's
                 action="sign_in",
                 result=REFUSED,
                 screen=screen,

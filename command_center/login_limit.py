@@ -21,10 +21,10 @@ from limits.strategies import MovingWindowRateLimiter
 
 class LoginThrottle:
     def __init__(self, settings: Any) -> None:
-        self.storage: Storage = (
-            storage_from_string(settings.redis_url) if settings.redis_url else MemoryStorage()
-        )
-        self.limiter = MovingWindowRateLimiter(self.storage)
+        storage = storage_from_string(settings.redis_url) if settings.redis_url else None
+        assert storage is None or isinstance(storage, Storage)  # a redis:// URL: synchronous
+        self.storage: Storage = storage or MemoryStorage()
+        self.limiter = MovingWindowRateLimiter(self.storage)  # type: ignore[arg-type]
         minutes = max(1, math.ceil(settings.login_lock_minutes))
         self.limit = RateLimitItemPerMinute(max(1, settings.login_max_failures), minutes)
         self.prefix = settings.redis_channel  # one deployment's counters, like its channels
