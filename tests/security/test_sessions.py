@@ -232,6 +232,14 @@ def test_the_cookie_is_a_random_id_with_safe_flags_and_changes_at_sign_in(app: A
     assert signed_in not in stored and len(stored) >= 1
 
 
+def test_a_kiosk_wall_gets_no_cookie_and_leaves_no_session_row(app: Any) -> None:
+    cc, base = app
+    for path in ("/", "/wall/main", "/wall/duty", "/healthz"):
+        assert "Set-Cookie" not in requests.get(f"{base}{path}").headers, path
+    with cc.collab.users.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM cc_sessions").scalar_one() == 0
+
+
 def test_cookies_are_secure_when_the_site_is_served_over_https(
     city_copy: str, tmp_path: Path
 ) -> None:
