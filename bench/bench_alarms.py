@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -165,6 +166,7 @@ def cc_app(tmp: Path, database_url: str = "", **overrides: Any) -> tuple[Any, An
         simulate=False,
         api_keys={"iot": KEY},
         alarm_fold_seconds=0,
+        secret_key=secrets.token_urlsafe(32),
         **overrides,
     )
     cc = create_app(settings, start_background=False)
@@ -215,6 +217,7 @@ def gunicorns(tmp: Path, count: int, redis_url: str) -> tuple[list[subprocess.Po
         "CC_SIMULATE": "false",
         "CC_REDIS_URL": redis_url,
         "CC_REDIS_CHANNEL": f"cc-bench-{os.getpid()}",
+        "CC_SECRET_KEY": secrets.token_urlsafe(32),
         "CC_API_KEYS": json.dumps({"iot": KEY}),
         "CC_ALARM_FOLD_SECONDS": "0",
     }
@@ -422,6 +425,7 @@ def wall_server(app_root: Path, tmp: Path, city_url: str) -> tuple[subprocess.Po
     env = {
         **os.environ,
         "PYTHONPATH": str(app_root),
+        "CC_SECRET_KEY": secrets.token_urlsafe(32),
         "CC_DATABASE_URL": f"sqlite:///{db}",
         "CC_DATA_DIR": str(tmp / "var"),
         "CC_SCREENS_FILE": str(tmp / "screens.yaml"),

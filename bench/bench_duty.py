@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import statistics
 import sys
@@ -52,6 +53,7 @@ def make_app(url: str, tmp: Path) -> object:
         screens_file=screens,
         simulate=False,
         cache_seconds=1.0,
+        secret_key=secrets.token_urlsafe(32),
     )
     return create_app(settings)
 

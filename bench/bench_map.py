@@ -29,6 +29,7 @@ import argparse
 import json
 import logging
 import re
+import secrets
 import shutil
 import sqlite3
 import statistics
@@ -181,7 +182,11 @@ def main() -> int:
         (ROOT / "screens.yaml").read_text(encoding="utf-8") + ZOOM_SCREEN, encoding="utf-8"
     )
     settings = Settings(
-        database_url=f"sqlite:///{db}", data_dir=tmp / "var", screens_file=screens, simulate=False
+        database_url=f"sqlite:///{db}",
+        data_dir=tmp / "var",
+        screens_file=screens,
+        simulate=False,
+        secret_key=secrets.token_urlsafe(32),
     )
     cc = create_app(settings)
     print(f"copy and app start: {time.perf_counter() - t0:.1f} s")

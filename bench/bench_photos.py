@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import secrets
 import statistics
 import sys
 import tempfile
@@ -86,6 +87,7 @@ def main() -> None:
         data_dir=tmp / "var",
         screens_file=ROOT / "screens.yaml",
         simulate=False,
+        secret_key=secrets.token_urlsafe(32),
     )
     cc = create_app(settings, start_background=False)
     try:

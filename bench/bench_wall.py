@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -73,6 +74,7 @@ def main() -> None:
         generate(db, "tiny")
     port = free_port()
     env = {**os.environ, "CC_DATABASE_URL": db, "CC_PORT": str(port), "CC_DATA_DIR": str(tmp)}
+    env["CC_SECRET_KEY"] = secrets.token_urlsafe(32)
     server = subprocess.Popen(
         [sys.executable, "-m", "command_center.cli", "serve"],
         env=env,

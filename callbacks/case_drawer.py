@@ -18,6 +18,7 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from flask import session
+from flask_wtf.csrf import generate_csrf
 
 from command_center.auth import session_user
 from command_center.collaboration import PHOTO_ACTIONS
@@ -547,6 +548,7 @@ def register(app: Any, cc: Any) -> None:
         Output("cc-region-push", "className"),
         Output("cc-region-push-pick", "options"),
         Output("cc-region-push-pick", "value"),
+        Output("cc-signout-token", "value"),
         Input("cc-url", "pathname"),
         Input("cc-region", "data"),
         State("cc-url", "search"),
@@ -556,12 +558,12 @@ def register(app: Any, cc: Any) -> None:
         follows the region the officer drilled to on the console's map."""
         path = (pathname or "").rstrip("/")
         if not path.startswith("/wall/") or screen_of(pathname) == FOCUS_SCREEN:
-            return "cc-region-push", no_update, no_update
+            return "cc-region-push", no_update, no_update, no_update
         if current_user(cc) is None:
-            return "cc-region-push", no_update, no_update
+            return "cc-region-push", no_update, no_update, no_update
         code = (region or {}).get("code") or None
         options = region_options(cc, code)
-        return "cc-region-push show", options, code
+        return "cc-region-push show", options, code, generate_csrf()
 
     @app.callback(
         Output("cc-region-push-msg", "children"),

@@ -99,12 +99,16 @@ def create_app(
     start_background: bool = True,
 ) -> CommandCenter:
     """Build the app: adapters (clear error naming the setting if one is wrong), the
-    screens watcher (refuses to start on a broken screens.yaml), services and callbacks."""
+    screens watcher (refuses to start on a broken screens.yaml), services and callbacks.
+    Raises ``SecretKeyError`` without a real ``CC_SECRET_KEY``."""
     from callbacks import panels as panel_callbacks
     from callbacks import wall as wall_callbacks
     from command_center.panels import default_registry
 
     settings = settings or Settings()
+    from command_center.secret_key import require_secret_key
+
+    require_secret_key(settings.secret_key)  # no known default ever signs anything
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     registry = registry or default_registry()
     bus = EventBus()

@@ -1,8 +1,10 @@
 """Who may act: users and roles in the embedded database, passwords, sessions.
 
 A wall is a read-only kiosk: without a signed-in session it shows cases but offers no
-action. A duty console signs in at ``/login``; the Flask session carries the user's name
-and an expiry (``CC_SESSION_MINUTES`` of inactivity), renewed on every request that acts.
+action. A duty console signs in at ``/login``; the session (kept on the server, see
+``command_center.sessions``: the cookie holds only a random id) carries the user's name and
+an expiry (``CC_SESSION_MINUTES`` of inactivity), renewed on every request that acts.
+Logout, a password change, disabling a user and ``users signout`` end the user's sessions.
 
 Passwords are hashed with Argon2id (``argon2-cffi``, the algorithm of the Password Hashing
 Competition and OWASP's first choice); a hash made with older parameters is re-hashed on the
@@ -41,6 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from adapters.case.contract import CaseAction
 from command_center.domain.calendar import local_now
 from command_center.domain.workflow import ROLES_FOR_ACTION
+from command_center.sessions import USER_KEY, revoke_user
 
 metadata = MetaData()
 
@@ -76,6 +79,10 @@ EXTRA_ACTIONS: Mapping[str, frozenset[CaseAction]] = {
 }
 
 _hasher = PasswordHasher()
+
+#: The newest tables of the collaboration migrations: a database without one of them is
+#: brought up to date before use.
+NEWEST_TABLES: tuple[str, ...] = ("cc_sessions", "cc_audit_head")
 
 
 class AuthError(ValueError):
@@ -164,6 +171,7 @@ class UserStore:
         return [_user(r) for r in rows]
 
     def set_password(self, name: str, password: str) -> None:
+        """Change ``name``'s password; every session of the user ends with the old one."""
         if len(password) < 8:
             raise AuthError("密码至少 8 位 / the password needs at least 8 characters")
         with self.engine.begin() as conn:
@@ -172,12 +180,31 @@ class UserStore:
                 .where(users_t.c.name == name)
                 .values(password_hash=hash_password(password))
             ).rowcount
+            if done:
+                self._revoke(conn, name)
         if not done:
             raise AuthError(f"没有用户 {name} / no user {name!r}")
 
     def set_active(self, name: str, active: bool) -> None:
+        """Enable or disable ``name``; disabling ends the user's sessions at once."""
         with self.engine.begin() as conn:
             conn.execute(update(users_t).where(users_t.c.name == name).values(active=active))
+            if not active:
+                self._revoke(conn, name)
+
+    def sign_out_everywhere(self, name: str) -> int:
+        """End every session of ``name`` (an admin's "sign out everywhere"); how many ended.
+        Raises ``AuthError`` for an unknown user."""
+        with self.engine.begin() as conn:
+            ended = self._revoke(conn, name)
+        if ended is None:
+            raise AuthError(f"没有用户 {name} / no user {name!r}")
+        return ended
+
+    @staticmethod
+    def _revoke(conn: Any, name: str) -> int | None:
+        user_id = conn.execute(select(users_t.c.id).where(users_t.c.name == name)).scalar()
+        return None if user_id is None else revoke_user(conn, int(user_id))
 
     def verify(self, name: str, password: str) -> User | None:
         """The active user ``name`` if ``password`` is theirs, else None (same answer for an
@@ -209,11 +236,11 @@ def _user(row: Any) -> User:
 
 # --------------------------------------------------------------------------- sessions
 
-SESSION_KEY = "cc_user"
+SESSION_KEY = USER_KEY
 
 
 def sign_in(session: Any, user: User, minutes: float, now: datetime) -> None:
-    """Put ``user`` in the (signed cookie) Flask ``session`` until ``minutes`` from now."""
+    """Put ``user`` in the (server-side) Flask ``session`` until ``minutes`` from now."""
     session[SESSION_KEY] = {
         "name": user.name,
         "role": user.role,
@@ -269,13 +296,13 @@ def _engine(settings: Any) -> Engine:
 
     url = settings.effective_database_url
     engine = make_engine(url)
-    if not inspect(engine).has_table("cc_audit_head"):
+    if not all(inspect(engine).has_table(t) for t in NEWEST_TABLES):
         upgrade(url)
     return engine
 
 
 def cmd_users(args: Any, settings: Any) -> int:
-    """``command-center users add|list|passwd|disable``."""
+    """``command-center users add|list|passwd|disable|signout``."""
     import getpass
     import sys
 
@@ -300,6 +327,9 @@ def cmd_users(args: Any, settings: Any) -> int:
         elif args.users_command == "disable":
             store.set_active(args.name, False)
             print(f"{args.name} disabled")
+        elif args.users_command == "signout":
+            ended = store.sign_out_everywhere(args.name)
+            print(f"{args.name}: {ended} session(s) ended")
     except AuthError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -356,6 +386,8 @@ def add_cli(sub: Any) -> None:
     pw.add_argument("--password")
     dis = usub.add_parser("disable", help="disable a user (sessions end at once)")
     dis.add_argument("name")
+    out = usub.add_parser("signout", help="end every session of a user (sign out everywhere)")
+    out.add_argument("name")
     users.set_defaults(func=cmd_users)
 
     audit = sub.add_parser(

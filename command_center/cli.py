@@ -75,7 +75,13 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(settings: Settings, simulate: bool = False) -> int:
     from command_center.app import create_app
     from command_center.screens.loader import ScreensError
+    from command_center.secret_key import SecretKeyError, require_secret_key
 
+    try:
+        require_secret_key(settings.secret_key)
+    except SecretKeyError as exc:
+        print(f"not starting: {exc}", file=sys.stderr)
+        return 2
     if "sql" in (settings.case_adapter, settings.gis_adapter):
         # The embedded backend's schema follows the code: a newer release's migrations
         # (a rollup, an index) are applied before serving, never half-way through.
@@ -121,9 +127,15 @@ def has_city(url: str) -> bool:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Bring the schema up to date, seed the demo city if there is none, then serve with the
-    live simulator (``CC_SIMULATE``)."""
+    live simulator (``CC_SIMULATE``). Without a real ``CC_SECRET_KEY`` the demo uses its own,
+    generated on first run into ``CC_DATA_DIR`` and reused after."""
     from adapters.sql.db import upgrade
     from command_center.demo.generator import seed_cli
+    from command_center.secret_key import demo_secret_key, secret_key_problem
+
+    if secret_key_problem(settings.secret_key):
+        secret = demo_secret_key(settings.data_dir)
+        settings = settings.model_copy(update={"secret_key": secret})
 
     url = settings.effective_database_url
     upgrade(url)  # before has_city: a fresh file gets its tables first

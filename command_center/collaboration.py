@@ -42,7 +42,7 @@ from adapters.case.contract import (
 )
 from command_center import events
 from command_center.audit import FAILED, OK, REFUSED, AuditLog, audit_key
-from command_center.auth import User, UserStore, actions_for_role, may
+from command_center.auth import NEWEST_TABLES, User, UserStore, actions_for_role, may
 from command_center.domain.calendar import WorkingCalendar, load_calendar, remaining_time
 from command_center.domain.classes import CaseClass, Catalogue, load_catalogue
 from command_center.domain.workflow import (
@@ -780,6 +780,11 @@ def install_collaboration(cc: Any, *, start: bool = True) -> Collaboration:
     except Exception:  # noqa: BLE001 - the first append seals them then; the ops screen tells
         log.exception("could not seal the audit log's earlier entries")
 
+    from command_center.sessions import install_sessions
+
+    # server-side sessions, timed by the same clock as a user's expiry
+    install_sessions(cc.server, engine, lambda: collab.clock(), cc.settings)
+
     from callbacks import auth as auth_callbacks
     from callbacks import case_drawer as drawer_callbacks
 
@@ -804,5 +809,5 @@ def _ensure_schema(engine: Any, url: str, upgrade: Callable[[str], None]) -> Non
     """Create the tables on a database that predates this module (idempotent)."""
     from sqlalchemy import inspect
 
-    if not inspect(engine).has_table("cc_audit_head"):  # the newest table of this module
+    if not all(inspect(engine).has_table(t) for t in NEWEST_TABLES):
         upgrade(url)

@@ -30,7 +30,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8050
     lang: Literal["zh", "en"] = "zh"
-    secret_key: str = "change-me-in-production"
+    secret_key: str = Field(
+        "",
+        description="Flask secret (CSRF tokens); no default: serve/gunicorn refuse to start "
+        "without one of 32+ characters, `demo` generates one into data_dir",
+    )
+    secure_cookies: bool = Field(
+        False, description="The site is served over HTTPS: cookies get the Secure flag"
+    )
     screens_poll_seconds: float = Field(2.0, description="How often screens.yaml is re-read")
 
     # Adapters: which implementation per kind (entry point name) and its options (JSON)
@@ -138,6 +145,12 @@ class Settings(BaseSettings):
     # Collaboration (业务协同): sessions of the duty consoles, SMS notices of case actions
     session_minutes: float = Field(
         480.0, description="A console's sign-in lasts this long without any action"
+    )
+    login_max_failures: int = Field(
+        5, description="Failed sign-ins per user name and per client address before a lock"
+    )
+    login_lock_minutes: float = Field(
+        15.0, description="Window of the failed sign-ins, and how long the lock lasts"
     )
     sms_action_templates: dict[str, str] = Field(
         default_factory=lambda: {

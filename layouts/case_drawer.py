@@ -262,6 +262,20 @@ def region_push_bar(lang: str) -> html.Div:
                 n_clicks=0,
             ),
             html.Span(id="cc-region-push-msg", className="cc-region-push-msg"),
+            # Sign-out is a POST with the session's CSRF token (filled in by the callback
+            # that shows this bar): no link or image elsewhere can sign a console out.
+            html.Form(
+                [
+                    dcc.Input(id="cc-signout-token", type="hidden", name="csrf_token", value=""),
+                    html.Button(
+                        t("auth.sign_out", lang), type="submit", className="cc-btn cc-btn-ghost"
+                    ),
+                ],
+                id="cc-signout",
+                action="/logout",
+                method="POST",
+                className="cc-signout",
+            ),
         ],
     )
 

@@ -113,11 +113,19 @@ def city_copy(tiny_city_url: str, tmp_path: Path) -> str:
     return f"sqlite:///{dst}"
 
 
+def random_secret() -> str:
+    """A random secret key for an app under test (the app refuses to start without one)."""
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
 def make_settings(db_url: str, tmp_path: Path, screens: Path | None = None, **overrides):  # noqa: ANN201
     from command_center.settings import Settings
 
     screens_file = tmp_path / "screens.yaml"
     shutil.copy(screens or ROOT / "screens.yaml", screens_file)
+    overrides.setdefault("secret_key", random_secret())
     return Settings(
         database_url=db_url,
         data_dir=tmp_path / "var",

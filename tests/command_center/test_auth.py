@@ -3,6 +3,7 @@ sign-in pages (callbacks.auth) through a real app, and the ``users`` CLI."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -100,23 +101,43 @@ def test_sign_in_page_sets_a_session_and_audits_both_outcomes(
     try:
         cc.collab.users.add("zhao", "dispatcher", "dispatch-me", now=NOW)
         client = cc.server.test_client()
-        assert "值班席位登录" in client.get("/login").get_data(as_text=True)
-        bad = client.post("/login", data={"username": "zhao", "password": "nope"})
+        page = client.get("/login").get_data(as_text=True)
+        assert "值班席位登录" in page
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        bad = client.post(
+            "/login", data={"username": "zhao", "password": "nope", "csrf_token": token}
+        )
         assert bad.status_code == 401 and "用户名或密码错误" in bad.get_data(as_text=True)
         ok = client.post(
-            "/login", data={"username": "zhao", "password": "dispatch-me", "next": "/wall/duty"}
+            "/login",
+            data={
+                "username": "zhao",
+                "password": "dispatch-me",
+                "next": "/wall/duty",
+                "csrf_token": token,
+            },
         )
         assert ok.status_code == 302 and ok.headers["Location"].endswith("/wall/duty")
+        page = client.get("/login").get_data(as_text=True)  # a new session: a new token
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
         evil = client.post(
             "/login",
-            data={"username": "zhao", "password": "dispatch-me", "next": "https://evil.example/"},
+            data={
+                "username": "zhao",
+                "password": "dispatch-me",
+                "next": "https://evil.example/",
+                "csrf_token": token,
+            },
         )
         assert evil.headers["Location"].endswith("/wall/duty")
         # only an admin reads the audit log
         assert client.get("/admin/audit").status_code == 403
         results = [(e.action, e.result) for e in cc.collab.audit.entries()]
         assert ("sign_in", "refused") in results and ("sign_in", "ok") in results
-        client.get("/logout")
+        page = client.get("/logout").get_data(as_text=True)  # a form, no sign-out
+        assert client.get("/admin/audit").status_code == 403
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        client.post("/logout", data={"csrf_token": token})
         assert client.get("/admin/audit").status_code == 302  # signed out: to /login
     finally:
         cc.stop()

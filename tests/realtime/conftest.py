@@ -4,6 +4,7 @@ they hear."""
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +40,7 @@ def alarm_settings(db_url: str, tmp_path: Path, **overrides: Any):  # noqa: ANN2
         "simulate": False,
         "api_keys": API_KEYS,
         "alarm_fold_seconds": 0.0,
+        "secret_key": secrets.token_urlsafe(32),  # the app refuses to start without one
     }
     values.update(overrides)
     return Settings(**values)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -56,6 +57,7 @@ def two_processes(alarm_db: str, tmp_path: Path) -> Iterator[tuple[str, str, str
         "CC_REDIS_CHANNEL": channel,
         "CC_API_KEYS": json.dumps(API_KEYS),
         "CC_ALARM_FOLD_SECONDS": "0",
+        "CC_SECRET_KEY": secrets.token_urlsafe(32),
         "CC_ALARM_WATCH_SECONDS": "1",  # screens' heartbeats every second, gone after 3
     }
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))

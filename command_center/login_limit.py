@@ -1,0 +1,52 @@
+"""The sign-in brute-force limit: failed sign-ins counted per user name and per address.
+
+After ``CC_LOGIN_MAX_FAILURES`` failures within ``CC_LOGIN_LOCK_MINUTES`` for one user name
+or from one client address, ``/login`` answers 429 with ``Retry-After`` until the oldest of
+them leaves the window, even for the right password: guessing gets 5 tries per quarter hour.
+A successful sign-in clears its user name's count (not its address's). The counters are a
+moving window of the ``limits`` library: in Redis when ``CC_REDIS_URL`` is set, so every
+process of a deployment counts together, else in this process's memory.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+
+class LoginThrottle:
+    def __init__(self, settings: Any) -> None:
+        storage = storage_from_string(settings.redis_url) if settings.redis_url else None
+        assert storage is None or isinstance(storage, Storage)  # a redis:// URL: synchronous
+        self.storage: Storage = storage or MemoryStorage()
+        self.limiter = MovingWindowRateLimiter(self.storage)  # type: ignore[arg-type]
+        minutes = max(1, math.ceil(settings.login_lock_minutes))
+        self.limit = RateLimitItemPerMinute(max(1, settings.login_max_failures), minutes)
+        self.prefix = settings.redis_channel  # one deployment's counters, like its channels
+
+    def _keys(self, name: str, address: str) -> list[tuple[str, ...]]:
+        return [
+            (self.prefix, "login-user", name[:64]),
+            (self.prefix, "login-addr", address or "?"),
+        ]
+
+    def retry_after(self, name: str, address: str) -> int:
+        """Seconds until ``name`` from ``address`` may try again; 0: now."""
+        wait = 0.0
+        for key in self._keys(name, address):
+            if not self.limiter.test(self.limit, *key):
+                reset = self.limiter.get_window_stats(self.limit, *key).reset_time
+                wait = max(wait, reset - time.time(), 1.0)
+        return math.ceil(wait)
+
+    def failed(self, name: str, address: str) -> None:
+        for key in self._keys(name, address):
+            self.limiter.hit(self.limit, *key)
+
+    def succeeded(self, name: str) -> None:
+        self.limiter.clear(self.limit, *self._keys(name, "")[0])
