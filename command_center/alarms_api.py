@@ -55,6 +55,20 @@ class ApiGuard:
         self.audit = AuditLog(engine)
         self.limit = RateLimit(settings.api_rate_limit, settings.redis_url, settings.redis_channel)
 
+    def check(self, action: str) -> tuple[ApiKey | None, Any]:
+        """The caller's key, or the answer that refuses the call (401, or 429 past the
+        rate limit: per key, per address without a valid key)."""
+        key = self.keys.authenticate(request.headers.get(KEY_HEADER))
+        wait = self.limit.hit(key.identity if key else f"addr:{request.remote_addr}")
+        if wait is not None:  # not audited: a flood must not grow the log at line rate
+            answer = jsonify({"error": "too_many_requests", "retry_after": int(wait)})
+            return None, (answer, 429, {"Retry-After": str(int(wait))})
+        if key is None:
+            self.record(None, action, REFUSED, "401 unauthorised")
+            body = {"error": "unauthorised", "detail": f"a valid {KEY_HEADER} is needed"}
+            return None, (jsonify(body), 401)
+        return key, None
+
     def record(
         self,
         key: ApiKey | None,
@@ -90,17 +104,7 @@ def register_alarms_api(server: Flask, cc: Any) -> None:
         guard.record(key, action, REFUSED, f"{status} {body.get('error', '')}", **kw)
         return jsonify(body), status
 
-    def check(action: str) -> tuple[ApiKey | None, Any]:
-        """The caller's key, or the answer that refuses the call (401 or 429)."""
-        key = guard.keys.authenticate(request.headers.get(KEY_HEADER))
-        wait = guard.limit.hit(key.identity if key else f"addr:{request.remote_addr}")
-        if wait is not None:  # not audited: a flood must not grow the log at line rate
-            answer = jsonify({"error": "too_many_requests", "retry_after": int(wait)})
-            return None, (answer, 429, {"Retry-After": str(int(wait))})
-        if key is None:
-            body = {"error": "unauthorised", "detail": f"a valid {KEY_HEADER} is needed"}
-            return None, refuse(None, action, 401, body)
-        return key, None
+    check = guard.check
 
     @server.post("/api/alarms")
     def post_alarm() -> Any:

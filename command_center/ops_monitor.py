@@ -222,9 +222,7 @@ def snapshot_json(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 def install_ops_monitor(cc: Any) -> OpsWatch:
-    from flask import jsonify, request
-
-    from command_center.alarms_api import KEY_HEADER
+    from flask import jsonify
 
     watch = OpsWatch(cc)
     cc.ops_watch = watch
@@ -233,18 +231,10 @@ def install_ops_monitor(cc: Any) -> OpsWatch:
     @cc.server.get("/api/ops")
     def ops_status() -> Any:
         """What the ops screen shows, for the whole deployment; any alarm API key reads it."""
-        guard = getattr(cc, "api_guard", None)
-        key = guard.keys.authenticate(request.headers.get(KEY_HEADER)) if guard else None
-        if guard is not None:
-            wait = guard.limit.hit(key.identity if key else f"addr:{request.remote_addr}")
-            if wait is not None:
-                answer = jsonify({"error": "too_many_requests", "retry_after": int(wait)})
-                return answer, 429, {"Retry-After": str(int(wait))}
-            guard.record(key, "api_ops", "ok" if key else "refused")
+        key, refused = cc.api_guard.check("api_ops")
         if key is None:
-            return jsonify(
-                {"error": "unauthorised", "detail": f"a valid {KEY_HEADER} is needed"}
-            ), 401
+            return refused
+        cc.api_guard.record(key, "api_ops", "ok")
         return jsonify(snapshot_json(watch.snapshot()))
 
     _ = ops_status

@@ -348,3 +348,14 @@ def test_the_rate_is_counted_in_redis_across_processes(make_app, cli) -> None:  
         for base in (base_a, base_b, base_a, base_b, base_a)
     ]
     assert codes == [200, 200, 200, 200, 429]
+
+
+def test_ops_figures_take_a_stored_key(make_app, cli) -> None:  # noqa: ANN001
+    cc, base = make_app()
+    key_id, key = new_key(cli, "monitor")
+    assert requests.get(f"{base}/api/ops", timeout=5).status_code == 401
+    assert requests.get(f"{base}/api/ops", headers={"X-API-Key": key}, timeout=5).ok
+    assert [(e.user_name, e.result) for e in reversed(audited(cc, "api_ops"))] == [
+        ("(no key)", "refused"),
+        (f"monitor:{key_id}", "ok"),
+    ]
