@@ -133,15 +133,15 @@ class ApiKeyStore:
         hashed = digest(presented)
         key_id = key_id_of(presented)
         if key_id is None:
-            found = None
-            for env_hash, key in self._env:  # every one: no early exit to time
+            found: ApiKey | None = None
+            for env_hash, env_key in self._env:  # every one: no early exit to time
                 if hmac.compare_digest(env_hash, hashed):
-                    found = key
+                    found = env_key
             return found
-        key, stored_hash = self._lookup(key_id)
-        if key is None or not hmac.compare_digest(stored_hash, hashed):
+        stored, stored_hash = self._lookup(key_id)
+        if stored is None or not hmac.compare_digest(stored_hash, hashed):
             return None
-        return key if key.revoked_at is None else None
+        return stored if stored.revoked_at is None else None
 
     def _lookup(self, key_id: str) -> tuple[ApiKey | None, str]:
         now = time.monotonic()
