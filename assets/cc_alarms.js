@@ -362,6 +362,8 @@
     var config = list && list._cc ? list._cc.config : {};
     var id = +button.dataset.alarm;
     state.pending[id] = true;
+    // refused (a session that expired): the button comes back instead of waiting forever
+    setTimeout(function () { if (state.pending[id]) { delete state.pending[id]; schedule(0); } }, 10000);
     window.dash_clientside.set_props(
       { role: "alarm-ack", kind: "alarm_ticker", pid: config.pid }, { data: { id: id, t: Date.now() } }
     );

@@ -165,6 +165,7 @@ def cc_app(tmp: Path, database_url: str = "", **overrides: Any) -> tuple[Any, An
         screens_file=tmp / "screens.yaml",
         simulate=False,
         api_keys={"iot": KEY},
+        api_rate_limit="1000000/minute",  # the bench measures ingest, not the limiter
         alarm_fold_seconds=0,
         secret_key=secrets.token_urlsafe(32),
         **overrides,
@@ -219,6 +220,7 @@ def gunicorns(tmp: Path, count: int, redis_url: str) -> tuple[list[subprocess.Po
         "CC_REDIS_CHANNEL": f"cc-bench-{os.getpid()}",
         "CC_SECRET_KEY": secrets.token_urlsafe(32),
         "CC_API_KEYS": json.dumps({"iot": KEY}),
+        "CC_API_RATE_LIMIT": "1000000/minute",
         "CC_ALARM_FOLD_SECONDS": "0",
     }
     if not redis_url:
@@ -431,6 +433,7 @@ def wall_server(app_root: Path, tmp: Path, city_url: str) -> tuple[subprocess.Po
         "CC_SCREENS_FILE": str(tmp / "screens.yaml"),
         "CC_SIMULATE": "false",
         "CC_API_KEYS": json.dumps({"iot": KEY}),
+        "CC_API_RATE_LIMIT": "1000000/minute",
         "CC_ALARM_FOLD_SECONDS": "0",
     }
     env.pop("CC_REDIS_URL", None)

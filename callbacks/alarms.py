@@ -1,4 +1,5 @@
-"""Alarm wiring on the wall: 确认 (acknowledge) from a ticker. The socket, the tickers'
+"""Alarm wiring on the wall: 确认 (acknowledge) from a ticker, by a signed-in duty console
+only (a kiosk's ticker has no button and the server refuses it anyway). The socket, the tickers'
 rows and the connection indicator live in the browser (assets/cc_alarms.js): a burst of
 alarms never goes through Dash's callback machinery, which costs a wall tens of
 milliseconds per update."""
@@ -12,37 +13,86 @@ from dash import MATCH, Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from command_center.alarms import AlarmNotFound
-from command_center.i18n import t
+from command_center.audit import OK, REFUSED
+from command_center.auth import may
 
 log = logging.getLogger(__name__)
 
 
-def acknowledger(screen_id: str, lang: str) -> str:
-    """Who acknowledged, as stored: the console (screen) it was done on."""
-    return t("alarm.by_screen", lang, screen=screen_id)
-
-
 def register_ticker(app: Any, cc: Any) -> None:
-    """Per ticker: a 确认 click (put in the ticker's store by the script) acknowledges."""
+    """Per ticker: a 确认 click (put in the ticker's store by the script) acknowledges, when
+    the request's session is a user who may (``may(user, "alarm_ack")``). The name stored
+    and audited is the signed-in user's, never anything the page sends."""
 
     @app.callback(
         Output({"role": "alarm-ack-done", "kind": "alarm_ticker", "pid": MATCH}, "children"),
         Input({"role": "alarm-ack", "kind": "alarm_ticker", "pid": MATCH}, "data"),
-        State("cc-wall-meta", "data"),
+        State("cc-url", "pathname"),
         prevent_initial_call=True,
     )
-    def acknowledge(request: dict[str, Any] | None, meta: dict[str, Any] | None) -> str:
-        if not request or "id" not in request:
+    def acknowledge(request: dict[str, Any] | None, pathname: str | None) -> str:
+        if not isinstance(request, dict) or "id" not in request:
             raise PreventUpdate
-        meta = meta or {}
-        by = acknowledger(str(meta.get("screen", "")), str(meta.get("lang", cc.settings.lang)))
         try:
-            alarm, _first = cc.alarms.acknowledge(int(request["id"]), by)
-        except AlarmNotFound:
+            alarm_id = int(request["id"])
+        except (TypeError, ValueError):
             raise PreventUpdate from None
-        return str(alarm.id)
+        return acknowledge_as_user(cc, alarm_id, screen_of(pathname))
 
     _ = acknowledge
+
+
+def screen_of(pathname: str | None) -> str:
+    path = (pathname or "").rstrip("/")
+    return path[len("/wall/") :][:64] if path.startswith("/wall/") else path[:64]
+
+
+def acknowledge_as_user(cc: Any, alarm_id: int, screen: str) -> str:
+    """Acknowledge ``alarm_id`` as the request's signed-in user; "" when refused (a kiosk:
+    nothing is written; a user whose role may not: the refusal is audited)."""
+    from callbacks.case_drawer import current_user
+
+    collab = getattr(cc, "collab", None)
+    if collab is None:
+        raise PreventUpdate
+    user = current_user(cc, renew=True)
+    if user is None:
+        log.info("alarm %s: acknowledgement without a session refused", alarm_id)
+        return ""
+    if not may(user, "alarm_ack"):
+        collab.audit.record(
+            at=collab.clock(),
+            user_name=user.name,
+            role=user.role,
+            action="alarm_ack",
+            screen=screen,
+            result=REFUSED,
+            detail=f"alarm #{alarm_id}: role {user.role} may not acknowledge alarms",
+        )
+        return ""
+    try:
+        alarm, first = cc.alarms.acknowledge(alarm_id, user.name)
+    except AlarmNotFound:
+        collab.audit.record(
+            at=collab.clock(),
+            user_name=user.name,
+            role=user.role,
+            action="alarm_ack",
+            screen=screen,
+            result=REFUSED,
+            detail=f"alarm #{alarm_id}: no such alarm",
+        )
+        return ""
+    collab.audit.record(
+        at=collab.clock(),
+        user_name=user.name,
+        role=user.role,
+        action="alarm_ack",
+        screen=screen,
+        result=OK,
+        detail=f"alarm #{alarm.id} {'' if first else '(already acknowledged)'}".strip(),
+    )
+    return str(alarm.id)
 
 
 def panel_kinds() -> list[Any]:

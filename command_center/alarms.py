@@ -418,12 +418,14 @@ class AlarmStore:
             row = session.get(AlarmRow, key.alarm_id)
             return Alarm.of(row) if row else None
 
-    def since(self, last_id: int = 0, limit: int = 1000) -> list[Alarm]:
-        """Alarms created after ``last_id``, oldest first (what a screen missed)."""
+    def since(self, last_id: int = 0, limit: int = 1000, source: str | None = None) -> list[Alarm]:
+        """Alarms created after ``last_id``, oldest first (what a screen missed); with
+        ``source``, that source's only (what its API key may see)."""
+        query = select(AlarmRow).where(AlarmRow.id > last_id)
+        if source is not None:
+            query = query.where(AlarmRow.source == source)
         with Session(self.engine) as session:
-            rows = session.scalars(
-                select(AlarmRow).where(AlarmRow.id > last_id).order_by(AlarmRow.id).limit(limit)
-            )
+            rows = session.scalars(query.order_by(AlarmRow.id).limit(limit))
             return [Alarm.of(r) for r in rows]
 
     def open_alarms(
@@ -455,9 +457,12 @@ class AlarmStore:
                 query = query.where(AlarmRow.id <= up_to)
             return int(session.scalar(query) or 0)
 
-    def last_id(self) -> int:
+    def last_id(self, source: str | None = None) -> int:
+        query = select(func.max(AlarmRow.id))
+        if source is not None:
+            query = query.where(AlarmRow.source == source)
         with Session(self.engine) as session:
-            return int(session.scalar(select(func.max(AlarmRow.id))) or 0)
+            return int(session.scalar(query) or 0)
 
     def counts(self) -> dict[str, int]:
         with Session(self.engine) as session:

@@ -42,10 +42,24 @@ class CommandCenter:
         kind = self.registry.get(ctx.kind)
         if kind.build is None:
             return refreshed_frame(ctx, ctx.extra.get("refresh_ms", 5000))
+        ctx.extra.setdefault("viewer", self.viewer())  # who may act here (None: a kiosk)
         ctx.extra.setdefault("tiles", (self.settings.tile_url, self.settings.tile_attribution))
         ctx.extra.setdefault("centre", self.city_centre())
         ctx.extra.setdefault("bounds", self.city_bounds())
         return kind.build(ctx)
+
+    def viewer(self) -> Any:
+        """The signed-in user of the request being answered (None: a kiosk, or no request),
+        read once per request."""
+        from flask import g, has_request_context
+
+        if getattr(self, "collab", None) is None or not has_request_context():
+            return None
+        if "cc_viewer" not in g:
+            from callbacks.case_drawer import current_user
+
+            g.cc_viewer = current_user(self)
+        return g.cc_viewer
 
     def city_centre(self) -> tuple[float, float]:
         """Longitude and latitude of the middle of the city (the base map's datum)."""

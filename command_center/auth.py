@@ -78,6 +78,15 @@ EXTRA_ACTIONS: Mapping[str, frozenset[CaseAction]] = {
     "leader": frozenset({CaseAction.URGE, CaseAction.ESCALATE}),
 }
 
+#: Actions outside the case workflow and the user roles that may take them. 确认 (acknowledge)
+#: an alarm belongs to the hall's duty consoles: duty officer, dispatcher, shift leader and
+#: admin; never a kiosk (no session) and not a leader's screen (a leader watches and urges,
+#: the hall answers the alarm). Any signed-in user may put a case or region on the wall.
+OTHER_ACTIONS: Mapping[str, frozenset[str]] = {
+    "alarm_ack": frozenset({"duty_officer", "dispatcher", "shift_leader", "admin"}),
+    "put_on_wall": frozenset(ROLES),
+}
+
 _hasher = PasswordHasher()
 
 #: The newest tables of the collaboration migrations: a database without one of them is
@@ -110,9 +119,12 @@ def actions_for_role(role: str) -> frozenset[CaseAction]:
 
 
 def may(user: User | None, action: CaseAction | str) -> bool:
-    """Whether ``user`` (None: a kiosk without a session) may take ``action``."""
+    """Whether ``user`` (None: a kiosk without a session) may take ``action``: a workflow
+    action (``CaseAction``) or one of ``OTHER_ACTIONS``."""
     if user is None or not user.active:
         return False
+    if isinstance(action, str) and action in OTHER_ACTIONS:
+        return user.role in OTHER_ACTIONS[action]
     try:
         act = CaseAction(action)
     except ValueError:

@@ -177,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_collaboration_cli(sub)  # users, audit, contacts
 
+    from command_center.api_keys import add_cli as add_api_keys_cli
+
+    add_api_keys_cli(sub)  # keys of the alarm API
+
     from command_center.briefing import add_cli as add_briefing_cli
 
     add_briefing_cli(sub)  # the daily briefing PDF/PNG

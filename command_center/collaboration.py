@@ -689,6 +689,10 @@ class Collaboration:
         deployment shows it on the walls it serves."""
         if user is None:
             return ActionOutcome(False, "请先登录 / sign in first")
+        if not may(user, "put_on_wall"):
+            return self._refuse(
+                user.name, user.role, "put_on_wall", from_screen, case_id, "岗位无权 / may not"
+            )
         if case_id is None and not region_code:
             return ActionOutcome(False, "请选择案件或区域 / pick a case or a region")
         region_name = ""

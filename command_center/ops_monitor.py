@@ -280,9 +280,7 @@ def snapshot_json(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 def install_ops_monitor(cc: Any) -> OpsWatch:
-    from flask import jsonify, request
-
-    from command_center.alarms_api import KEY_HEADER, source_of_key
+    from flask import jsonify
 
     watch = OpsWatch(cc)
     cc.ops_watch = watch
@@ -291,10 +289,10 @@ def install_ops_monitor(cc: Any) -> OpsWatch:
     @cc.server.get("/api/ops")
     def ops_status() -> Any:
         """What the ops screen shows, for the whole deployment; any alarm API key reads it."""
-        if source_of_key(cc.settings.api_keys, request.headers.get(KEY_HEADER)) is None:
-            return jsonify(
-                {"error": "unauthorised", "detail": f"a valid {KEY_HEADER} is needed"}
-            ), 401
+        key, refused = cc.api_guard.check("api_ops")
+        if key is None:
+            return refused
+        cc.api_guard.record(key, "api_ops", "ok")
         return jsonify(snapshot_json(watch.snapshot()))
 
     _ = ops_status

@@ -97,7 +97,13 @@ class Settings(BaseSettings):
     # Alarms (告警) and the real-time layer: command_center/alarms.py, realtime.py
     api_keys: dict[str, str] = Field(
         default_factory=dict,
-        description='Per-source keys of POST /api/alarms, JSON {"source": "key"}',
+        description='Deprecated: per-source keys of the alarm API, JSON {"source": "key"}, '
+        "hashed at start; use `command-center apikeys add SOURCE`",
+    )
+    api_rate_limit: str = Field(
+        "600/minute",
+        description="Calls per key to /api/alarms* (limits notation, e.g. 600/minute); "
+        "past it 429 with Retry-After; counted in Redis when CC_REDIS_URL is set",
     )
     alarm_fold_seconds: float = Field(
         60.0, description="Same source, class and place within this window: one alarm, counted"

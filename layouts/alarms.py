@@ -16,13 +16,17 @@ from dash import dcc, html
 from pydantic import Field
 
 from command_center.alarms import LEVELS
+from command_center.auth import may
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
 
 
 class AlarmTickerOptions(PanelOptions):
     limit: int = Field(12, ge=1, le=100, description="Rows shown (the most recent open alarms)")
-    ackable: bool = Field(True, description="Show a 确认 button on each row (consoles)")
+    ackable: bool = Field(
+        True,
+        description="Show a 确认 button on each row to a signed-in duty console (never a kiosk)",
+    )
     mute: bool = Field(False, description="Never play the alarm sound on this wall")
     sound_levels: list[str] | None = Field(
         None, description="Levels that sound here; empty: the server's CC_ALARM_SOUND_LEVELS"
@@ -72,7 +76,8 @@ def build_ticker(ctx: PanelContext) -> html.Div:
     opts: AlarmTickerOptions = ctx.options
     config = {
         "limit": opts.limit,
-        "ackable": opts.ackable,
+        # 确认 only for a signed-in user who may (a kiosk's ticker is read-only)
+        "ackable": opts.ackable and may(ctx.extra.get("viewer"), "alarm_ack"),
         "mute": opts.mute,
         "soundLevels": opts.sound_levels,
         "minLevel": opts.min_level,

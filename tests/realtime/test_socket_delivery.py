@@ -75,12 +75,12 @@ def test_acknowledgement_on_one_console_clears_it_on_the_other(rt_app, screens) 
         assert acks == [
             {
                 "id": alarm["id"],
-                "acknowledged_by": "张值班",
+                "acknowledged_by": "iot:env",  # the key, never the free text sent
                 "acknowledged_at": acks[0]["acknowledged_at"],
             }
         ]
     assert time.monotonic() - started < 1.0
-    assert cc.alarms.store.get(alarm["id"]).acknowledged_by == "张值班"
+    assert cc.alarms.store.get(alarm["id"]).acknowledged_by == "iot:env"
 
 
 def test_reconnecting_screen_replays_what_it_missed_in_order(rt_app, screens) -> None:  # noqa: ANN001
@@ -116,7 +116,9 @@ def test_crash_after_ingest_loses_nothing(make_app, screens) -> None:  # noqa: A
 
 
 def test_storm_of_1000_alarms_is_folded_and_the_server_stays_responsive(make_app, screens) -> None:  # noqa: ANN001
-    cc, base = make_app(alarm_fold_seconds=60)
+    # polled every 50 ms for as long as the storm lasts: past the default per-key rate on a
+    # loaded machine, so this test's key may call as often as it likes
+    cc, base = make_app(alarm_fold_seconds=60, api_rate_limit="100000/minute")
     wall = screens(base, screen="main").connect()
     done = threading.Event()
 
