@@ -60,6 +60,7 @@ def make_app(tmp_path: Path, db_url: str) -> Iterator[Callable[..., tuple[Any, s
     from command_center.app import create_app
     from command_center.runtime import start_background_server
     from command_center.settings import Settings
+    from tests.conftest import random_secret
 
     running: list[tuple[Any, Any]] = []
     (tmp_path / "screens.yaml").write_text(SCREENS, encoding="utf-8")
@@ -71,6 +72,7 @@ def make_app(tmp_path: Path, db_url: str) -> Iterator[Callable[..., tuple[Any, s
             "screens_file": tmp_path / "screens.yaml",
             "simulate": False,
             "alarm_fold_seconds": 0.0,
+            "secret_key": random_secret(),
         }
         values.update(overrides)
         cc = create_app(Settings(**values), start_background=False)

@@ -240,13 +240,22 @@ def test_cross_origin_dash_callback_is_refused(app_with_keys) -> None:  # noqa: 
 def test_cross_origin_login_is_refused_and_same_origin_works(app_with_keys) -> None:  # noqa: ANN001
     cc, base = app_with_keys
     cc.collab.users.add("duty1", "duty_officer", "correct horse battery", now=cc.collab.clock())
-    form = {"username": "duty1", "password": "correct horse battery", "next": "/wall/duty"}
-    r = requests.post(
+    from tests.security.test_sessions import csrf_of
+
+    http = requests.Session()  # the form's CSRF token is bound to the session it came with
+    token = csrf_of(http.get(base + "/login").text)
+    form = {
+        "username": "duty1",
+        "password": "correct horse battery",
+        "next": "/wall/duty",
+        "csrf_token": token,
+    }
+    r = http.post(
         base + "/login", data=form, headers={"Origin": "https://evil.test"}, allow_redirects=False
     )
     assert r.status_code == 403
     assert "cc_user" not in r.headers.get("Set-Cookie", "")
-    r = requests.post(base + "/login", data=form, headers={"Origin": base}, allow_redirects=False)
+    r = http.post(base + "/login", data=form, headers={"Origin": base}, allow_redirects=False)
     assert r.status_code in (302, 303), r.text[:300]
     assert r.headers["Location"].endswith("/wall/duty")
 
