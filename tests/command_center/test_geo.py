@@ -268,7 +268,8 @@ def test_point_layers_inside_a_region_stay_inside_it(services, tiny_city_url) ->
 def test_workers_on_the_map_are_masked(services, tiny_city_url) -> None:  # noqa: ANN001
     names = [n for (n,) in rows(tiny_city_url, "SELECT name FROM workers")]
     tooltips = " ".join(
-        f["properties"]["tooltip"] for f in CityGeo(services).point_features("workers", None).value
+        " ".join(f["properties"]["tooltip"])
+        for f in CityGeo(services).point_features("workers", None).value
     )
     assert "*" in tooltips
     assert not any(name in tooltips for name in names if len(name) > 1)
