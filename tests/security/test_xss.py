@@ -236,6 +236,9 @@ def test_payloads_show_as_text_on_the_walls_and_in_the_map_tooltip(
     stats.goto(f"{base}/wall/stats")
     stats.wait_for_selector("[data-kind=stats_region] .main-svg", timeout=SLOW)
     stats.wait_for_timeout(1500)
+    # a street's name on the chart, as Plotly draws it (it renders <b>, <a>, <br> in text)
+    drawn = " ".join(stats.locator("[data-kind=stats_region] .main-svg").all_text_contents())
+    assert TEXTAREA in drawn, drawn
     assert_nothing_ran(stats, dialogs)
     stats.close()
 
@@ -287,7 +290,7 @@ def test_payloads_show_as_text_on_the_briefing_wall_and_in_its_export(
     from layouts.briefing import briefing_html
 
     cc, base = hostile_app
-    hostile_data(cc, base)
+    case = hostile_data(cc, base)["case"]
     dialogs: list[str] = []
     page = open_page(browser, dialogs)
     page.goto(f"{base}/wall/briefing")
@@ -297,14 +300,15 @@ def test_payloads_show_as_text_on_the_briefing_wall_and_in_its_export(
     page.close()
 
     adapters = cc.services.adapters
-    day = NOW.date()
-    data = briefing.collect(adapters.case, adapters.gis, day, now=NOW)
+    at = case.reported_at  # the day the urgent case came in: it is in that day's briefing
+    data = briefing.collect(adapters.case, adapters.gis, at.date(), now=at)
     assert any(c.address == SCRIPT for c in data.urgent)
     text = briefing_html(data, briefing.render_charts(data, "A4"), "A4")
     export = open_page(browser, dialogs)
     export.set_content(text)
     tables = export.inner_text(".notable")
-    assert SCRIPT in tables and IMG in export.inner_text(".rank")
+    rankings = " ".join(export.locator(".rank").all_inner_texts())  # streets, departments
+    assert SCRIPT in tables and TEXTAREA in rankings and IMG in rankings
     assert_nothing_ran(export, dialogs)
     export.close()
 
