@@ -333,3 +333,45 @@ def test_payloads_show_as_text_on_the_audit_and_login_pages(hostile_app, browser
     assert IMG in audit and JS_URL in audit and SCRIPT in audit
     assert_nothing_ran(page, dialogs)
     page.close()
+
+
+def test_a_photo_a_backend_calls_svg_is_not_rendered_in_the_apps_origin(
+    hostile_app, browser, city_copy
+) -> None:  # noqa: ANN001
+    """A case backend is another system: its "photo" of type image/svg+xml with a script in
+    it must not run when an officer opens /photos/<id> (the drawer's lightbox links it)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from adapters.case.contract import CaseFilter, NewPhoto, PhotoKind
+
+    cc, base = hostile_app
+    png = BytesIO()
+    Image.new("RGB", (8, 8), (200, 40, 40)).save(png, format="PNG")
+    adapter = cc.services.adapters.case
+    case = adapter.list_cases(CaseFilter(limit=1))[0]
+    photo = adapter.add_photo(case.id, NewPhoto(PhotoKind.REPORT, png.getvalue(), "image/png", "x"))
+    svg = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(1)</script></svg>'
+    )
+    with closing(sqlite3.connect(city_copy.removeprefix("sqlite:///"))) as db:
+        # as a foreign case system would deliver it: no check of ours stood in its way
+        db.execute(
+            "UPDATE photo_blobs SET media_type = 'image/svg+xml', data = ? "
+            "WHERE id = (SELECT blob_id FROM case_photos WHERE id = ?)",
+            (svg, photo.id),
+        )
+        db.commit()
+    answer = requests.get(f"{base}/photos/{photo.id}", timeout=5)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/octet-stream"
+    assert answer.headers["Content-Disposition"].startswith("attachment")
+    dialogs: list[str] = []
+    page = open_page(browser, dialogs)
+    page.goto(f"{base}/login")
+    # opened in the app's origin, as the drawer's lightbox or a new tab would
+    page.set_content(f'<iframe src="{base}/photos/{photo.id}"></iframe>')
+    page.wait_for_timeout(1500)
+    assert not dialogs, dialogs
+    page.close()
