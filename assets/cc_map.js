@@ -29,16 +29,18 @@
   // Data reaches a map as text, never as markup: a tooltip's lines (an alarm's title, a
   // region's or a worker's name; command_center.geo.tooltip_lines) become text nodes, and
   // what goes into a marker's class comes through token(). Leaflet would parse a string.
+  function shownLines(lines) {
+    return (Array.isArray(lines) ? lines : [lines]).filter(function (line) {
+      return line !== null && line !== undefined && line !== "";
+    });
+  }
   function textLines(lines) {
-    if (!Array.isArray(lines)) { lines = [lines]; }
     var box = document.createElement("div");
-    var shown = 0;
-    lines.forEach(function (line) {
-      if (line === null || line === undefined || line === "") { return; }
-      if (shown++) { box.appendChild(document.createElement("br")); }
+    lines.forEach(function (line, i) {
+      if (i) { box.appendChild(document.createElement("br")); }
       box.appendChild(document.createTextNode(String(line)));
     });
-    return shown ? box : null;
+    return box;
   }
   function token(value) { return String(value === undefined || value === null ? "" : value)
     .replace(/[^A-Za-z0-9_-]/g, ""); }
@@ -92,8 +94,11 @@
       var p = feature.properties || {};
       if (p.cluster) { return; }
       var lines = p.tooltip || (p.name ? [p.name] : (p.number ? [p.number, p.class_name] : []));
-      var box = textLines(lines);
-      if (box) { layer.bindTooltip(box, { sticky: true, className: "cc-map-tooltip" }); }
+      var shown = shownLines(lines);
+      if (!shown.length) { return; }
+      // built when the tooltip opens: a district's map binds thousands and opens few
+      layer.bindTooltip(function () { return textLines(shown); },
+        { sticky: true, className: "cc-map-tooltip" });
     },
     caseStyle: function (feature) {
       var p = feature.properties || {};
