@@ -26,6 +26,26 @@
     metro: "铁", gas_station: "油", elderly_care: "老"
   };
 
+  // Data reaches a map as text, never as markup: a tooltip's lines (an alarm's title, a
+  // region's or a worker's name; command_center.geo.tooltip_lines) become text nodes, and
+  // what goes into a marker's class comes through token(). Leaflet would parse a string.
+  function shownLines(lines) {
+    return (Array.isArray(lines) ? lines : [lines]).filter(function (line) {
+      return line !== null && line !== undefined && line !== "";
+    });
+  }
+  function textLines(lines) {
+    var box = document.createElement("div");
+    lines.forEach(function (line, i) {
+      if (i) { box.appendChild(document.createElement("br")); }
+      box.appendChild(document.createTextNode(String(line)));
+    });
+    return box;
+  }
+  function token(value) { return String(value === undefined || value === null ? "" : value)
+    .replace(/[^A-Za-z0-9_-]/g, ""); }
+  function count(value) { return Number(value) || 0; }
+
   window.cc.map = {
     regionStyle: function (feature, context) {
       var p = feature.properties || {};
@@ -73,8 +93,12 @@
     bindTooltip: function (feature, layer) {
       var p = feature.properties || {};
       if (p.cluster) { return; }
-      var text = p.tooltip || p.name || (p.number ? p.number + "<br>" + p.class_name : "");
-      if (text) { layer.bindTooltip(text, { sticky: true, className: "cc-map-tooltip" }); }
+      var lines = p.tooltip || (p.name ? [p.name] : (p.number ? [p.number, p.class_name] : []));
+      var shown = shownLines(lines);
+      if (!shown.length) { return; }
+      // built when the tooltip opens: a district's map binds thousands and opens few
+      layer.bindTooltip(function () { return textLines(shown); },
+        { sticky: true, className: "cc-map-tooltip" });
     },
     caseStyle: function (feature) {
       var p = feature.properties || {};
@@ -100,14 +124,14 @@
     alarmPoint: function (feature, latlng) {
       var p = feature.properties || {};
       return L.marker(latlng, {
-        icon: L.divIcon({ html: "<div class='cc-alarm-pt cc-alarm-" + (p.level || "") + "'>!</div>",
+        icon: L.divIcon({ html: "<div class='cc-alarm-pt cc-alarm-" + token(p.level) + "'>!</div>",
           className: "", iconSize: L.point(22, 22) }),
         zIndexOffset: 1000
       });
     },
     devicePoint: function (feature, latlng) {
       var p = feature.properties || {};
-      var cls = "cc-pt cc-pt-" + p.layer + " cc-st-" + p.status;
+      var cls = "cc-pt cc-pt-" + token(p.layer) + " cc-st-" + token(p.status);
       var text = "";
       if (p.layer === "key_place") { text = PLACE_LETTERS[p.kind] || "·"; }
       if (p.layer === "camera") { text = "◉"; }
@@ -120,23 +144,23 @@
       });
     },
     pointCluster: function (feature, latlng, index) {
-      var count = feature.properties.point_count;
+      var n = count(feature.properties.point_count);
       var leaves = index.getLeaves(feature.properties.cluster_id, 1);
-      var layer = leaves.length ? leaves[0].properties.layer : "";
-      var size = 22 + Math.min(20, Math.round(Math.log(count + 1) * 4));
+      var layer = leaves.length ? token(leaves[0].properties.layer) : "";
+      var size = 22 + Math.min(20, Math.round(Math.log(n + 1) * 4));
       return L.marker(latlng, { icon: L.divIcon({
         html: "<div class='cc-pt-cluster cc-pt-" + layer + "' style='width:" + size + "px;height:" +
-          size + "px;font-size:" + Math.round(size / 2.4) + "px'>" + count + "</div>",
+          size + "px;font-size:" + Math.round(size / 2.4) + "px'>" + n + "</div>",
         className: "", iconSize: L.point(size, size) }) });
     },
     clusterIcon: function (feature, latlng, index) {
-      var count = feature.properties.point_count;
+      var n = count(feature.properties.point_count);
       var leaves = index.getLeaves(feature.properties.cluster_id, Infinity);
       var overdue = leaves.some(function (l) { return l.properties.state === "overdue"; });
-      var size = 26 + Math.min(30, Math.round(Math.log(count + 1) * 6));
+      var size = 26 + Math.min(30, Math.round(Math.log(n + 1) * 6));
       var icon = L.divIcon({
         html: "<div class='cc-cluster" + (overdue ? " has-overdue" : "") + "' style='width:" + size +
-          "px;height:" + size + "px;font-size:" + Math.round(size / 2.6) + "px'>" + count + "</div>",
+          "px;height:" + size + "px;font-size:" + Math.round(size / 2.6) + "px'>" + n + "</div>",
         className: "", iconSize: L.point(size, size)
       });
       return L.marker(latlng, { icon: icon });

@@ -233,6 +233,13 @@ def shade(value: float, top: float, classes: int = 6) -> int:
     return min(classes - 1, 1 + int((classes - 2) * value / top))
 
 
+def tooltip_lines(*lines: Any) -> list[str]:
+    """A map tooltip as lines of plain text (empty ones left out). The browser puts each into a
+    text node (``cc.map.bindTooltip`` in assets/cc_map.js): what data says (an alarm's title,
+    a name) is shown as written, never read as markup."""
+    return [str(line) for line in lines if line not in (None, "")]
+
+
 def case_state(case: Case) -> str:
     if case.sla_state == SlaState.OVERDUE:
         return "overdue"
@@ -502,7 +509,7 @@ class CityGeo:
                 "layer": p.layer,
                 "status": p.status,
                 "kind": str(p.props.get("kind", "")),
-                "tooltip": f"{name}<br>{detail}" if detail else name,
+                "tooltip": tooltip_lines(name, detail),
             },
         }
 
@@ -519,7 +526,7 @@ class CityGeo:
             f["geometry"]["coordinates"] = self.point(lon, lat)
             p = f["properties"]
             p["layer"], p["status"] = "alarm", p["level"]
-            p["tooltip"] = f"{p['level_text']} · {p['title']}<br>{p['at']}"
+            p["tooltip"] = tooltip_lines(f"{p['level_text']} · {p['title']}", p["at"])
         return features
 
     # --- KPIs ----------------------------------------------------------------------------
@@ -755,7 +762,7 @@ def track_features(geo: CityGeo, patrol: Any, region_code: str | None) -> list[d
                 "properties": {
                     "id": worker_id,
                     "layer": "track",
-                    "tooltip": f"{points[0][0]:%H:%M}–{points[-1][0]:%H:%M}",
+                    "tooltip": tooltip_lines(f"{points[0][0]:%H:%M}–{points[-1][0]:%H:%M}"),
                 },
             }
         )

@@ -37,6 +37,10 @@ MAX_SIDE = 1600  # stored photos: enough to read a shop sign, small enough for a
 THUMB_SIDE = 320  # thumbnails: two columns in a 460 px drawer on a HiDPI screen
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: the JPEG some phones write
 ACCEPTED_UPLOAD_TYPES = "image/jpeg,image/png,image/webp"  # what the browser offers to pick
+# What a full-size photo may be served as. A case backend is another system: a "photo" it
+# calls image/svg+xml or text/html would run its script in the app's origin when opened, so
+# anything else goes out as a download the browser does not render.
+SERVED_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 CACHE_HEADERS = {
     "Cache-Control": "private, max-age=604800, immutable",
     "X-Content-Type-Options": "nosniff",
@@ -157,8 +161,14 @@ def register_photo_routes(
                 response = Response(thumbs.get(content), mimetype="image/jpeg")
             except (UnidentifiedImageError, OSError) as exc:
                 return _text(502, f"thumbnail failed: {exc}")
-        else:
+        elif content.media_type in SERVED_IMAGE_TYPES:
             response = Response(content.data, mimetype=content.media_type)
+        else:
+            log.warning(
+                "photo %s is %r, not an image: served as a download", photo_id, content.media_type
+            )
+            response = Response(content.data, mimetype="application/octet-stream")
+            response.headers["Content-Disposition"] = f'attachment; filename="photo-{photo_id}"'
         response.set_etag(etag)
         response.headers.update(CACHE_HEADERS)
         return response

@@ -345,8 +345,8 @@ def point_card(ctx: PanelContext, props: dict[str, Any]) -> Any:
             (t("map.card.address", ctx.lang), props.get("grid_code", "")),
         ]
         return _card(ctx, str(props.get("title", "")), rows)
-    title = str(props.get("tooltip", "")).split("<br>")[0]
-    detail = str(props.get("tooltip", "")).split("<br>")[1:]
+    lines = props.get("tooltip") or [""]  # command_center.geo.tooltip_lines
+    title, detail = str(lines[0]), [str(x) for x in lines[1:]]
     rows = [(t(f"map.layer.{props.get('layer', '')}s", ctx.lang), " ".join(detail))]
     if props.get("status"):
         rows.append((t("map.card.status", ctx.lang), t(f"map.status.{props['status']}", ctx.lang)))

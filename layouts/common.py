@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as _html
 from typing import Any
 
 import plotly.graph_objects as go
@@ -93,6 +94,13 @@ def message(text: str, kind: str = "info") -> html.Div:
 def font_px(ctx: PanelContext) -> float:
     """The panel's base font size in design pixels (the canvas scales it to the wall)."""
     return float(ctx.extra.get("font_px", 18))
+
+
+def plot_text(value: Any) -> str:
+    """Text from data (a region's, department's or class's name) for a Plotly label, tick,
+    hover or title. Plotly renders a subset of HTML there (``<b>``, ``<a href>``, ``<br>``…),
+    so ``&``, ``<`` and ``>`` are escaped: the name shows as written, never as markup."""
+    return _html.escape(str(value), quote=False)
 
 
 def figure_layout(fig: go.Figure, ctx: PanelContext, *, legend: bool = True) -> go.Figure:

@@ -10,7 +10,15 @@ from dash import html
 
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import PALETTE, figure_layout, fmt_int, font_px, graph, message
+from layouts.common import (
+    PALETTE,
+    figure_layout,
+    fmt_int,
+    font_px,
+    graph,
+    message,
+    plot_text,
+)
 
 
 class TrendOptions(PanelOptions):
@@ -61,18 +69,19 @@ class BreakdownOptions(PanelOptions):
 def label_breakdown(
     frame: pd.DataFrame, dimension: str, names: dict[str, str], lang: str
 ) -> list[str]:
-    """Human labels for a breakdown's keys (class names, source names, street names)."""
+    """Human labels for a breakdown's keys (class names, source names, street names), as
+    Plotly text (``plot_text``)."""
     keys = [str(k) for k in frame[dimension]]
     if dimension == "source":
-        return [t(f"source.{k}", lang) for k in keys]
+        return [plot_text(t(f"source.{k}", lang)) for k in keys]
     if "kind" in frame.columns:
         # A component class is labelled as such: its codes overlap the event classes'.
         labels = []
         for kind, key in zip(frame["kind"], keys, strict=True):
             name = names.get(f"{kind}:{key}", key)
             labels.append(name if kind == "event" else f"{name}({t('kind.component_short', lang)})")
-        return labels
-    return [names.get(k, k) for k in keys]
+        return [plot_text(label) for label in labels]
+    return [plot_text(names.get(k, k)) for k in keys]
 
 
 def render_breakdown(data: tuple[pd.DataFrame, dict[str, str]], ctx: PanelContext) -> object:
@@ -209,12 +218,12 @@ def class_figure(data: dict[str, Any], ctx: PanelContext) -> go.Figure:
         big_id = f"{kind}:{big}"
         name = names.get(big_id, str(big))
         ids.append(big_id)
-        labels.append(name if kind == "event" else f"{name}({comp})")
+        labels.append(plot_text(name if kind == "event" else f"{name}({comp})"))
         parents.append("")
         values.append(int(group["reported"].sum()))
         for code, n in zip(group["class_code"], group["reported"], strict=True):
             ids.append(f"{kind}:{code}")
-            labels.append(names.get(f"{kind}:{code}", str(code)))
+            labels.append(plot_text(names.get(f"{kind}:{code}", str(code))))
             parents.append(big_id)
             values.append(int(n))
     trace_type = go.Treemap if ctx.options.chart == "treemap" else go.Sunburst
@@ -244,7 +253,7 @@ def render_stats_class(data: dict[str, Any], ctx: PanelContext) -> Any:
 def source_figure(data: dict[str, Any], ctx: PanelContext) -> go.Figure:
     frame: pd.DataFrame = data["frame"]
     keys = [str(k) for k in frame["source"]]
-    labels = [t(f"source.{k}", ctx.lang) for k in keys]
+    labels = [plot_text(t(f"source.{k}", ctx.lang)) for k in keys]
     selected = data.get("selected")
     pal = ctx.theme == "dark" and "#3fa9ff" or "#1f6fd1"
     colours = [("#ffc542" if k == selected else pal) for k in keys]
@@ -325,7 +334,7 @@ def region_figure(data: dict[str, Any], ctx: PanelContext) -> go.Figure:
             x=[r.centroid[0] for r in regions],
             y=[r.centroid[1] for r in regions],
             mode="markers+text" if len(regions) <= 40 else "markers",
-            text=[f"{r.name}<br>{values.get(r.code, 0):,}" for r in regions],
+            text=[f"{plot_text(r.name)}<br>{values.get(r.code, 0):,}" for r in regions],
             textfont={
                 "size": size * (0.8 if len(regions) <= 20 else 0.6),
                 "color": PALETTE[ctx.theme]["text"],

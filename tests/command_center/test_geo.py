@@ -268,7 +268,8 @@ def test_point_layers_inside_a_region_stay_inside_it(services, tiny_city_url) ->
 def test_workers_on_the_map_are_masked(services, tiny_city_url) -> None:  # noqa: ANN001
     names = [n for (n,) in rows(tiny_city_url, "SELECT name FROM workers")]
     tooltips = " ".join(
-        f["properties"]["tooltip"] for f in CityGeo(services).point_features("workers", None).value
+        " ".join(f["properties"]["tooltip"])
+        for f in CityGeo(services).point_features("workers", None).value
     )
     assert "*" in tooltips
     assert not any(name in tooltips for name in names if len(name) > 1)
@@ -467,3 +468,29 @@ def test_two_districts_put_the_city_on_top_of_the_tree_and_the_map(city_services
     street = next(s for s in city_services.regions("street").value if s.code[:6] == "110102")
     crumbs = geo.breadcrumb(street.code)
     assert [c["code"] for c in crumbs] == ["110102", street.code]
+
+
+def test_an_alarm_tooltip_is_lines_of_text_with_the_title_as_sent(services) -> None:  # noqa: ANN001
+    """No markup travels to the map: the title is one line of text, however it looks (the
+    browser puts each line into a text node, assets/cc_map.js)."""
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    title = "<img src=x onerror=alert(1)>"
+    alarm = SimpleNamespace(
+        id=1,
+        level="major",
+        title=title,
+        count=1,
+        last_at=datetime(2026, 11, 25, 10, 0, 5),
+        grid_code="",
+        camera_id="",
+        case_id=None,
+        lon=116.41,
+        lat=39.93,
+    )
+    alarms = SimpleNamespace(open_alarms=lambda region: [alarm])  # the service's one call here
+    [feature] = CityGeo(services).alarm_features(alarms, None)
+    lines = feature["properties"]["tooltip"]
+    assert lines[0].endswith(f" · {title}") and lines[1] == "10:00:05"
+    assert not any("<br>" in line for line in lines)

@@ -40,7 +40,7 @@ def test_camera_card_shows_the_live_snapshot_of_that_camera() -> None:
 
 def test_point_card_for_a_worker_carries_only_the_masked_name() -> None:
     card = point_card(
-        ctx(), {"layer": "worker", "status": "on_duty", "tooltip": "张*<br>网格员", "id": "W1"}
+        ctx(), {"layer": "worker", "status": "on_duty", "tooltip": ["张*", "网格员"], "id": "W1"}
     )
     text = json.dumps(
         card.to_plotly_json(), default=lambda o: o.to_plotly_json(), ensure_ascii=False
