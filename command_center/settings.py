@@ -45,7 +45,8 @@ class Settings(BaseSettings):
 
     # The domain's city-set values (DOMAIN.md: configuration, not constants)
     district_code: str = Field("110101", description="GB/T 2260 code of the demo district")
-    grid_seq_width: Literal[2, 3] = Field(2, description="Digits of a unit grid's sequence")
+    # an int with bounds, not Literal[2, 3]: a Literal of ints refuses the environment's "2"
+    grid_seq_width: int = Field(2, ge=2, le=3, description="Digits of a unit grid's sequence")
     workday_start: str = "08:30"
     workday_end: str = "17:30"
     calendar_file: Path | None = Field(
