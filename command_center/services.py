@@ -378,9 +378,31 @@ class DataServices:
                     kind: self.settings.adapter_choice(kind)[0] for kind in self.adapters.all()
                 },
                 "screens": self.screens_status(),
+                "calendar_missing": self.calendar_missing_years(),
             }
 
         return self._read(("ops",), "ops", fetch, ttl=3.0)
+
+    def calendar_missing_years(self) -> list[int]:
+        """This year and the next, when neither the built-in holidays nor the city's calendar
+        file lists them: their SLA clocks run on weekends and fixed-date holidays only."""
+        from command_center.domain.calendar import load_calendar
+
+        if getattr(self, "_calendar", None) is None:
+            s = self.settings
+            self._calendar = load_calendar(s.calendar_file, s.workday_start, s.workday_end)
+        return self._calendar.missing_years(self.clock().date())
+
+    def warn_if_calendar_incomplete(self) -> None:
+        """At start: a log warning naming the years the working calendar does not know."""
+        missing = self.calendar_missing_years()
+        if missing:
+            log.warning(
+                "the working calendar lists no holidays for %s: SLA clocks count those years' "
+                "weekdays as working days except 1 Jan, 1-2 May and 1-3 Oct; add them to "
+                "CC_CALENDAR_FILE or update the chinesecalendar package",
+                ", ".join(map(str, missing)),
+            )
 
     def screens_status(self) -> dict[str, Any]:
         """Replaced by the app with the screens watcher's status."""

@@ -121,3 +121,31 @@ def test_act_publishes_the_change_on_the_bus(services) -> None:  # noqa: ANN001
             "note": "已核实",
         }
     ]
+
+
+def test_a_year_missing_from_the_calendar_is_warned_at_start_and_on_the_ops_screen(
+    city_settings,
+    caplog,  # noqa: ANN001
+) -> None:
+    from command_center.screens.registry import PanelContext
+    from layouts.ops import HealthOptions, render_health
+
+    adapters = load_adapters(city_settings)
+    try:
+        late = DataServices(
+            city_settings, adapters, EventBus(), clock=lambda: datetime(2098, 12, 2)
+        )
+        with caplog.at_level(logging.WARNING, logger="command_center.services"):
+            late.warn_if_calendar_incomplete()
+        assert "2098, 2099" in caplog.text
+        report = late.ops_report().value
+        assert report["calendar_missing"] == [2098, 2099]
+        text = str(render_health(report, PanelContext("ops", "h", "ops_health", HealthOptions())))
+        assert "工作日历缺少 2098、2099 年的节假日安排" in text
+
+        known = DataServices(
+            city_settings, adapters, EventBus(), clock=lambda: datetime(2025, 6, 1)
+        )
+        assert known.ops_report().value["calendar_missing"] == []
+    finally:
+        adapters.close()
