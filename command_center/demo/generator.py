@@ -51,7 +51,11 @@ from command_center.domain.codes import (
     make_component_code,
     make_grid_code,
 )
-from command_center.domain.workflow import DEFAULT_STAGE_LIMITS, SATISFACTION
+from command_center.domain.workflow import (
+    DEFAULT_STAGE_LIMITS,
+    SATISFACTION,
+    closure_allowance_hours,
+)
 
 Size = Literal["tiny", "demo", "large"]
 
@@ -1525,12 +1529,16 @@ def _write_cases_bulk(
         ) -> np.ndarray:
             return done_at <= clock.add(since, DEFAULT_STAGE_LIMITS[stage] * 3600.0, wall)
 
+        # 按期结案 (``closed_on_time``): handled on time and closed within the 核查 and 结案
+        # limits after the deadline
+        allowance = closure_allowance_hours(DEFAULT_STAGE_LIMITS) * 3600.0
+        closed_ok = on_time & (tc <= clock.add(deadline, np.full(n, allowance), wall))
         accept_ok = within(rep, t0, "accept")
         register_ok = within(t0, t1, "register")
         dispatch_ok = within(t1, t2, "dispatch")
         verify_ok = within(handled_at, tv2, "verify")
         # 综合评价 (``evaluation_of`` as arrays)
-        good = on_time & ~reworked
+        good = closed_ok & ~reworked  # as the simulator: closed on time, no rework
         p_full = np.where(good, SATISFACTION_P[True][0], SATISFACTION_P[False][0])
         p_basic = np.where(good, SATISFACTION_P[True][1], SATISFACTION_P[False][1])
         level = np.where(ev[:, 1] < p_full, 2, np.where(ev[:, 1] < p_full + p_basic, 1, 0))
@@ -1624,7 +1632,7 @@ def _write_cases_bulk(
         c.time(tc, closed)
         c.time(t0, voided)
         c.flag(on_time, handled_m)
-        c.flag(on_time, closed)
+        c.flag(closed_ok, closed)
         c.add(np.where(reworked, 1, zeros).tolist())
         c.add(np.where(extended, 1, zeros).tolist())
         c.add(np.where(returned, 1, zeros).tolist())
