@@ -272,9 +272,20 @@ class DataServices:
             if frame.empty:
                 return frame
             frame["name"] = [self.name_of(level, c) for c in frame["code"]]
-            return frame.sort_values(
-                ["on_time_closure_rate", "closed"], ascending=[False, False], na_position="last"
+            # too few cases to rank (CC_RANK_MIN_CASES): listed after the ranked, with the count
+            min_cases = self.settings.rank_min_cases
+            ranked = (frame["dispatched"] >= min_cases) & frame["on_time_closure_rate"].notna()
+            frame["rank"] = (
+                frame["on_time_closure_rate"].where(ranked).rank(method="min", ascending=False)
+            )
+            frame["unranked"] = ~ranked
+            frame = frame.sort_values(
+                ["unranked", "on_time_closure_rate", "closed"],
+                ascending=[True, False, False],
+                na_position="last",
             ).reset_index(drop=True)
+            frame.attrs["min_cases"] = min_cases
+            return frame
 
         return self._read(("ranking", level, region_code, days), "case", fetch)
 

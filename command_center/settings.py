@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     appraisal_file: Path | None = Field(
         None, description="YAML of appraisal weights, targets, rank key; empty: defaults"
     )
+    rank_min_cases: int = Field(
+        10, ge=1, description="Units with fewer dispatched cases in the period are not ranked"
+    )
     briefing_time: str = Field(
         "", description="HH:MM to write the day's briefing every day; empty: no schedule"
     )

@@ -149,3 +149,31 @@ def test_a_year_missing_from_the_calendar_is_warned_at_start_and_on_the_ops_scre
         assert known.ops_report().value["calendar_missing"] == []
     finally:
         adapters.close()
+
+
+def test_the_wall_ranking_leaves_units_with_few_cases_unranked(
+    city_settings, switchable_case
+) -> None:  # noqa: ANN001
+    """The tiny city's communities have 2-6 cases in 30 days, most at 100 %: with the default
+    minimum (10 cases due) none ranks; with 5, the 5- and 6-case ones rank and the rest are
+    listed after them, unranked, with their counts."""
+    from command_center.screens.registry import PanelContext
+    from layouts.appraisal import RankingOptions, render_ranking
+
+    adapters = load_adapters(city_settings)
+    try:
+        for minimum, ranks in ((10, {}), (5, {"110101001002": 1, "110101001003": 1,
+                                              "110101002001": 1, "110101002002": 4})):  # fmt: skip
+            settings = city_settings.model_copy(update={"rank_min_cases": minimum})
+            services = DataServices(settings, adapters, EventBus(), clock=lambda: NOW)
+            frame = services.ranking("community", None, 30).value
+            got = {r.code: int(r.rank) for r in frame.itertuples() if r.rank == r.rank}
+            assert got == ranks
+            ranked = frame["rank"].notna().tolist()
+            assert ranked == sorted(ranked, reverse=True)  # the ranked first
+            assert frame.loc[frame["rank"].isna(), "dispatched"].lt(minimum).all()
+            ctx = PanelContext("main", "r", "ranking", RankingOptions(level="community"))
+            text = str(render_ranking(frame, ctx))
+            assert f"应处置少于 {minimum} 件的单位不参与排名" in text and "'—'" in text
+    finally:
+        adapters.close()
