@@ -182,9 +182,21 @@ class DataServices:
             live = _one(
                 case.case_stats([], self.region_filter(region_code, open_only=True, limit=None))
             )
+            # 本月按期结案率 is over the month so far, labelled with its denominator; in the
+            # first days of a month, optionally the last full month (CC_MONTH_START_RATES)
             month_start = today.replace(day=1)
+            rate_period = "month_to_date"
+            since, until = month_start, current
+            if (
+                self.settings.month_start_rates == "last_month"
+                and current.day <= self.settings.month_start_days
+            ):
+                rate_period = "last_month"
+                since, until = (month_start - timedelta(days=1)).replace(day=1), month_start
             month = _one(
-                case.case_stats([], self.region_filter(region_code, since=month_start, limit=None))
+                case.case_stats(
+                    [], self.region_filter(region_code, since=since, until=until, limit=None)
+                )
             )
             ind = indicators(month)
             return {
@@ -200,6 +212,9 @@ class DataServices:
                 "overdue": live.overdue_open,
                 "on_time_closure_rate": ind.get("on_time_closure_rate"),
                 "closure_rate": ind.get("closure_rate"),
+                "rate_n": month.dispatched,  # the rates' denominator (应结案数)
+                "rate_period": rate_period,
+                "rate_month": since.month,
             }
 
         return self._read(("kpis", region_code), "case", fetch)

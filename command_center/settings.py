@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     rank_min_cases: int = Field(
         10, ge=1, description="Units with fewer dispatched cases in the period are not ranked"
     )
+    month_start_rates: Literal["label", "last_month"] = Field(
+        "label",
+        description="本月 rates early in a month: labelled with their denominator, or the "
+        "last full month's instead",
+    )
+    month_start_days: int = Field(
+        3, ge=1, description="Days of a month that count as its start for month_start_rates"
+    )
     briefing_time: str = Field(
         "", description="HH:MM to write the day's briefing every day; empty: no schedule"
     )

@@ -177,3 +177,53 @@ def test_the_wall_ranking_leaves_units_with_few_cases_unranked(
             assert f"应处置少于 {minimum} 件的单位不参与排名" in text and "'—'" in text
     finally:
         adapters.close()
+
+
+@pytest.mark.parametrize(
+    "now, mode, period, since, until, label, sub",
+    [
+        # early in a month (the 5th; a case a day in the tiny city): a rate over few cases says so
+        ("2026-11-05 18:00", "label", "month_to_date", "2026-11-01", "2026-11-05 18:00",
+         "本月按期结案率", "本月至今 n="),
+        # the setting shows the last full month instead, named as such
+        ("2026-11-05 18:00", "last_month", "last_month", "2026-10-01", "2026-11-01",
+         "上月按期结案率", "10月全月 n="),
+        # past the month's start the month to date again, with its n
+        ("2026-11-20 09:00", "last_month", "month_to_date", "2026-11-01", "2026-11-20 09:00",
+         "本月按期结案率", "本月至今 n="),
+    ],
+)  # fmt: skip
+def test_the_month_rate_on_the_wall_names_its_period_and_denominator(
+    city_settings,
+    city_copy,
+    now,
+    mode,
+    period,
+    since,
+    until,
+    label,
+    sub,  # noqa: ANN001
+) -> None:
+    from command_center.screens.registry import PanelContext
+    from layouts.city import KpiOptions, render_kpis
+
+    adapters = load_adapters(city_settings)
+    try:
+        settings = city_settings.model_copy(
+            update={"month_start_rates": mode, "month_start_days": 5}
+        )
+        clock = datetime.fromisoformat(now)
+        services = DataServices(settings, adapters, EventBus(), clock=lambda: clock)
+        kpis = services.kpis().value
+    finally:
+        adapters.close()
+    q = (
+        "SELECT count(*) FROM cases WHERE dispatched_at IS NOT NULL "
+        "AND reported_at >= ? AND reported_at < ?"
+    )
+    n = count(city_copy, q, since, until)
+    on_time = count(city_copy, q + " AND status = 'closed' AND closed_on_time", since, until)
+    assert n > 0 and kpis["rate_period"] == period and kpis["rate_n"] == n
+    assert kpis["on_time_closure_rate"] == pytest.approx(on_time / n)
+    text = str(render_kpis(kpis, PanelContext("main", "k", "kpi", KpiOptions())))
+    assert label in text and f"{sub}{n:,}" in text

@@ -63,6 +63,8 @@ EXAMPLES: dict[str, tuple[str, Any]] = {
     "CC_REDIS_CHANNEL": ("command-center", "command-center"),
     "CC_APPRAISAL_FILE": ("appraisal.yaml", Path("appraisal.yaml")),
     "CC_RANK_MIN_CASES": ("5", 5),
+    "CC_MONTH_START_RATES": ("last_month", "last_month"),
+    "CC_MONTH_START_DAYS": ("3", 3),
     "CC_BRIEFING_TIME": ("07:30", "07:30"),
     "CC_BRIEFING_DIR": ("var/briefings", Path("var/briefings")),
     "CC_BRIEFING_PAPER": ("A3", "A3"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from types import ModuleType
 
 import pytest
@@ -115,3 +116,32 @@ def test_migration_0830_recomputes_the_old_flags_and_the_rollups(fresh_city: str
             assert _rollups(conn) == want_rollups
     finally:
         engine.dispose()
+
+
+def test_past_months_of_the_demo_city_are_closed_as_a_real_district_not_all(
+    fresh_city: str,
+) -> None:
+    """疑难案件 drag on for weeks to months: a month past is 95-99.x % closed, never 100 %."""
+    engine = create_engine(fresh_city)
+    with engine.connect() as conn:
+        due, closed = conn.execute(
+            text(
+                "SELECT count(*), sum(CASE WHEN status = 'closed' THEN 1 ELSE 0 END) FROM cases "
+                "WHERE dispatched_at IS NOT NULL AND reported_at < :before"
+            ),
+            {"before": NOW - timedelta(days=30)},
+        ).one()
+    engine.dispose()
+    assert due > 200
+    assert 0.95 < closed / due < 1.0
+
+
+def test_a_small_share_of_cases_is_held_up_for_days_to_months() -> None:
+    import numpy as np
+
+    from command_center.demo.generator import HARD_SHARE, hard_case_delay_days
+
+    draws = np.random.default_rng(1).random((100_000, 2))
+    held = hard_case_delay_days(draws[:, 0], draws[:, 1])
+    assert (held > 0).mean() == pytest.approx(HARD_SHARE, abs=0.003)
+    assert held[held > 0].min() >= 10 and held.max() <= 600
