@@ -300,16 +300,16 @@ def build_city(preset: Preset, district: str, seed: int, seq_width: int) -> City
     streets = voronoi_partition(outline, preset.streets, rng)
     streets = number_west_east_north_south(streets, math.sqrt(preset.area_m2) / 4)
     real_names = district == "110101" and preset.streets <= len(names.DONGCHENG_STREETS)
-    # real 东城区 names go to the streets roughly in their north-to-south order
-    by_north = sorted(range(len(streets)), key=lambda i: -streets[i].centroid.y)
+    # a real 东城区 name goes on its own official code only (the geometry is invented)
     street_names: dict[str, str] = {}
     community_names: dict[str, str] = {}
     grids: list[Grid] = []
     max_cells = 10**seq_width - 1
-    for rank, i in enumerate(by_north):
-        code = f"{district}{i + 1:03d}"
-        street_names[code] = names.DONGCHENG_STREETS[rank] if real_names else unique.street()
-        unique.used.add(street_names[code])
+    for i in range(len(streets)):
+        seq = f"{i + 1:03d}"
+        real = names.DONGCHENG_STREET_CODES.get(seq) if real_names else None
+        street_names[f"{district}{seq}"] = real or unique.street()
+        unique.used.add(street_names[f"{district}{seq}"])
     for i, street in enumerate(streets):
         street_code = f"{district}{i + 1:03d}"
         regions.append(
