@@ -91,6 +91,7 @@ class DataServices:
         self._lock = threading.Lock()
         self.status = ServiceStatus()
         self.generation = 0  # bumped by every data event: invalidates cached reads
+        self._calendar: Any = None  # the working calendar, loaded on first use
         bus.subscribe(events.CASE_REPORTED, self._invalidate)
         bus.subscribe(events.CASE_CHANGED, self._invalidate)
         bus.subscribe(events.WORKER_MOVED, self._invalidate_points)
@@ -414,7 +415,7 @@ class DataServices:
         file lists them: their SLA clocks run on weekends and fixed-date holidays only."""
         from command_center.domain.calendar import load_calendar
 
-        if getattr(self, "_calendar", None) is None:
+        if self._calendar is None:
             s = self.settings
             self._calendar = load_calendar(s.calendar_file, s.workday_start, s.workday_end)
         return self._calendar.missing_years(self.clock().date())
