@@ -95,7 +95,7 @@ def recompute_cases(bind: sa.Connection) -> int:
             cls = catalogue.get(row["kind"], row["class_code"])
         except Exception:  # noqa: BLE001 - a class the city has dropped: keep the flag
             continue
-        if not closed_on_time(row, cls, row["closed_at"], calendar, limits):
+        if not closed_on_time(dict(row), cls, row["closed_at"], calendar, limits):
             late.append(row["id"])
     update = sa.text("UPDATE cases SET closed_on_time = :off WHERE id = :id")
     for i in range(0, len(late), BATCH):
