@@ -54,7 +54,7 @@ def register_export(app: Any, cc: Any) -> None:
                 fmt=fmt,
                 paper="A3" if paper == "A3" else "A4",
                 out_dir=export_folder(cc),
-                config=AppraisalConfig.load(cc.settings.appraisal_file),
+                config=AppraisalConfig.load(cc.settings.appraisal_file, cc.settings.rank_min_cases),
                 chromium=cc.settings.chromium_path,
                 lang=lang,
                 now=cc.services.clock(),

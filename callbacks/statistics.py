@@ -191,7 +191,7 @@ def fetch_recurring(services: DataServices, panel: PanelContext, sf: StatsFilter
 
 
 def appraisal_config(services: DataServices) -> appraisal.AppraisalConfig:
-    return appraisal.AppraisalConfig.load(services.settings.appraisal_file)
+    return appraisal.config_of(services.settings)
 
 
 def fetch_ranking(services: DataServices, panel: PanelContext, sf: StatsFilter, filters: Any):  # noqa: ANN201

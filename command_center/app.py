@@ -128,6 +128,7 @@ def create_app(
     bus = EventBus()
     adapters = adapters or load_adapters(settings)
     services = DataServices(settings, adapters, bus)
+    services.warn_if_calendar_incomplete()  # a year without holidays: say so at start
     watcher = ScreensWatcher(
         settings.screens_file,
         registry,

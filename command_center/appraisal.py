@@ -121,6 +121,10 @@ DEFAULT_TARGETS: dict[str, float] = {
 }
 
 
+#: Units with fewer dispatched cases in the period are not ranked (``CC_RANK_MIN_CASES``).
+DEFAULT_RANK_MIN_CASES = 10
+
+
 def lower_is_better(key: str) -> bool:
     return key in LOWER_IS_BETTER or key in EXTRA_LOWER_IS_BETTER
 
@@ -136,7 +140,9 @@ class AppraisalConfig:
     amber_margin: float = 0.05  # in the indicator's units: 5 points of a rate
     score_amber_margin: float = 5.0  # points of the composite score
     rank_by: str = "score"
-    min_dispatched: int = 1  # a unit with fewer dispatched cases is listed but not ranked
+    # a unit with fewer dispatched cases (应处置数) in the period is listed with its count but
+    # not ranked: on 1-3 cases every rate is 0 or 100 % and units tie at the top
+    min_dispatched: int = DEFAULT_RANK_MIN_CASES
 
     def __post_init__(self) -> None:
         rates = set(INDICATOR_KEYS) - {"overdue_open"}
@@ -148,22 +154,30 @@ class AppraisalConfig:
             raise ValueError(f"cannot rank by {self.rank_by!r}: use one of {sorted(allowed)}")
 
     @classmethod
-    def load(cls, path: Path | str | None) -> AppraisalConfig:
+    def load(cls, path: Path | str | None, min_dispatched: int | None = None) -> AppraisalConfig:
         """Read a YAML file ``{weights: {...}, targets: {...}, amber_margin, rank_by, ...}``;
-        targets missing from the file keep their defaults. ``None``: the defaults."""
+        targets missing from the file keep their defaults. ``None``: the defaults.
+        ``min_dispatched`` (the ``CC_RANK_MIN_CASES`` setting) unless the file sets it."""
+        base: dict[str, Any] = {} if min_dispatched is None else {"min_dispatched": min_dispatched}
         if path is None or str(path) == "":
-            return cls()
+            return cls(**base)
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
             raise ValueError(f"{path}: expected a mapping of weights/targets")
         targets = dict(DEFAULT_TARGETS) | dict(data.get("targets") or {})
-        kwargs: dict[str, Any] = {"targets": targets}
+        kwargs: dict[str, Any] = {**base, "targets": targets}
         if "weights" in data:
             kwargs["weights"] = dict(data["weights"] or {})
         for key in ("amber_margin", "score_amber_margin", "rank_by", "min_dispatched"):
             if key in data:
                 kwargs[key] = data[key]
         return cls(**kwargs)
+
+
+def config_of(settings: Any) -> AppraisalConfig:
+    """The appraisal configuration the app runs with: ``CC_APPRAISAL_FILE`` and
+    ``CC_RANK_MIN_CASES``."""
+    return AppraisalConfig.load(settings.appraisal_file, min_dispatched=settings.rank_min_cases)
 
 
 # --------------------------------------------------------------------------------- periods

@@ -228,7 +228,7 @@ def generate_with_settings(settings: Any, day: date, fmt: Format, paper: Paper, 
             fmt=fmt,
             paper=paper,
             out_dir=out,
-            config=AppraisalConfig.load(settings.appraisal_file),
+            config=AppraisalConfig.load(settings.appraisal_file, settings.rank_min_cases),
             chromium=settings.chromium_path,
             lang=settings.lang,
         )
@@ -266,7 +266,7 @@ class BriefingSchedule:
             fmt="pdf",
             paper=self.settings.briefing_paper,
             out_dir=self.folder,
-            config=AppraisalConfig.load(self.settings.appraisal_file),
+            config=AppraisalConfig.load(self.settings.appraisal_file, self.settings.rank_min_cases),
             chromium=self.settings.chromium_path,
             lang=self.settings.lang,
         )

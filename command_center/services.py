@@ -91,6 +91,7 @@ class DataServices:
         self._lock = threading.Lock()
         self.status = ServiceStatus()
         self.generation = 0  # bumped by every data event: invalidates cached reads
+        self._calendar: Any = None  # the working calendar, loaded on first use
         bus.subscribe(events.CASE_REPORTED, self._invalidate)
         bus.subscribe(events.CASE_CHANGED, self._invalidate)
         bus.subscribe(events.WORKER_MOVED, self._invalidate_points)
@@ -182,9 +183,21 @@ class DataServices:
             live = _one(
                 case.case_stats([], self.region_filter(region_code, open_only=True, limit=None))
             )
+            # 本月按期结案率 is over the month so far, labelled with its denominator; in the
+            # first days of a month, optionally the last full month (CC_MONTH_START_RATES)
             month_start = today.replace(day=1)
+            rate_period = "month_to_date"
+            since, until = month_start, current
+            if (
+                self.settings.month_start_rates == "last_month"
+                and current.day <= self.settings.month_start_days
+            ):
+                rate_period = "last_month"
+                since, until = (month_start - timedelta(days=1)).replace(day=1), month_start
             month = _one(
-                case.case_stats([], self.region_filter(region_code, since=month_start, limit=None))
+                case.case_stats(
+                    [], self.region_filter(region_code, since=since, until=until, limit=None)
+                )
             )
             ind = indicators(month)
             return {
@@ -200,6 +213,9 @@ class DataServices:
                 "overdue": live.overdue_open,
                 "on_time_closure_rate": ind.get("on_time_closure_rate"),
                 "closure_rate": ind.get("closure_rate"),
+                "rate_n": month.dispatched,  # the rates' denominator (应结案数)
+                "rate_period": rate_period,
+                "rate_month": since.month,
             }
 
         return self._read(("kpis", region_code), "case", fetch)
@@ -272,9 +288,20 @@ class DataServices:
             if frame.empty:
                 return frame
             frame["name"] = [self.name_of(level, c) for c in frame["code"]]
-            return frame.sort_values(
-                ["on_time_closure_rate", "closed"], ascending=[False, False], na_position="last"
+            # too few cases to rank (CC_RANK_MIN_CASES): listed after the ranked, with the count
+            min_cases = self.settings.rank_min_cases
+            ranked = (frame["dispatched"] >= min_cases) & frame["on_time_closure_rate"].notna()
+            frame["rank"] = (
+                frame["on_time_closure_rate"].where(ranked).rank(method="min", ascending=False)
+            )
+            frame["unranked"] = ~ranked
+            frame = frame.sort_values(
+                ["unranked", "on_time_closure_rate", "closed"],
+                ascending=[True, False, False],
+                na_position="last",
             ).reset_index(drop=True)
+            frame.attrs["min_cases"] = min_cases
+            return frame
 
         return self._read(("ranking", level, region_code, days), "case", fetch)
 
@@ -378,9 +405,31 @@ class DataServices:
                     kind: self.settings.adapter_choice(kind)[0] for kind in self.adapters.all()
                 },
                 "screens": self.screens_status(),
+                "calendar_missing": self.calendar_missing_years(),
             }
 
         return self._read(("ops",), "ops", fetch, ttl=3.0)
+
+    def calendar_missing_years(self) -> list[int]:
+        """This year and the next, when neither the built-in holidays nor the city's calendar
+        file lists them: their SLA clocks run on weekends and fixed-date holidays only."""
+        from command_center.domain.calendar import load_calendar
+
+        if self._calendar is None:
+            s = self.settings
+            self._calendar = load_calendar(s.calendar_file, s.workday_start, s.workday_end)
+        return self._calendar.missing_years(self.clock().date())
+
+    def warn_if_calendar_incomplete(self) -> None:
+        """At start: a log warning naming the years the working calendar does not know."""
+        missing = self.calendar_missing_years()
+        if missing:
+            log.warning(
+                "the working calendar lists no holidays for %s: SLA clocks count those years' "
+                "weekdays as working days except 1 Jan, 1-2 May and 1-3 Oct; add them to "
+                "CC_CALENDAR_FILE or update the chinesecalendar package",
+                ", ".join(map(str, missing)),
+            )
 
     def screens_status(self) -> dict[str, Any]:
         """Replaced by the app with the screens watcher's status."""

@@ -52,7 +52,8 @@ class Settings(BaseSettings):
 
     # The domain's city-set values (DOMAIN.md: configuration, not constants)
     district_code: str = Field("110101", description="GB/T 2260 code of the demo district")
-    grid_seq_width: Literal[2, 3] = Field(2, description="Digits of a unit grid's sequence")
+    # an int with bounds, not Literal[2, 3]: a Literal of ints refuses the environment's "2"
+    grid_seq_width: int = Field(2, ge=2, le=3, description="Digits of a unit grid's sequence")
     workday_start: str = "08:30"
     workday_end: str = "17:30"
     calendar_file: Path | None = Field(
@@ -82,6 +83,17 @@ class Settings(BaseSettings):
     # Statistics, appraisal and the daily briefing (command_center.appraisal / .briefing)
     appraisal_file: Path | None = Field(
         None, description="YAML of appraisal weights, targets, rank key; empty: defaults"
+    )
+    rank_min_cases: int = Field(
+        10, ge=1, description="Units with fewer dispatched cases in the period are not ranked"
+    )
+    month_start_rates: Literal["label", "last_month"] = Field(
+        "label",
+        description="本月 rates early in a month: labelled with their denominator, or the "
+        "last full month's instead",
+    )
+    month_start_days: int = Field(
+        3, ge=1, description="Days of a month that count as its start for month_start_rates"
     )
     briefing_time: str = Field(
         "", description="HH:MM to write the day's briefing every day; empty: no schedule"

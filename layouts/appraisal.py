@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import pandas as pd
@@ -25,13 +26,17 @@ def render_ranking(frame: pd.DataFrame, ctx: PanelContext) -> html.Div:
     if frame.empty:
         return message(t("panel.no_cases", ctx.lang))
     rows = []
-    for i, row in enumerate(frame.head(opts.top).itertuples(), start=1):
+    for row in frame.head(opts.top).itertuples():
         rate = None if pd.isna(row.on_time_closure_rate) else float(row.on_time_closure_rate)
         colour = RAG_COLOURS[rag(rate, opts.target) if rate is not None else None]
+        rank = getattr(row, "rank", None)
         rows.append(
             html.Tr(
                 [
-                    html.Td(str(i), className="cc-rank"),
+                    html.Td(
+                        "—" if rank is None or pd.isna(rank) else str(int(rank)),
+                        className="cc-rank",
+                    ),  # fmt: skip
                     html.Td(row.name, className="cc-rank-name"),
                     html.Td(fmt_int(int(row.dispatched))),
                     html.Td(
@@ -53,7 +58,13 @@ def render_ranking(frame: pd.DataFrame, ctx: PanelContext) -> html.Div:
         "ranking.on_time_closure_rate",
         "ranking.overdue_open",
     ]
-    return table(header, rows, ctx.lang, "cc-table cc-ranking")
+    min_cases = frame.attrs.get("min_cases")
+    note = (
+        html.Div(t("ranking.unranked_note", ctx.lang, n=min_cases), className="cc-footnote")
+        if min_cases
+        else None
+    )
+    return html.Div([table(header, rows, ctx.lang, "cc-table cc-ranking"), note])
 
 
 # ---------------------------------------------------------------------------------------
@@ -188,10 +199,35 @@ def render_appraisal_ranking(data: dict[str, Any], ctx: PanelContext) -> Any:
         ),
         className="cc-footnote",
     )
+    config = units[0].config
+    formula = html.Div(
+        t(
+            "appraisal.formula",
+            ctx.lang,
+            formula=score_formula(config.weights, ctx.lang),
+            n=config.min_dispatched,
+        ),
+        className="cc-footnote cc-score-formula",
+    )
     return html.Div(
-        [html.Table([html.Thead(head), html.Tbody(rows)], className="cc-table cc-ranking"), foot],
+        [
+            html.Table([html.Thead(head), html.Tbody(rows)], className="cc-table cc-ranking"),
+            formula,
+            foot,
+        ],
         className="cc-appraisal",
     )
+
+
+def score_formula(weights: Mapping[str, float], lang: str) -> str:
+    """The composite score as the city configured it, e.g. 处置率×30 + (1−返工率)×20."""
+    from command_center.appraisal import lower_is_better
+
+    terms = []
+    for key, weight in weights.items():
+        name = t(f"appraisal.{key}", lang)
+        terms.append(f"(1−{name})×{weight:g}" if lower_is_better(key) else f"{name}×{weight:g}")
+    return " + ".join(terms)
 
 
 def render_appraisal_overdue(data: dict[str, Any], ctx: PanelContext) -> Any:

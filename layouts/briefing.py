@@ -181,7 +181,13 @@ def briefing_html(data: Any, charts: dict[str, str], paper: str, lang: str = "zh
             ),
         ]
     )
-    month_label = t("briefing.month_to_date", lang, month=data.month.label(lang))
+    # a month to date says over how many cases: on the 2nd it is a day's cases, not a month's
+    month_label = t(
+        "briefing.month_to_date_n",
+        lang,
+        month=data.month.label(lang),
+        n=fmt_int(counts["dispatched"]),
+    )
     page1 = (
         f'<section class="page">{header}'
         f'<h2>{_e(t("briefing.today", lang))}</h2><div class="kpis six">{today_kpis}</div>'

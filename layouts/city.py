@@ -66,12 +66,28 @@ def render_kpis(data: dict[str, Any], ctx: PanelContext) -> html.Div:
                 t("kpi.of_total", ctx.lang, total=f"{data[OF_TOTAL[metric]]:,}"),
                 className="cc-kpi-trend flat",
             )
+        label = t(f"kpi.{metric}", ctx.lang)
+        if metric == "on_time_closure_rate" and data.get("rate_n") is not None:
+            # a rate says over how many cases and which period: 44 % of 12 cases on the 2nd
+            # of a month is not 44 % of a month
+            last = data.get("rate_period") == "last_month"
+            if last:
+                label = t("kpi.on_time_closure_rate_last_month", ctx.lang)
+            trend = html.Div(
+                t(
+                    "kpi.rate_last_month_n" if last else "kpi.rate_month_to_date_n",
+                    ctx.lang,
+                    n=f"{data['rate_n']:,}",
+                    month=data.get("rate_month", ""),
+                ),
+                className="cc-kpi-trend flat cc-kpi-denominator",
+            )
         tone = "alert" if metric == "overdue" and (value or 0) > 0 else ""
         tiles.append(
             html.Div(
                 className=f"cc-kpi {tone}",
                 children=[
-                    html.Div(t(f"kpi.{metric}", ctx.lang), className="cc-kpi-label"),
+                    html.Div(label, className="cc-kpi-label"),
                     html.Div(shown, className="cc-kpi-value", **{"data-metric": metric}),
                     trend,
                 ],

@@ -74,4 +74,13 @@ def render_health(data: dict[str, Any], ctx: PanelContext) -> html.Div:
             t("ops.screens_ok", lang, time=screens["good_at"], version=screens["version"]),
             className="cc-screens-status ok",
         )
-    return html.Div([health_table, screens_box], className="cc-ops")
+    missing = data.get("calendar_missing") or []
+    calendar_box = (
+        html.Div(
+            t("ops.calendar_missing", lang, years="、".join(map(str, missing))),
+            className="cc-screens-status bad cc-calendar-missing",
+        )
+        if missing
+        else None
+    )
+    return html.Div([health_table, screens_box, calendar_box], className="cc-ops")

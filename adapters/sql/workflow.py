@@ -13,7 +13,11 @@ from typing import Any
 
 from command_center.domain.calendar import WorkingCalendar, sla_deadline
 from command_center.domain.classes import CaseClass
-from command_center.domain.workflow import DEFAULT_STAGE_LIMITS, STAGE_CLOCKS
+from command_center.domain.workflow import (
+    DEFAULT_STAGE_LIMITS,
+    STAGE_CLOCKS,
+    closure_allowance_hours,
+)
 
 
 def extend_deadline(
@@ -54,6 +58,39 @@ def stage_on_time(
     return at <= due
 
 
+def closure_deadline(
+    deadline: datetime,
+    cls: CaseClass,
+    urgent: bool,
+    calendar: WorkingCalendar,
+    limits: Mapping[str, float] = DEFAULT_STAGE_LIMITS,
+) -> datetime:
+    """The latest close that counts as 按期结案: the case's own (last) handling deadline plus
+    the 核查 and 结案 stage limits, in the class limit's kind of time."""
+    hours = closure_allowance_hours(limits)
+    if cls.limit_for(urgent).unit == "hours":  # danger items: the wall clock
+        return deadline + timedelta(hours=hours)
+    return calendar.add_working_hours(deadline, hours)
+
+
+def closed_on_time(
+    case: Mapping[str, Any],
+    cls: CaseClass,
+    closed_at: datetime,
+    calendar: WorkingCalendar,
+    limits: Mapping[str, float] = DEFAULT_STAGE_LIMITS,
+) -> bool:
+    """按期结案: the (last) handling kept its deadline and the close came within the
+    verification and closing limits after it. Not the same as 按期处置: a case handled on
+    time but left unverified or unclosed for days is closed late."""
+    if not case.get("handled_on_time"):
+        return False
+    deadline = case.get("deadline")
+    if deadline is None:
+        return True
+    return closed_at <= closure_deadline(deadline, cls, bool(case["urgent"]), calendar, limits)
+
+
 def apply_action(
     case: dict[str, Any],
     cls: CaseClass,
@@ -76,9 +113,7 @@ def apply_action(
     """
     urgent = bool(case["urgent"])
     if action in STAGE_CLOCKS and not (action == "dispatch" and case.get("dispatched_at")):
-        case[STAGE_CLOCKS[action][1]] = stage_on_time(
-            case, cls, action, at, calendar, stage_limits
-        )
+        case[STAGE_CLOCKS[action][1]] = stage_on_time(case, cls, action, at, calendar, stage_limits)
     if action == "accept":
         case["accepted_at"] = at
     elif action == "reject":
@@ -111,7 +146,6 @@ def apply_action(
         case["verified_at"] = at
     elif action == "close":
         case["closed_at"] = at
-        # 按期结案: closed, and the (last) handling was within its limit
-        case["closed_on_time"] = bool(case["handled_on_time"])
+        case["closed_on_time"] = closed_on_time(case, cls, at, calendar, stage_limits)
     case["status"] = to_status
     case["updated_at"] = at

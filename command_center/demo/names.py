@@ -8,26 +8,29 @@ from __future__ import annotations
 
 import random
 
-#: The 17 streets of 东城区 (2010 merged district), roughly north to south.
-DONGCHENG_STREETS = [
-    "和平里街道",
-    "安定门街道",
-    "东直门街道",
-    "北新桥街道",
-    "交道口街道",
-    "景山街道",
-    "东四街道",
-    "朝阳门街道",
-    "东华门街道",
-    "建国门街道",
-    "前门街道",
-    "崇文门外街道",
-    "东花市街道",
-    "龙潭街道",
-    "体育馆路街道",
-    "天坛街道",
-    "永定门外街道",
-]
+#: The 17 streets of 东城区 (2010 merged district) by their official code (统计用区划代码,
+#: GB/T 2260 + 3 digits): 110101001 东华门街道 ... 110101017 永定门外街道. A demo street takes
+#: the name of its own code, so a real name never sits on another street's code.
+DONGCHENG_STREET_CODES: dict[str, str] = {
+    "001": "东华门街道",
+    "002": "景山街道",
+    "003": "交道口街道",
+    "004": "安定门街道",
+    "005": "北新桥街道",
+    "006": "东四街道",
+    "007": "朝阳门街道",
+    "008": "建国门街道",
+    "009": "东直门街道",
+    "010": "和平里街道",
+    "011": "前门街道",
+    "012": "崇文门外街道",
+    "013": "东花市街道",
+    "014": "龙潭街道",
+    "015": "体育馆路街道",
+    "016": "天坛街道",
+    "017": "永定门外街道",
+}
+DONGCHENG_STREETS = list(DONGCHENG_STREET_CODES.values())
 
 DISTRICT_NAMES = {"110101": "东城区", "110102": "西城区", "320508": "姑苏区"}
 

@@ -63,21 +63,22 @@ def write_demo_photos(conn: Connection, now: datetime, seed: int) -> dict[str, i
         acts.setdefault(step.case_id, {})[step.action] = (step.at, step.actor)  # the latest
 
     blobs: dict[tuple[str, str], int] = {}
+    # two motifs can draw the same picture (the "after" of a cleared street): one blob, since
+    # blobs are unique by content
+    by_digest: dict[str, int] = {}
 
     def blob(motif: str, state: str) -> int:
         key = (motif, state)
         if key not in blobs:
             data = scene_jpeg(motif, state)  # type: ignore[arg-type]
-            blobs[key] = conn.execute(
-                insert(PhotoBlobRow.__table__)
-                .values(
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    media_type="image/jpeg",
-                    size=len(data),
-                    data=data,
-                )
-                .returning(PhotoBlobRow.__table__.c.id)
-            ).scalar_one()
+            digest = hashlib.sha256(data).hexdigest()
+            if digest not in by_digest:
+                by_digest[digest] = conn.execute(
+                    insert(PhotoBlobRow.__table__)
+                    .values(sha256=digest, media_type="image/jpeg", size=len(data), data=data)
+                    .returning(PhotoBlobRow.__table__.c.id)
+                ).scalar_one()
+            blobs[key] = by_digest[digest]
         return blobs[key]
 
     rng = random.Random(seed * 11 + 5)
@@ -119,4 +120,4 @@ def write_demo_photos(conn: Connection, now: datetime, seed: int) -> dict[str, i
             add(row.id, motif, "after", "verify", at - timedelta(minutes=rng.randint(1, 8)), actor)
     if photos:
         conn.execute(insert(CasePhotoRow.__table__), photos)
-    return {"photo_blobs": len(blobs), "case_photos": len(photos)}
+    return {"photo_blobs": len(by_digest), "case_photos": len(photos)}

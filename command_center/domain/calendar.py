@@ -11,15 +11,19 @@ converted to that wall time first; results are always naive.
 
 YAML shape of a city's calendar file (``Settings.calendar_file``)::
 
-    include_builtin: false          # optional: also keep the built-in 2025/2026 dates
+    include_builtin: true           # default: the file overrides the built-in dates;
+                                    # false: the file alone
     holidays:
-      - 2026-01-01
-      - 2026-10-01..2026-10-07      # an inclusive range
+      - 2027-01-01
+      - 2027-10-01..2027-10-07      # an inclusive range
     makeup_workdays:
-      - 2026-09-20
-      - 2026-10-10
+      - 2027-09-26
+      - 2027-10-09
 
-A date in both lists is an error.
+A date in both lists is an error. A date in the file wins over the built-in list (a holiday
+in the file is no make-up day, and the other way round). A year with any date in the file
+counts as known; a year known to neither source runs on weekends plus the fixed-date statutory
+holidays, and ``WorkingCalendar.missing_years`` names it so the app can warn.
 """
 
 from __future__ import annotations
@@ -66,45 +70,28 @@ def _holiday_block(first: str, last: str) -> set[date]:
     return date_range(date.fromisoformat(first), date.fromisoformat(last))
 
 
-# China's public holidays and make-up working days, from the State Council General Office
-# notices (国务院办公厅关于2025年/2026年部分节假日安排的通知, 国办发明电〔2024〕12号 and the
-# notice of 2025-11-04). They change every year and are published each November: a city must
-# check them and extend its calendar file every year; dates after 2026 are not known here.
-DEFAULT_HOLIDAYS: frozenset[date] = frozenset(
-    set()
-    # 2025
-    | _holiday_block("2025-01-01", "2025-01-01")  # 元旦
-    | _holiday_block("2025-01-28", "2025-02-04")  # 春节
-    | _holiday_block("2025-04-04", "2025-04-06")  # 清明节
-    | _holiday_block("2025-05-01", "2025-05-05")  # 劳动节
-    | _holiday_block("2025-05-31", "2025-06-02")  # 端午节
-    | _holiday_block("2025-10-01", "2025-10-08")  # 国庆节、中秋节
-    # 2026
-    | _holiday_block("2026-01-01", "2026-01-03")  # 元旦
-    | _holiday_block("2026-02-15", "2026-02-23")  # 春节
-    | _holiday_block("2026-04-04", "2026-04-06")  # 清明节
-    | _holiday_block("2026-05-01", "2026-05-05")  # 劳动节
-    | _holiday_block("2026-06-19", "2026-06-21")  # 端午节
-    | _holiday_block("2026-09-25", "2026-09-27")  # 中秋节
-    | _holiday_block("2026-10-01", "2026-10-07")  # 国庆节
-)
-DEFAULT_MAKEUP_WORKDAYS: frozenset[date] = frozenset(
-    date.fromisoformat(d)
-    for d in (
-        # 2025
-        "2025-01-26",
-        "2025-02-08",
-        "2025-04-27",
-        "2025-09-28",
-        "2025-10-11",
-        # 2026
-        "2026-01-04",
-        "2026-02-14",
-        "2026-02-28",
-        "2026-05-09",
-        "2026-09-20",
-        "2026-10-10",
-    )
+# China's public holidays and make-up working days (调休) come from the ``chinese-calendar``
+# package, which transcribes the State Council General Office notices (国务院办公厅关于部分节假日
+# 安排的通知) and is released each year once the next year's notice is out (usually November).
+# A city's YAML (``Settings.calendar_file``) overrides it date by date.
+def _builtin_dates() -> tuple[frozenset[date], frozenset[date], frozenset[int]]:
+    """Holidays, make-up working days and the years the package knows."""
+    import chinese_calendar
+
+    holidays = frozenset(chinese_calendar.holidays)
+    makeup = frozenset(chinese_calendar.workdays)
+    return holidays, makeup, frozenset(d.year for d in holidays)
+
+
+DEFAULT_HOLIDAYS, DEFAULT_MAKEUP_WORKDAYS, BUILTIN_YEARS = _builtin_dates()
+
+#: Statutory holidays on fixed solar dates (全国年节及纪念日放假办法, as revised in 2024):
+#: 元旦 1 Jan, 劳动节 1-2 May, 国庆节 1-3 Oct. In a year neither the package nor the city's file
+#: knows, these are still off; the lunar holidays (春节, 清明, 端午, 中秋) and the 调休 days of
+#: that year are unknown, so the calendar runs on weekends plus these dates and the app warns
+#: (``missing_years``) rather than treat the year as all working days.
+FIXED_STATUTORY_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
+    {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
 )
 
 
@@ -112,18 +99,25 @@ DEFAULT_MAKEUP_WORKDAYS: frozenset[date] = frozenset(
 class WorkingCalendar:
     """Working days and the working hours of each; weekends off unless a make-up day.
 
-    The defaults are 08:30-17:30 with China's built-in 2025/2026 holidays; pass empty sets for
-    a calendar with weekends only.
+    The defaults are 08:30-17:30 with China's holidays of every year the ``chinese-calendar``
+    package knows; pass empty sets for a calendar with weekends only.
+
+    ``known_years`` are the years whose holidays are listed; a date of any other year is a
+    working day on weekdays except ``FIXED_STATUTORY_HOLIDAYS``. ``None`` (a calendar built
+    by hand) takes every year as fully listed.
     """
 
     day_start: time = time(8, 30)
     day_end: time = time(17, 30)
     holidays: frozenset[date] = field(default=DEFAULT_HOLIDAYS)
     makeup_workdays: frozenset[date] = field(default=DEFAULT_MAKEUP_WORKDAYS)
+    known_years: frozenset[int] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "holidays", frozenset(self.holidays))
         object.__setattr__(self, "makeup_workdays", frozenset(self.makeup_workdays))
+        if self.known_years is not None:
+            object.__setattr__(self, "known_years", frozenset(self.known_years))
         if self.day_end <= self.day_start:
             raise ValueError(
                 f"the working day must end after it starts ({self.day_start}-{self.day_end})"
@@ -150,7 +144,18 @@ class WorkingCalendar:
             return True
         if d in self.holidays:
             return False
+        if not self.knows_year(d.year) and (d.month, d.day) in FIXED_STATUTORY_HOLIDAYS:
+            return False
         return d.weekday() < 5
+
+    def knows_year(self, year: int) -> bool:
+        """Whether the holidays and 调休 days of ``year`` are listed."""
+        return self.known_years is None or year in self.known_years
+
+    def missing_years(self, today: date) -> list[int]:
+        """Of this year and the next, those whose holidays are not listed: the app warns at
+        start and on the ops screen (the State Council publishes a year around November)."""
+        return [y for y in (today.year, today.year + 1) if not self.knows_year(y)]
 
     def _hours_of(self, d: date) -> tuple[datetime, datetime]:
         return datetime.combine(d, self.day_start), datetime.combine(d, self.day_end)
@@ -214,8 +219,8 @@ class WorkingCalendar:
         return sorted(d for d in date_range(first, last) if self.is_working_day(d))
 
 
-#: The built-in calendar: 08:30-17:30, China's 2025 and 2026 holidays.
-DEFAULT_CALENDAR = WorkingCalendar()
+#: The built-in calendar: 08:30-17:30, China's holidays of the years the package knows.
+DEFAULT_CALENDAR = WorkingCalendar(known_years=BUILTIN_YEARS)
 
 
 def _parse_time(value: str | time, what: str) -> time:
@@ -262,7 +267,7 @@ def load_calendar(
     """The working calendar: the built-in one, or a city's YAML file (see module docstring)."""
     start, end = _parse_time(day_start, "day_start"), _parse_time(day_end, "day_end")
     if path is None:
-        return WorkingCalendar(start, end, DEFAULT_HOLIDAYS, DEFAULT_MAKEUP_WORKDAYS)
+        return WorkingCalendar(start, end, DEFAULT_HOLIDAYS, DEFAULT_MAKEUP_WORKDAYS, BUILTIN_YEARS)
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -275,11 +280,13 @@ def load_calendar(
         raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
     holidays = _parse_dates(data.get("holidays"), f"{path}: holidays")
     makeup = _parse_dates(data.get("makeup_workdays"), f"{path}: makeup_workdays")
-    if data.get("include_builtin"):
+    years = {d.year for d in holidays | makeup}
+    if data.get("include_builtin", True):
         holidays |= DEFAULT_HOLIDAYS - makeup
         makeup |= DEFAULT_MAKEUP_WORKDAYS - holidays
+        years |= BUILTIN_YEARS
     try:
-        return WorkingCalendar(start, end, frozenset(holidays), frozenset(makeup))
+        return WorkingCalendar(start, end, frozenset(holidays), frozenset(makeup), frozenset(years))
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
 

@@ -16,10 +16,10 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = {"X-API-Key": "key-iot"}
-OWN, OTHER = "110101001", "110101002"  # 和平里街道, 安定门街道 of the tiny city
+OWN, OTHER = "110101001", "110101002"  # 东华门街道, 景山街道 (their official codes)
 STREET_SCREEN = f"""
   - id: street
-    title: 和平里街道分中心
+    title: 东华门街道分中心
     size: 1920x1080
     grid: {{columns: 12, rows: 6, gap: 10}}
     theme: light
@@ -106,7 +106,7 @@ def test_a_street_console_shows_only_its_street(street_wall, browser, artifacts)
     assert page.inner_text(".cc-alarm-count") == "1 条未确认"
     assert page.evaluate("() => window.cc.alarms.openTotal") == 1
     # the map starts at the street, not the district
-    assert "和平里街道" in page.inner_text(".cc-kind-city_map")
+    assert "东华门街道" in page.inner_text(".cc-kind-city_map")
     # a city-wide emergency in the other street reaches it too
     emergency = post_alarm(base, 3, other, level="特别重大", title="燃气管道爆裂")
     page.wait_for_selector(f'.cc-alarm-row[data-alarm="{emergency["id"]}"]', timeout=30000)

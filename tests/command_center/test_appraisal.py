@@ -202,9 +202,13 @@ def test_department_counts_and_rates_for_october(story) -> None:  # noqa: ANN001
     assert d2.score == pytest.approx(65.0)
 
 
+#: The story's units have 1-3 cases: rank them as a city ranking its few cases would.
+RANK_ALL = AppraisalConfig(min_dispatched=1)
+
+
 def test_ranking_colours_and_change_since_previous_month(story) -> None:  # noqa: ANN001
     cases, _, _ = story
-    rows = appraise(cases, "department", OCT)
+    rows = appraise(cases, "department", OCT, config=RANK_ALL)
     assert [r.code for r in rows] == ["D01", "D02"]
     d1, d2 = rows
     assert (d1.rank, d2.rank) == (1, 2)
@@ -224,7 +228,8 @@ def test_config_changes_weights_targets_and_rank_key(story, tmp_path: Path) -> N
         "weights: {closure_rate: 100}\n"
         "targets: {on_time_closure_rate: 0.6}\n"
         "amber_margin: 0.1\n"
-        "rank_by: overdue_open_rate\n",
+        "rank_by: overdue_open_rate\n"
+        "min_dispatched: 1\n",
         encoding="utf-8",
     )
     config = AppraisalConfig.load(path)
@@ -308,3 +313,56 @@ def test_periods_step_back_by_their_own_grain() -> None:
     assert period_of("year", date(2026, 5, 2)).previous().start == date(2025, 1, 1)
     assert period_of("day", date(2026, 3, 1)).previous().start == date(2026, 2, 28)
     assert OCT.label("zh") == "2026年10月"
+
+
+def test_units_with_fewer_cases_than_the_minimum_are_listed_unranked_with_their_count(
+    story,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    """On 2-3 cases every rate is 0 or 100 %: by default (10 cases due) nobody ranks, and the
+    table still lists both departments with their counts; the setting lowers the bar."""
+    from command_center.appraisal import config_of
+    from command_center.settings import Settings
+
+    cases, _, _ = story
+    rows = by_code(appraise(cases, "department", OCT))
+    assert {code: (u.rank, u.counts["dispatched"]) for code, u in rows.items()} == {
+        "D01": (None, 3),
+        "D02": (None, 2),
+    }
+    monkeypatch.setenv("CC_RANK_MIN_CASES", "3")
+    config = config_of(Settings())
+    assert config.min_dispatched == 3
+    rows = by_code(appraise(cases, "department", OCT, config=config))
+    assert (rows["D01"].rank, rows["D02"].rank) == (1, None)
+
+
+def test_the_ranking_panel_shows_the_score_formula_and_the_minimum(story) -> None:  # noqa: ANN001
+    from command_center.screens.registry import PanelContext
+    from layouts.appraisal import AppraisalRankingOptions, render_appraisal_ranking
+
+    cases, _, _ = story
+    data = {
+        "units": appraise(cases, "department", OCT),
+        "period_label": "2026年10月",
+        "previous_label": "2026年9月",
+    }
+    for lang, formula, minimum in (
+        (
+            "zh",
+            "综合得分 = 处置率×30 + 按期处置率×20 + (1−返工率)×20 + (1−超期待处置率)×20 "
+            "+ (1−延期率)×10",
+            "应处置少于 10 件的单位不参与排名",
+        ),
+        (
+            "en",
+            "Score = Handled×30 + Handled on time×20 + (1−Rework)×20 + (1−Overdue open)×20 "
+            "+ (1−Extended)×10",
+            "fewer than 10 cases due are not ranked",
+        ),
+    ):
+        ctx = PanelContext("appraisal", "r", "appraisal_ranking", AppraisalRankingOptions(),
+                           lang=lang)  # fmt: skip
+        text = str(render_appraisal_ranking(data, ctx))
+        assert formula in text and minimum in text
+        assert "'—'" in text  # the unranked rows' rank

@@ -3,6 +3,7 @@ whose text is Chinese, from the CLI as a leader's assistant would run it."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from datetime import datetime
@@ -43,6 +44,8 @@ def test_cli_writes_an_a4_landscape_pdf_with_chinese_text_that_renders(
     for words in ("城市运行日报", "按期结案率", "今日概况", "考核排名", "超期未处置"):
         assert words in text, words
     assert "\ufffd" not in text  # no tofu: every glyph maps back to a character
+    # the month-to-date figures say over how many cases they are
+    assert re.search(r"2026年11月累计（截至当日，应处置 n=[\d,]+）", text.replace("\n", ""))
 
 
 def test_schedule_runs_at_the_configured_time_today_or_tomorrow(tmp_path: Path) -> None:

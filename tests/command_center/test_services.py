@@ -121,3 +121,109 @@ def test_act_publishes_the_change_on_the_bus(services) -> None:  # noqa: ANN001
             "note": "已核实",
         }
     ]
+
+
+def test_a_year_missing_from_the_calendar_is_warned_at_start_and_on_the_ops_screen(
+    city_settings,
+    caplog,  # noqa: ANN001
+) -> None:
+    from command_center.screens.registry import PanelContext
+    from layouts.ops import HealthOptions, render_health
+
+    adapters = load_adapters(city_settings)
+    try:
+        late = DataServices(
+            city_settings, adapters, EventBus(), clock=lambda: datetime(2098, 12, 2)
+        )
+        with caplog.at_level(logging.WARNING, logger="command_center.services"):
+            late.warn_if_calendar_incomplete()
+        assert "2098, 2099" in caplog.text
+        report = late.ops_report().value
+        assert report["calendar_missing"] == [2098, 2099]
+        text = str(render_health(report, PanelContext("ops", "h", "ops_health", HealthOptions())))
+        assert "工作日历缺少 2098、2099 年的节假日安排" in text
+
+        known = DataServices(
+            city_settings, adapters, EventBus(), clock=lambda: datetime(2025, 6, 1)
+        )
+        assert known.ops_report().value["calendar_missing"] == []
+    finally:
+        adapters.close()
+
+
+def test_the_wall_ranking_leaves_units_with_few_cases_unranked(
+    city_settings, switchable_case
+) -> None:  # noqa: ANN001
+    """The tiny city's communities have 2-6 cases in 30 days, most at 100 %: with the default
+    minimum (10 cases due) none ranks; with 5, the 5- and 6-case ones rank and the rest are
+    listed after them, unranked, with their counts."""
+    from command_center.screens.registry import PanelContext
+    from layouts.appraisal import RankingOptions, render_ranking
+
+    adapters = load_adapters(city_settings)
+    try:
+        for minimum, ranks in ((10, {}), (5, {"110101001002": 1, "110101001003": 1,
+                                              "110101002001": 1, "110101002002": 4})):  # fmt: skip
+            settings = city_settings.model_copy(update={"rank_min_cases": minimum})
+            services = DataServices(settings, adapters, EventBus(), clock=lambda: NOW)
+            frame = services.ranking("community", None, 30).value
+            got = {r.code: int(r.rank) for r in frame.itertuples() if r.rank == r.rank}
+            assert got == ranks
+            ranked = frame["rank"].notna().tolist()
+            assert ranked == sorted(ranked, reverse=True)  # the ranked first
+            assert frame.loc[frame["rank"].isna(), "dispatched"].lt(minimum).all()
+            ctx = PanelContext("main", "r", "ranking", RankingOptions(level="community"))
+            text = str(render_ranking(frame, ctx))
+            assert f"应处置少于 {minimum} 件的单位不参与排名" in text and "'—'" in text
+    finally:
+        adapters.close()
+
+
+@pytest.mark.parametrize(
+    "now, mode, period, since, until, label, sub",
+    [
+        # early in a month (the 5th; a case a day in the tiny city): a rate over few cases says so
+        ("2026-11-05 18:00", "label", "month_to_date", "2026-11-01", "2026-11-05 18:00",
+         "本月按期结案率", "本月至今 n="),
+        # the setting shows the last full month instead, named as such
+        ("2026-11-05 18:00", "last_month", "last_month", "2026-10-01", "2026-11-01",
+         "上月按期结案率", "10月全月 n="),
+        # past the month's start the month to date again, with its n
+        ("2026-11-20 09:00", "last_month", "month_to_date", "2026-11-01", "2026-11-20 09:00",
+         "本月按期结案率", "本月至今 n="),
+    ],
+)  # fmt: skip
+def test_the_month_rate_on_the_wall_names_its_period_and_denominator(
+    city_settings,
+    city_copy,
+    now,
+    mode,
+    period,
+    since,
+    until,
+    label,
+    sub,  # noqa: ANN001
+) -> None:
+    from command_center.screens.registry import PanelContext
+    from layouts.city import KpiOptions, render_kpis
+
+    adapters = load_adapters(city_settings)
+    try:
+        settings = city_settings.model_copy(
+            update={"month_start_rates": mode, "month_start_days": 5}
+        )
+        clock = datetime.fromisoformat(now)
+        services = DataServices(settings, adapters, EventBus(), clock=lambda: clock)
+        kpis = services.kpis().value
+    finally:
+        adapters.close()
+    q = (
+        "SELECT count(*) FROM cases WHERE dispatched_at IS NOT NULL "
+        "AND reported_at >= ? AND reported_at < ?"
+    )
+    n = count(city_copy, q, since, until)
+    on_time = count(city_copy, q + " AND status = 'closed' AND closed_on_time", since, until)
+    assert n > 0 and kpis["rate_period"] == period and kpis["rate_n"] == n
+    assert kpis["on_time_closure_rate"] == pytest.approx(on_time / n)
+    text = str(render_kpis(kpis, PanelContext("main", "k", "kpi", KpiOptions())))
+    assert label in text and f"{sub}{n:,}" in text

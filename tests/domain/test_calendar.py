@@ -277,9 +277,18 @@ def test_load_calendar_reads_dates_and_ranges(tmp_path):
     assert not cal.is_working_day(date(2027, 1, 1))
     assert not cal.is_working_day(date(2027, 10, 4))
     assert cal.is_working_day(date(2027, 10, 9))
-    # The file replaces the built-in dates.
+    # The file overrides the built-in dates, which stay for the other days.
     assert cal.is_working_day(date(2026, 10, 8))
-    assert cal.is_working_day(date(2026, 10, 1))
+    assert not cal.is_working_day(date(2026, 10, 1))
+
+
+def test_load_calendar_can_replace_the_builtin_dates(tmp_path):
+    path = tmp_path / "calendar.yaml"
+    path.write_text("include_builtin: false\nholidays: [2027-01-01]\n", encoding="utf-8")
+    cal = load_calendar(path)
+    assert not cal.is_working_day(date(2027, 1, 1))
+    assert cal.is_working_day(date(2026, 10, 8))
+    assert cal.is_working_day(date(2026, 10, 9))  # Friday of 国庆 week: the built-in list is gone
 
 
 def test_load_calendar_can_keep_the_builtin_dates(tmp_path):
@@ -316,3 +325,45 @@ def test_load_calendar_rejects_a_date_in_both_lists(tmp_path):
     path.write_text("holidays: [2027-01-02]\nmakeup_workdays: [2027-01-02]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="both holiday and make-up"):
         load_calendar(path)
+
+
+# --------------------------------------------------------------------------- years ahead
+
+
+def test_a_five_work_hour_case_dispatched_on_new_years_eve_is_not_due_on_new_years_day():
+    deadline = sla_deadline(dt("2026-12-31T16:00"), TimeLimit(5, "work_hours"), CHINA)
+    # 1.5 h on 31 Dec; 1 Jan is 元旦 and 2-3 Jan a weekend: the rest runs on Monday 4 Jan
+    assert deadline == dt("2027-01-04T12:00")
+
+
+def test_the_builtin_holidays_are_every_year_of_the_maintained_package():
+    assert not CHINA.is_working_day(date(2024, 10, 1))  # 国庆节 2024
+    assert CHINA.is_working_day(date(2024, 9, 29))  # Sunday, 调休上班 2024
+    assert not CHINA.is_working_day(date(2020, 1, 30))  # 春节 2020, extended
+    assert CHINA.missing_years(date(2025, 6, 1)) == []
+
+
+def test_a_year_nobody_lists_is_named_and_keeps_its_fixed_statutory_holidays():
+    assert CHINA.missing_years(date(2098, 12, 2)) == [2098, 2099]
+    assert not CHINA.knows_year(2099)
+    for d in (date(2099, 1, 1), date(2099, 5, 1), date(2099, 5, 2), date(2099, 10, 1),
+              date(2099, 10, 2), date(2099, 10, 3)):  # fmt: skip
+        assert not CHINA.is_working_day(d), d
+    assert CHINA.is_working_day(date(2099, 10, 5))  # a Monday: no 国庆 week beyond the law's 3 days
+    assert not CHINA.is_working_day(date(2099, 10, 4))  # a Sunday
+
+
+def test_a_year_in_the_city_file_is_known_and_overrides_the_fallback(tmp_path):
+    path = tmp_path / "calendar.yaml"
+    path.write_text(
+        "holidays: ['2099-10-01..2099-10-07']\nmakeup_workdays: [2099-01-01]\n", encoding="utf-8"
+    )
+    cal = load_calendar(path)
+    assert cal.missing_years(date(2099, 3, 1)) == [2100]
+    assert not cal.is_working_day(date(2099, 10, 5))
+    assert cal.is_working_day(date(2099, 1, 1))  # the file's 调休 wins over the fixed date
+
+
+def test_a_calendar_built_by_hand_knows_every_year():
+    assert PLAIN.missing_years(date(2099, 1, 1)) == []
+    assert PLAIN.is_working_day(date(2099, 1, 1))  # a Thursday: weekends only, as asked

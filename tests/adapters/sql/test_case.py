@@ -454,3 +454,31 @@ def test_kind_filter_tells_event_classes_from_component_classes(cases) -> None:
     assert {r.key["kind"] for r in components} == {"component"}
     listed = cases.list_cases(CaseFilter(kind="component", limit=None))
     assert listed and {c.kind for c in listed} == {"component"}
+
+
+def test_closed_on_time_is_the_close_against_the_deadline_not_a_copy_of_handled_on_time(
+    cases, clock
+) -> None:
+    """按期结案 ≠ 按期处置: handled within its 1 working day, but verified and closed two
+    working days later, the case is closed late; closed within the 核查 + 结案 limits (2 + 1
+    working hours) after its deadline, it is on time."""
+    ids = {}
+    for name in ("late", "prompt"):
+        clock.now = datetime(2026, 11, 30, 9, 0)  # Monday
+        case = cases.report_case(new_case(cases, external_id=f"close-{name}-{next(_ids)}"))
+        walk(cases, case.id, A.ACCEPT, A.REGISTER, A.DISPATCH)  # deadline Tue 09:00
+        clock.now = datetime(2026, 11, 30, 16, 0)
+        walk(cases, case.id, A.REPORT_BACK)
+        clock.now = datetime(2026, 12, 2, 10, 0) if name == "late" else datetime(2026, 12, 1, 9, 0)
+        walk(cases, case.id, A.VERIFY)
+        clock.now += timedelta(hours=1, minutes=30)  # prompt: Tue 10:30, within 09:00 + 3 h
+        walk(cases, case.id, A.CLOSE)
+        ids[name] = case.id
+    with cases.engine.connect() as conn:
+        rows = {
+            name: conn.execute(select(CaseRow.__table__).where(CaseRow.id == i)).one()
+            for name, i in ids.items()
+        }
+    assert rows["late"].deadline == datetime(2026, 12, 1, 9, 0)
+    assert (rows["late"].handled_on_time, rows["late"].closed_on_time) == (True, False)
+    assert (rows["prompt"].handled_on_time, rows["prompt"].closed_on_time) == (True, True)

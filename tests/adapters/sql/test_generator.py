@@ -144,3 +144,25 @@ def test_same_seed_same_city_other_seed_other_city(tmp_path, city) -> None:  # n
     assert a[0][:4] == _fingerprint(city.url)[0][:4]  # the session's city is the same one
     with pytest.raises(RuntimeError, match="already holds a city"):
         generate(urls[0], "tiny", seed=SEED, now=NOW)
+
+
+#: The official codes of 东城区's streets (统计用区划代码 = GB/T 2260 district + 3 digits).
+OFFICIAL_DONGCHENG_STREETS = {
+    "110101001": "东华门街道", "110101002": "景山街道", "110101003": "交道口街道",
+    "110101004": "安定门街道", "110101005": "北新桥街道", "110101006": "东四街道",
+    "110101007": "朝阳门街道", "110101008": "建国门街道", "110101009": "东直门街道",
+    "110101010": "和平里街道", "110101011": "前门街道", "110101012": "崇文门外街道",
+    "110101013": "东花市街道", "110101014": "龙潭街道", "110101015": "体育馆路街道",
+    "110101016": "天坛街道", "110101017": "永定门外街道",
+}  # fmt: skip
+
+
+def test_real_street_names_sit_on_their_official_codes(db) -> None:  # noqa: ANN001
+    from command_center.demo.names import DONGCHENG_STREET_CODES
+
+    assert {f"110101{seq}": name for seq, name in DONGCHENG_STREET_CODES.items()} == (
+        OFFICIAL_DONGCHENG_STREETS
+    )
+    query = select(RegionRow.code, RegionRow.name).where(RegionRow.level == "street")
+    streets = {code: name for code, name in db.execute(query)}
+    assert streets and all(OFFICIAL_DONGCHENG_STREETS[c] == n for c, n in streets.items())
