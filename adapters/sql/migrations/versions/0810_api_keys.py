@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0810_api_keys"
-down_revision = "0700_rollup_yearly"
+down_revision = "0800_sessions"
 branch_labels = None
 depends_on = "0100_alarms"  # the index on alarms(source, id)
 

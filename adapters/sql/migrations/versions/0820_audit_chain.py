@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0820_audit_chain"
-down_revision = "0700_rollup_yearly"
+down_revision = "0810_api_keys"
 branch_labels = None
 depends_on = ("0300_users_audit",)  # the audit table lives on the collab branch
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0830_closed_on_time"
-down_revision = "0700_rollup_yearly"
+down_revision = "0820_audit_chain"
 branch_labels = None
 depends_on = None
 
