@@ -97,6 +97,7 @@ def level_key(value: str) -> str:
 
 # The app's one clock: naive Asia/Shanghai wall time, as the case adapters store times.
 from command_center.domain.calendar import local_now  # noqa: E402
+from command_center.domain.ids import MAX_ID, record_id  # noqa: E402
 
 
 def _naive_local(at: datetime) -> datetime:
@@ -386,6 +387,8 @@ class AlarmStore:
     def acknowledge(self, alarm_id: int, by: str, note: str = "") -> tuple[Alarm, bool]:
         """Acknowledge once: the first call wins; later calls return the stored alarm and
         ``False``. Raises ``AlarmNotFound``."""
+        if record_id(alarm_id) is None:  # no row has it; the driver would overflow
+            raise AlarmNotFound(alarm_id)
         now = self.clock()
         with self._write() as session, session.begin():
             result = session.execute(
@@ -404,6 +407,8 @@ class AlarmStore:
             return Alarm.of(row), result.rowcount == 1  # type: ignore[attr-defined]
 
     def get(self, alarm_id: int) -> Alarm:
+        if record_id(alarm_id) is None:
+            raise AlarmNotFound(alarm_id)
         with Session(self.engine) as session:
             row = session.get(AlarmRow, alarm_id)
             if row is None:
@@ -420,6 +425,7 @@ class AlarmStore:
 
     def since(self, last_id: int = 0, limit: int = 1000) -> list[Alarm]:
         """Alarms created after ``last_id``, oldest first (what a screen missed)."""
+        last_id = min(max(last_id, 0), MAX_ID)  # beyond a database integer: nothing after it
         with Session(self.engine) as session:
             rows = session.scalars(
                 select(AlarmRow).where(AlarmRow.id > last_id).order_by(AlarmRow.id).limit(limit)

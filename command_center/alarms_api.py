@@ -21,6 +21,7 @@ from flask import Flask, jsonify, request
 from pydantic import ValidationError
 
 from command_center.alarms import AlarmIn, AlarmNotFound
+from command_center.domain.ids import MAX_ID, record_id
 
 KEY_HEADER = "X-API-Key"
 
@@ -101,14 +102,11 @@ def register_alarms_api(server: Flask, cc: Any) -> None:
         if authorised() is None:
             return unauthorised()
         raw = request.args.get("since", "0")
-        try:
-            since = int(raw)
-        except ValueError:
+        since = 0 if raw.strip() == "0" else record_id(raw)
+        if since is None:
+            message = f"an alarm id: an integer from 0 to {MAX_ID}"
             return jsonify(
-                {
-                    "error": "invalid",
-                    "fields": [{"field": "since", "message": "an alarm id (integer)"}],
-                }
+                {"error": "invalid", "fields": [{"field": "since", "message": message}]}
             ), 422
         alarms = cc.alarms.since(since)
         return jsonify(

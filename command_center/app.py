@@ -121,6 +121,9 @@ def create_app(
 
     server = Flask("command_center")
     server.config["SECRET_KEY"] = settings.secret_key
+    from command_center.guards import install_guards
+
+    install_guards(server, settings.max_request_bytes)  # body limits, safe JSON, no tracebacks
     app = Dash(
         "command_center",
         server=server,

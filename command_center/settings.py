@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     lang: Literal["zh", "en"] = "zh"
     secret_key: str = "change-me-in-production"
     screens_poll_seconds: float = Field(2.0, description="How often screens.yaml is re-read")
+    max_request_bytes: int = Field(
+        2 * 1024 * 1024,
+        gt=0,
+        description="Largest request body (413 past it); a signed-in console's photo upload "
+        "may carry one photo's base64 on top",
+    )
 
     # Adapters: which implementation per kind (entry point name) and its options (JSON)
     case_adapter: str = "sql"
