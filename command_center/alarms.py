@@ -30,6 +30,7 @@ Rules the store keeps:
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -106,6 +107,19 @@ def _naive_local(at: datetime) -> datetime:
     return at.replace(microsecond=0)
 
 
+#: Characters no alarm text may carry: C0 controls but tab and newline, DEL, and lone
+#: surrogates (JSON can spell them; no database can store them, PostgreSQL takes no NUL).
+UNSTORABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+#: The times an alarm may carry: the fold window and escalation add minutes to them.
+EARLIEST_AT = datetime(1970, 1, 1)
+LATEST_AT = datetime(2100, 1, 1)
+
+
+def plain_text(value: str) -> str:
+    """``value`` without the characters no database can store (for free-text notes)."""
+    return UNSTORABLE.sub("", value)
+
+
 # --- input ------------------------------------------------------------------------------
 class AlarmIn(BaseModel):
     """An alarm as it arrives, from the API or the event bus. Unknown fields are errors."""
@@ -120,9 +134,29 @@ class AlarmIn(BaseModel):
     at: datetime | None = None
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
-    grid_code: str | None = Field(None, pattern=r"^\d{14,15}$")
-    case_id: int | None = None
+    grid_code: str | None = Field(None, pattern=r"^[0-9]{14,15}$")
+    case_id: int | None = Field(None, ge=1, le=MAX_ID)
     camera_id: str | None = Field(None, max_length=64)
+
+    @field_validator("source_id", "class_code", "title", "camera_id")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        if value is not None and UNSTORABLE.search(value):
+            raise ValueError("control characters (NUL, ESC …) are not allowed")
+        return value
+
+    @field_validator("at")
+    @classmethod
+    def _at_in_range(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return value
+        try:
+            local = _naive_local(value)
+        except (OverflowError, ValueError):
+            local = None
+        if local is None or not EARLIEST_AT <= local < LATEST_AT:
+            raise ValueError(f"at must lie between {EARLIEST_AT:%Y} and {LATEST_AT:%Y}")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -396,9 +430,9 @@ class AlarmStore:
                 .where(AlarmRow.id == alarm_id, AlarmRow.status == OPEN)
                 .values(
                     status=ACKNOWLEDGED,
-                    acknowledged_by=by[:64],
+                    acknowledged_by=plain_text(by)[:64],
                     acknowledged_at=now,
-                    ack_note=note[:500] or None,
+                    ack_note=plain_text(note)[:500] or None,
                 )
             )
             row = session.get(AlarmRow, alarm_id)
