@@ -183,6 +183,9 @@ def create_app(
         body["screens"] = cc.screens_status()
         return jsonify(body), (200 if all(h.up for h in report.values()) else 503)
 
+    from command_center.guards import install_dash_envelope_check
+
+    install_dash_envelope_check(server, app.callback_map)  # a malformed callback POST: 400
     server.extensions["command_center"] = cc
     if start_background:
         cc.start()

@@ -7,7 +7,7 @@
   that is how ``dcc.Upload`` sends an officer's photo. A kiosk without a session never gets
   more than the small limit.
 - JSON nested deeper than the parser can follow is a 400 (a malformed body), not a
-  ``RecursionError``.
+  ``RecursionError``; so is a Dash callback request that fits no callback of the app.
 - Nothing unexpected ever shows a Python traceback: ``/api/*`` answers JSON
   ``{"error": ...}``, other paths a plain page, and the exception is logged once.
 """
@@ -15,11 +15,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, jsonify, request, session
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from command_center.photos import MAX_UPLOAD_BYTES
 
@@ -89,6 +90,63 @@ def install_guards(server: Flask, max_request_bytes: int) -> None:
         )
 
     _ = (http_error, unexpected)
+
+
+def install_dash_envelope_check(server: Flask, callback_map: Mapping[str, Any]) -> None:
+    """Refuse (400) a Dash callback POST whose envelope does not fit a callback of the app:
+    Dash itself answers such bodies with a KeyError or TypeError, a 500. Install it after
+    the Dash app is made, so its own first-request setup runs before."""
+
+    def check_dash_envelope() -> None:
+        if request.method != "POST" or not request.path.endswith(DASH_UPDATE):
+            return
+        problem = envelope_problem(request.get_json(silent=True), callback_map)
+        if problem:
+            raise BadRequest(f"not a callback of this app: {problem}")
+
+    server.before_request(check_dash_envelope)
+
+
+def envelope_problem(body: Any, callback_map: Mapping[str, Any]) -> str:
+    """What is wrong with a Dash callback request ``body``; empty when it fits."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    output = body.get("output")
+    if not isinstance(output, str) or output not in callback_map:
+        return "unknown output"
+    spec = callback_map[output]
+    outputs = body.get("outputs")
+    if output.startswith(".."):  # several outputs: one entry each
+        fits = _components(outputs, len(output[2:-2].split("...")))
+    elif output.startswith("{"):  # a pattern: one component, or the list ALL matched
+        fits = _component(outputs) or _components(outputs, None)
+    else:
+        fits = _component(outputs) or (bool(spec.get("no_output")) and outputs == [])
+    if not fits:
+        return "outputs must be the callback's output components"
+    for key in ("inputs", "state"):
+        if not _components(body.get(key, []), len(spec.get(key) or [])):
+            return f"{key} must be one component (or list of them) per {key} of the callback"
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
+        return "changedPropIds must be a list of strings"
+    return ""
+
+
+def _component(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("id"), (str, dict))
+        and isinstance(item.get("property"), str)
+    )
+
+
+def _components(items: Any, count: int | None) -> bool:
+    if not isinstance(items, list) or (count is not None and len(items) != count):
+        return False
+    return all(
+        _component(i) or (isinstance(i, list) and all(_component(j) for j in i)) for i in items
+    )
 
 
 def _signed_in(server: Flask) -> bool:

@@ -298,6 +298,48 @@ def test_a_real_server_never_answers_a_server_error(real_server, request) -> Non
     check_answer(answer.status_code, answer.headers.get("Content-Type", ""), answer.text, request)
 
 
+PAGE_CALLBACK = {
+    "output": "cc-page.children",
+    "outputs": {"id": "cc-page", "property": "children"},
+    "inputs": [
+        {"id": "cc-url", "property": "pathname", "value": "/wall/main"},
+        {"id": "cc-url", "property": "search", "value": ""},
+    ],
+    "changedPropIds": ["cc-url.pathname"],
+}
+
+
+@st.composite
+def dash_envelope(draw: st.DrawFn) -> Any:
+    """The page callback's request with its envelope broken, or its URL made odd."""
+    body: Any = json.loads(json.dumps(PAGE_CALLBACK))
+    for _ in range(draw(st.integers(1, 3))):
+        key = draw(st.sampled_from([*PAGE_CALLBACK, "state", "url"]))
+        op = draw(st.sampled_from(["value", "drop", "url", "item"]))
+        if op == "drop":
+            body.pop(key, None)
+        elif op == "url":
+            body["inputs"] = [
+                {"id": "cc-url", "property": "pathname", "value": draw(nasty_text)},
+                {"id": "cc-url", "property": "search", "value": draw(nasty_text)},
+            ]
+        elif op == "item" and isinstance(body.get("inputs"), list) and body["inputs"]:
+            body["inputs"][0] = draw(json_value)
+        else:
+            body[key] = draw(json_value)
+    return draw(st.sampled_from([body, body, [body], draw(json_value)]))
+
+
+@fuzz(300)
+@given(body=dash_envelope())
+def test_dash_callback_requests_never_answer_a_server_error(api_app, body: Any) -> None:  # noqa: ANN001
+    answer = api_app.server.test_client().post(
+        "/_dash-update-component", data=dumps(body), headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code < 500, (answer.status_code, body)
+    assert "Traceback" not in answer.get_data(as_text=True)
+
+
 @pytest.fixture(scope="module")
 def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from command_center.app import create_app
