@@ -147,6 +147,22 @@ def test_the_drawer_refuses_case_ids_that_are_not_record_ids_with_a_4xx(live_app
         no_traceback(answer)
 
 
+def test_a_dash_post_that_fits_no_callback_of_the_app_is_a_400(alarm_app) -> None:  # noqa: ANN001
+    _cc, base = alarm_app
+    page = {
+        "output": "cc-page.children",
+        "outputs": {"id": "cc-page", "property": "children"},
+        "inputs": [{"id": "cc-url", "property": "pathname", "value": "/wall/main"}],
+        "changedPropIds": ["cc-url.pathname"],
+    }
+    for body in ([], {}, {**page, "output": "nope.children"}, page, {**page, "outputs": []}):
+        answer = post_dash(base, body)
+        assert answer.status_code == 400, (body, answer.status_code)
+        assert "not a callback of this app" in answer.text
+    url = [*page["inputs"], {"id": "cc-url", "property": "search", "value": ""}]
+    assert post_dash(base, {**page, "inputs": url}).status_code == 200
+
+
 # ------------------------------------------------------------------ screens.yaml
 
 
