@@ -23,7 +23,10 @@ from typing import Any
 
 import pytest
 import requests
-from input_support import (  # type: ignore[import-not-found]
+from PIL import Image
+
+from tests.conftest import ROOT
+from tests.security.input_support import (
     API_KEYS,
     DASH,
     add_user,
@@ -35,9 +38,6 @@ from input_support import (  # type: ignore[import-not-found]
     running,
     signed_in,
 )
-from PIL import Image
-
-from tests.conftest import ROOT
 
 IOT = {"X-API-Key": API_KEYS["iot"]}
 HUGE = 10**30

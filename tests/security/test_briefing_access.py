@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 import requests
-from input_support import (  # type: ignore[import-not-found]
+
+from command_center.audit import OK, REFUSED
+from tests.conftest import require_service
+from tests.security.input_support import (
     add_user,
     dash_body,
     post_dash,
     signed_in,
 )
-
-from command_center.audit import OK, REFUSED
-from tests.conftest import require_service
 
 PID = "briefing.export"
 

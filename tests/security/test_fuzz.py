@@ -29,9 +29,9 @@ import requests
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from input_support import API_KEYS, alarm_body, alarm_settings, running  # type: ignore[import-not-found]
 
 from tests.conftest import ROOT
+from tests.security.input_support import API_KEYS, alarm_body, alarm_settings, running
 
 SCALE = float(os.environ.get("SECURITY_FUZZ_SCALE", "1"))
 
