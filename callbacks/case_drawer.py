@@ -19,9 +19,11 @@ from dash import ALL, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from flask import session
 from flask_wtf.csrf import generate_csrf
+from werkzeug.exceptions import BadRequest
 
 from command_center.auth import session_user
 from command_center.collaboration import PHOTO_ACTIONS
+from command_center.domain.ids import MAX_ID, record_id
 from command_center.geo import level_of
 from command_center.i18n import t
 from command_center.photos import PhotoRefused, decode_data_url
@@ -61,6 +63,14 @@ def current_user(cc: Any, *, renew: bool = False) -> Any:
     collab = cc.collab
     minutes = cc.settings.session_minutes if renew else None
     return session_user(session, collab.clock(), minutes=minutes, store=collab.users)
+
+
+def id_in(data: Any, key: str) -> int:
+    """The record id ``data[key]`` a browser sent; 400 (never a 500) when it is not one."""
+    value = record_id(data.get(key) if isinstance(data, dict) else None)
+    if value is None:
+        raise BadRequest(f"{key} must be a record id: an integer from 1 to {MAX_ID}")
+    return value
 
 
 def linked_extras(cc: Any, case: Any) -> dict[str, Any]:
@@ -147,15 +157,17 @@ def register(app: Any, cc: Any) -> None:
         dept_value: str | None,
     ) -> tuple[Any, ...]:
         lang = lang_of(cc, search)
+        if opened is not None and not isinstance(opened, dict):
+            raise BadRequest("cc-drawer-case must be an object")
         if opened and opened.get("alarm_id") and not opened.get("case_id"):
-            return render_alarm(int(opened["alarm_id"]), digest, lang)
+            return render_alarm(id_in(opened, "alarm_id"), digest, lang)
         if not opened or not opened.get("case_id"):
             if digest is None:
                 raise PreventUpdate
             return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 6
         user = current_user(cc)
         try:
-            data = collab.drawer(int(opened["case_id"]), user)
+            data = collab.drawer(id_in(opened, "case_id"), user)
         except Exception as exc:  # noqa: BLE001 - a vanished case or a backend outage
             msg = t("drawer.unavailable", lang, error=str(exc))
             return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 5
@@ -332,6 +344,8 @@ def register(app: Any, cc: Any) -> None:
         trig = ctx.triggered_id
         if not isinstance(trig, dict) or not any(c for c in clicks if c) or not opened:
             raise PreventUpdate
+        if not isinstance(opened, dict):
+            raise BadRequest("cc-drawer-case must be an object")
         if not ctx.triggered or not ctx.triggered[0].get("value"):
             raise PreventUpdate  # buttons re-rendered, not clicked
         lang = lang_of(cc, search)
@@ -341,7 +355,10 @@ def register(app: Any, cc: Any) -> None:
 
         if action == "case_from_alarm":
             made = collab.case_from_alarm(
-                user, int(opened.get("alarm_id") or 0), screen=screen_of(pathname), note=note or ""
+                user,
+                record_id(opened.get("alarm_id")) or 0,
+                screen=screen_of(pathname),
+                note=note or "",
             )
             if not made.ok or made.case is None:
                 msg = html.Div(
@@ -369,7 +386,7 @@ def register(app: Any, cc: Any) -> None:
             return msg, no_update, no_update, no_update, None
         outcome = collab.perform(
             user,
-            int(opened["case_id"]),
+            id_in(opened, "case_id"),
             action,
             (note or "").strip(),
             screen=screen_of(pathname),
@@ -411,7 +428,7 @@ def register(app: Any, cc: Any) -> None:
         lang = lang_of(cc, search)
         outcome = collab.put_on_wall(
             current_user(cc, renew=True),
-            case_id=int(opened["case_id"]),
+            case_id=id_in(opened, "case_id"),
             from_screen=screen_of(pathname),
         )
         if outcome.ok:
@@ -427,7 +444,7 @@ def register(app: Any, cc: Any) -> None:
         """The city map's clicked case (its ``cc-focus-case`` store) opens the drawer."""
         if not focus or not focus.get("case_id"):
             raise PreventUpdate
-        return {"case_id": int(focus["case_id"]), "from": "map"}
+        return {"case_id": id_in(focus, "case_id"), "from": "map"}
 
     @app.callback(
         Output("cc-focus-card", "children"),

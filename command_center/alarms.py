@@ -30,6 +30,7 @@ Rules the store keeps:
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -97,12 +98,26 @@ def level_key(value: str) -> str:
 
 # The app's one clock: naive Asia/Shanghai wall time, as the case adapters store times.
 from command_center.domain.calendar import local_now  # noqa: E402
+from command_center.domain.ids import MAX_ID, record_id  # noqa: E402
 
 
 def _naive_local(at: datetime) -> datetime:
     if at.tzinfo is not None:
         at = at.astimezone().replace(tzinfo=None)
     return at.replace(microsecond=0)
+
+
+#: Characters no alarm text may carry: C0 controls but tab and newline, DEL, and lone
+#: surrogates (JSON can spell them; no database can store them, PostgreSQL takes no NUL).
+UNSTORABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+#: The times an alarm may carry: the fold window and escalation add minutes to them.
+EARLIEST_AT = datetime(1970, 1, 1)
+LATEST_AT = datetime(2100, 1, 1)
+
+
+def plain_text(value: str) -> str:
+    """``value`` without the characters no database can store (for free-text notes)."""
+    return UNSTORABLE.sub("", value)
 
 
 # --- input ------------------------------------------------------------------------------
@@ -119,9 +134,29 @@ class AlarmIn(BaseModel):
     at: datetime | None = None
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
-    grid_code: str | None = Field(None, pattern=r"^\d{14,15}$")
-    case_id: int | None = None
+    grid_code: str | None = Field(None, pattern=r"^[0-9]{14,15}$")
+    case_id: int | None = Field(None, ge=1, le=MAX_ID)
     camera_id: str | None = Field(None, max_length=64)
+
+    @field_validator("source_id", "class_code", "title", "camera_id")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        if value is not None and UNSTORABLE.search(value):
+            raise ValueError("control characters (NUL, ESC …) are not allowed")
+        return value
+
+    @field_validator("at")
+    @classmethod
+    def _at_in_range(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return value
+        try:
+            local = _naive_local(value)
+        except (OverflowError, ValueError):
+            local = None
+        if local is None or not EARLIEST_AT <= local < LATEST_AT:
+            raise ValueError(f"at must lie between {EARLIEST_AT:%Y} and {LATEST_AT:%Y}")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -386,6 +421,8 @@ class AlarmStore:
     def acknowledge(self, alarm_id: int, by: str, note: str = "") -> tuple[Alarm, bool]:
         """Acknowledge once: the first call wins; later calls return the stored alarm and
         ``False``. Raises ``AlarmNotFound``."""
+        if record_id(alarm_id) is None:  # no row has it; the driver would overflow
+            raise AlarmNotFound(alarm_id)
         now = self.clock()
         with self._write() as session, session.begin():
             result = session.execute(
@@ -393,9 +430,9 @@ class AlarmStore:
                 .where(AlarmRow.id == alarm_id, AlarmRow.status == OPEN)
                 .values(
                     status=ACKNOWLEDGED,
-                    acknowledged_by=by[:64],
+                    acknowledged_by=plain_text(by)[:64],
                     acknowledged_at=now,
-                    ack_note=note[:500] or None,
+                    ack_note=plain_text(note)[:500] or None,
                 )
             )
             row = session.get(AlarmRow, alarm_id)
@@ -404,6 +441,8 @@ class AlarmStore:
             return Alarm.of(row), result.rowcount == 1  # type: ignore[attr-defined]
 
     def get(self, alarm_id: int) -> Alarm:
+        if record_id(alarm_id) is None:
+            raise AlarmNotFound(alarm_id)
         with Session(self.engine) as session:
             row = session.get(AlarmRow, alarm_id)
             if row is None:
@@ -421,6 +460,7 @@ class AlarmStore:
     def since(self, last_id: int = 0, limit: int = 1000, source: str | None = None) -> list[Alarm]:
         """Alarms created after ``last_id``, oldest first (what a screen missed); with
         ``source``, that source's only (what its API key may see)."""
+        last_id = min(max(last_id, 0), MAX_ID)  # beyond a database integer: nothing after it
         query = select(AlarmRow).where(AlarmRow.id > last_id)
         if source is not None:
             query = query.where(AlarmRow.source == source)

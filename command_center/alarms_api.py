@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from command_center.alarms import AlarmIn, AlarmNotFound
 from command_center.api_keys import ApiKey, ApiKeyStore, RateLimit, ensure_schema
 from command_center.audit import OK, REFUSED, AuditLog
+from command_center.domain.ids import MAX_ID, record_id
 
 KEY_HEADER = "X-API-Key"
 #: Longest acknowledgement note (the store keeps 500 characters).
@@ -195,17 +196,14 @@ def register_alarms_api(server: Flask, cc: Any) -> None:
         if key is None:
             return refused
         raw = request.args.get("since", "0")
-        try:
-            since = int(raw)
-        except ValueError:
+        since = 0 if raw.strip() == "0" else record_id(raw)
+        if since is None:
+            message = f"an alarm id: an integer from 0 to {MAX_ID}"
             return refuse(
                 key,
                 "api_alarm_list",
                 422,
-                {
-                    "error": "invalid",
-                    "fields": [{"field": "since", "message": "an alarm id (integer)"}],
-                },
+                {"error": "invalid", "fields": [{"field": "since", "message": message}]},
             )
         alarms = cc.alarms.store.since(since, source=key.source)
         guard.record(key, "api_alarm_list", OK, f"since {since}: {len(alarms)}")

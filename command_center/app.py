@@ -140,6 +140,9 @@ def create_app(
 
     server = Flask("command_center")
     server.config["SECRET_KEY"] = settings.secret_key
+    from command_center.guards import install_guards
+
+    install_guards(server, settings.max_request_bytes)  # body limits, safe JSON, no tracebacks
     app = Dash(
         "command_center",
         server=server,
@@ -199,6 +202,9 @@ def create_app(
         body["screens"] = cc.screens_status()
         return jsonify(body), (200 if all(h.up for h in report.values()) else 503)
 
+    from command_center.guards import install_dash_envelope_check
+
+    install_dash_envelope_check(server, app.callback_map)  # a malformed callback POST: 400
     server.extensions["command_center"] = cc
     from command_center.security_headers import install as install_security_headers
 

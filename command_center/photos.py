@@ -28,6 +28,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from adapters.base import AdapterError, BackendUnavailable, NotFound
 from adapters.case.contract import CaseAdapter, NewPhoto, PhotoContent, PhotoKind
+from command_center.domain.ids import record_id
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,8 @@ def register_photo_routes(
     thumbs = ThumbnailCache()
 
     def serve(photo_id: int, thumb: bool) -> Response:
+        if record_id(photo_id) is None:  # past a database integer: no adapter is asked
+            return _text(404, f"照片不存在 / no photo {photo_id}")
         try:
             content = case_adapter().photo_content(photo_id)
         except NotFound as exc:

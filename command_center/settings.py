@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         False, description="The site is served over HTTPS: cookies get the Secure flag"
     )
     screens_poll_seconds: float = Field(2.0, description="How often screens.yaml is re-read")
+    max_request_bytes: int = Field(
+        2 * 1024 * 1024,
+        gt=0,
+        description="Largest request body (413 past it); a signed-in console's photo upload "
+        "may carry one photo's base64 on top",
+    )
 
     # Adapters: which implementation per kind (entry point name) and its options (JSON)
     case_adapter: str = "sql"

@@ -67,6 +67,7 @@ from command_center.domain.classes import CaseClass, UnknownClass, load_catalogu
 from command_center.domain.codes import InvalidCode, component_code, grid_code
 from command_center.domain.coords import to_wgs84
 from command_center.domain.grid_index import GridIndex
+from command_center.domain.ids import record_id
 from command_center.domain.workflow import (
     DEFAULT_MAX_EXTENSIONS,
     OPEN_STATUSES,
@@ -294,6 +295,8 @@ class SqlCaseAdapter(CaseAdapter):
             return [self._to_case(row, now) for row in conn.execute(query)]
 
     def get_case(self, case_id: int) -> CaseDetail:
+        if record_id(case_id) is None:  # no row has it; the driver would overflow
+            raise NotFound(f"案件不存在 / no case {case_id}")
         now = self.now()
         with self.engine.connect() as conn:
             row = conn.execute(select(cases).where(cases.c.id == case_id)).first()
@@ -798,6 +801,8 @@ class SqlCaseAdapter(CaseAdapter):
     def _locked_case(conn: Any, case_id: int) -> dict[str, Any]:
         """The case's row, locked for this write transaction (BEGIN IMMEDIATE on SQLite,
         FOR UPDATE on PostgreSQL)."""
+        if record_id(case_id) is None:
+            raise NotFound(f"案件不存在 / no case {case_id}")
         found = conn.execute(select(cases).where(cases.c.id == case_id).with_for_update()).first()
         if found is None:
             raise NotFound(f"案件不存在 / no case {case_id}")
@@ -926,6 +931,8 @@ class SqlCaseAdapter(CaseAdapter):
     # ------------------------------------------------------------------------ photos
 
     def add_photo(self, case_id: int, photo: NewPhoto) -> CasePhoto:
+        if record_id(case_id) is None:
+            raise NotFound(f"案件不存在 / no case {case_id}")
         with self.engine.execution_options(**IMMEDIATE).begin() as conn:
             if conn.execute(select(cases.c.id).where(cases.c.id == case_id)).first() is None:
                 raise NotFound(f"案件不存在 / no case {case_id}")
@@ -938,6 +945,8 @@ class SqlCaseAdapter(CaseAdapter):
         return _to_photo(row)
 
     def photo_content(self, photo_id: int) -> PhotoContent:
+        if record_id(photo_id) is None:
+            raise NotFound(f"照片不存在 / no photo {photo_id}")
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(blobs_t.c.data, blobs_t.c.media_type, blobs_t.c.sha256)

@@ -84,11 +84,18 @@ def check_file(
 
 def _read(path: Path) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
         raise ScreensError(
             [ScreensIssue(str(path), None, ROOT_PATH, f"cannot read: {exc}")]
         ) from exc
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:  # the line of the first bad byte, for the admin
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        message = f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at column {column} ({exc.reason})"
+        raise ScreensError([ScreensIssue(str(path), line, ROOT_PATH, message)]) from None
 
 
 def known_region_names(regions_of_level: Callable[[str], Sequence[Any]]) -> dict[str, str]:
@@ -120,11 +127,48 @@ def _load_text(
     registry: PanelRegistry,
     regions: Mapping[str, str] | KnownRegions | None = None,
 ) -> ScreensFile:
+    """The layout of ``text``, or ScreensError: whatever is in the file, nothing else
+    escapes (an admin gets a file:line message, never a traceback)."""
+    try:
+        return _parse_and_validate(path, text, registry, regions)
+    except ScreensError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug of ours must not look like a good file
+        log.exception("screens: %s could not be loaded", path)
+        raise ScreensError(
+            [ScreensIssue(str(path), 1, ROOT_PATH, f"cannot load: {type(exc).__name__}: {exc}")]
+        ) from None
+
+
+def _parse_and_validate(
+    path: Path,
+    text: str,
+    registry: PanelRegistry,
+    regions: Mapping[str, str] | KnownRegions | None = None,
+) -> ScreensFile:
     file = str(path)
+    bad = _unprintable(text)
+    if bad is not None:  # YAML's reader refuses these before parsing anything
+        line, column, char = bad
+        raise ScreensError(
+            [
+                ScreensIssue(
+                    file,
+                    line,
+                    ROOT_PATH,
+                    f"control character U+{ord(char):04X} at column {column} is not allowed "
+                    "in YAML (save the file as plain UTF-8 text)",
+                )
+            ]
+        )
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
+    except RecursionError:
+        raise ScreensError(
+            [ScreensIssue(file, 1, ROOT_PATH, "YAML nested too deeply to be a screens file")]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(p for p in (exc.context, exc.problem) if p)
@@ -163,6 +207,17 @@ def _load_text(
         issues.sort(key=lambda i: (i.line or 0, i.path))
         raise ScreensError(issues)
     return screens
+
+
+def _unprintable(text: str) -> tuple[int, int, str] | None:
+    """Line, column and the first character YAML does not allow in a document (NUL and
+    other control characters, lone surrogates), or None when there is none."""
+    match = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if match is None:
+        return None
+    at = match.start()
+    line_start = text.rfind("\n", 0, at) + 1
+    return text.count("\n", 0, at) + 1, at - line_start + 1, match.group()
 
 
 # --- pydantic errors -> issues -------------------------------------------------------------
