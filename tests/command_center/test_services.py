@@ -19,6 +19,7 @@ NOW = datetime(2026, 11, 25, 10, 30)  # the tiny city's "now" (tests/conftest.py
 @pytest.fixture()
 def services(city_settings, switchable_case):  # noqa: ANN001, ANN201
     adapters = load_adapters(city_settings)
+    adapters.case.now = lambda: NOW  # overdue is against the city's "now", not the real clock
     adapters.case = switchable_case(adapters.case)
     yield DataServices(city_settings, adapters, EventBus(), clock=lambda: NOW)
     adapters.close()

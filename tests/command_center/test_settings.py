@@ -73,6 +73,16 @@ EXAMPLES: dict[str, tuple[str, Any]] = {
     "CC_SMS_ACTION_TEMPLATES": ('{"dispatch": "case_dispatched"}', {"dispatch": "case_dispatched"}),
     "CC_SMS_RETRY_SECONDS": ("30", 30.0),
     "CC_SMS_MAX_ATTEMPTS": ("6", 6),
+    "CC_SECURE_COOKIES": ("true", True),
+    "CC_MAX_REQUEST_BYTES": ("4194304", 4194304),
+    "CC_API_RATE_LIMIT": ("1200/minute", "1200/minute"),
+    "CC_HTTPS": ("true", True),
+    "CC_ALLOWED_ORIGINS": ('["https://cc.example.gov.cn"]', ["https://cc.example.gov.cn"]),
+    "CC_FRAME_ANCESTORS": ('["https://portal.example.gov.cn"]', ["https://portal.example.gov.cn"]),
+    "CC_LOGIN_MAX_FAILURES": ("5", 5),
+    "CC_LOGIN_LOCK_MINUTES": ("15", 15.0),
+    "CC_AUDIT_KEY": ("a-long-random-audit-key", "a-long-random-audit-key"),
+    "CC_AUDIT_VERIFY_SECONDS": ("60", 60.0),
 }
 
 
