@@ -216,6 +216,19 @@ def live_app(city_copy: str, tmp_path: Path) -> Iterator[tuple[object, str]]:
     cc.stop()
 
 
+@pytest.fixture()
+def at_city_now() -> Iterator[None]:
+    """The whole process (a served app's threads included) runs from the tiny city's "now"
+    on: a wall's "this month" holds the city's cases on whatever day the suite runs. Ask for
+    it before ``live_app``, so the app starts in the city's time."""
+    import time_machine
+
+    from command_center.domain.calendar import CHINA_STANDARD_TIME
+
+    with time_machine.travel(DEMO_NOW.replace(tzinfo=CHINA_STANDARD_TIME), tick=True):
+        yield
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():

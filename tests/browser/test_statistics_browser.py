@@ -33,7 +33,7 @@ def wait_for_change(page, panel: str, before: float, timeout: float = 15.0) -> f
 
 
 def test_clicking_a_source_bar_and_a_region_filters_the_stats_screen(
-    live_app, browser, artifacts
+    at_city_now, live_app, browser, artifacts
 ) -> None:  # noqa: ANN001
     _cc, base = live_app
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
