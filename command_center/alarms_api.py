@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from command_center.alarms import AlarmIn, AlarmNotFound
 from command_center.api_keys import ApiKey, ApiKeyStore, RateLimit, ensure_schema
-from command_center.audit import OK, REFUSED, AuditLog
+from command_center.audit import OK, REFUSED, AuditLog, audit_key
 from command_center.domain.ids import MAX_ID, record_id
 
 KEY_HEADER = "X-API-Key"
@@ -53,7 +53,7 @@ class ApiGuard:
         ensure_schema(engine, settings.effective_database_url)
         self.clock = cc.alarms.store.clock
         self.keys = ApiKeyStore(engine, clock=self.clock, env_keys=settings.api_keys)
-        self.audit = AuditLog(engine)
+        self.audit = AuditLog(engine, audit_key(settings), clock=self.clock)
         self.limit = RateLimit(settings.api_rate_limit, settings.redis_url, settings.redis_channel)
 
     def check(self, action: str) -> tuple[ApiKey | None, Any]:

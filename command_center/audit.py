@@ -215,17 +215,14 @@ class AuditLog:
     def __init__(
         self,
         engine: Engine,
-        key: bytes | None = None,
+        key: bytes,
         *,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        """``key``: the chain's HMAC key (default: from the ``CC_*`` settings, see
-        ``audit_key``); ``clock``: the server's clock (default: local wall time)."""
+        """``key``: the chain's HMAC key, ``audit_key(settings)`` of the running app (every
+        writer must use the same one, so it is never guessed here); ``clock``: the server's
+        clock (default: local wall time)."""
         self.engine = engine
-        if key is None:
-            from command_center.settings import Settings
-
-            key = audit_key(Settings())
         self.key = key
         if clock is None:
             from command_center.services import now

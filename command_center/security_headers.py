@@ -25,7 +25,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, jsonify, request
 from flask_talisman import Talisman
 
 from command_center.i18n import t
@@ -159,6 +159,10 @@ class SecurityHeaders:
         )
         lang = request.args.get("lang")
         message = t("security.cross_origin", lang if lang in ("zh", "en") else self.lang)
+        if request.path.startswith("/api/"):  # the API answers JSON, refusals included
+            refused = jsonify({"error": "forbidden", "detail": message})
+            refused.status_code = 403
+            return refused
         return Response(message, status=403, mimetype="text/plain")
 
 

@@ -78,7 +78,7 @@ def render_health(data: dict[str, Any], ctx: PanelContext) -> html.Div:
     calendar_box = (
         html.Div(
             t("ops.calendar_missing", lang, years="、".join(map(str, missing))),
-            className="cc-screens-status bad cc-calendar-missing",
+            className="cc-ops-warning cc-calendar-missing",
         )
         if missing
         else None

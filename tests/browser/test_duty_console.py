@@ -91,7 +91,7 @@ def test_sign_in_alarm_to_case_dispatch_and_the_main_wall_shows_it(
     stored = cc.alarms.store.get(alarm.id)
     assert stored.case_id and stored.acknowledged_by == "duty1"
     console.wait_for_function(
-        "document.querySelector('#cc-act-dept').innerText.trim().length > 1", timeout=SLOW
+        "() => document.querySelector('#cc-act-dept').innerText.trim().length > 1", timeout=SLOW
     )
     # click 3: dispatch to the suggested department
     console.click("[data-action=dispatch]")
@@ -181,7 +181,7 @@ def test_the_drawer_shows_the_case_photos_and_a_report_back_attaches_one(
     page.wait_for_selector(".cc-drawer.open .cc-photo img", timeout=SLOW)
     loaded = "img => img.complete && img.naturalWidth > 0"
     page.wait_for_function(
-        f"[...document.querySelectorAll('.cc-photo img')].every({loaded})", timeout=SLOW
+        f"() => [...document.querySelectorAll('.cc-photo img')].every({loaded})", timeout=SLOW
     )
     assert "上报" in page.inner_text(".cc-photos") and "现场照片（1）" in page.inner_text(
         ".cc-photos"
@@ -189,7 +189,9 @@ def test_the_drawer_shows_the_case_photos_and_a_report_back_attaches_one(
     # click to enlarge: the full photo over the page, Esc closes it
     page.click(".cc-photo >> nth=0")
     page.wait_for_selector("#cc-lightbox.show", timeout=SLOW)
-    page.wait_for_function(f"({loaded})(document.querySelector('#cc-lightbox-img'))", timeout=SLOW)
+    page.wait_for_function(
+        f"() => ({loaded})(document.querySelector('#cc-lightbox-img'))", timeout=SLOW
+    )
     [photo] = cc.services.case_detail(case.id).photos
     assert page.get_attribute("#cc-lightbox-img", "src") == f"/photos/{photo.id}"
     assert page.evaluate("document.querySelector('#cc-lightbox-img').naturalWidth") == 640
@@ -203,10 +205,11 @@ def test_the_drawer_shows_the_case_photos_and_a_report_back_attaches_one(
     page.click("[data-action=report_back]")
     page.wait_for_selector(".cc-msg-ok", timeout=SLOW)
     page.wait_for_function(
-        "document.querySelectorAll('.cc-drawer.open .cc-photo img').length === 2", timeout=SLOW
+        "() => document.querySelectorAll('.cc-drawer.open .cc-photo img').length === 2",
+        timeout=SLOW,
     )
     page.wait_for_function(
-        f"[...document.querySelectorAll('.cc-photo img')].every({loaded})", timeout=SLOW
+        f"() => [...document.querySelectorAll('.cc-photo img')].every({loaded})", timeout=SLOW
     )
     assert "处置后" in page.inner_text(".cc-photos")
     assert not page.query_selector(".cc-act-photo-preview img")  # sent: the form is empty
@@ -246,7 +249,8 @@ def test_a_region_put_on_the_wall_from_the_console_is_followed_then_released(
         timeout=SLOW,
     )
     wall.wait_for_function(
-        "document.querySelectorAll('[data-panel=ranking] tbody tr').length === 1", timeout=SLOW
+        "() => document.querySelectorAll('[data-panel=ranking] tbody tr').length === 1",
+        timeout=SLOW,
     )
     time.sleep(2)  # the flight over
     wall.screenshot(path=str(artifacts / "main_wall_region_focus.png"))
@@ -256,7 +260,8 @@ def test_a_region_put_on_the_wall_from_the_console_is_followed_then_released(
     wall.wait_for_selector(f"#cc-focus-card.show:has-text('{second.name}')", timeout=SLOW)
     wall.wait_for_selector("#cc-focus-card.show", state="detached", timeout=SLOW)
     wall.wait_for_function(
-        "document.querySelectorAll('[data-panel=ranking] tbody tr').length > 1", timeout=SLOW
+        "() => document.querySelectorAll('[data-panel=ranking] tbody tr').length > 1",
+        timeout=SLOW,
     )
     crumbs = crumbs_of(wall)
     assert not any(first.name in c or second.name in c for c in crumbs), crumbs

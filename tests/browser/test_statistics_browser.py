@@ -149,12 +149,20 @@ def test_appraisal_console_picks_a_period_and_drills_to_overdue_cases(
 def test_briefing_pages_render_with_rankings_and_export(
     live_app, browser, artifacts, page_index: int
 ) -> None:  # noqa: ANN001
-    _cc, base = live_app
+    cc, base = live_app
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     # pages rotate by wall-clock time (30 s each): pin the clock on the wanted page
     page.add_init_script(f"const t0 = {page_index * 30 + 5} * 1000; Date.now = () => t0;")
     watch = PageWatch(page)
-    page.goto(f"{base}/wall/briefing")
+    if page_index == 0:  # the export starts Chromium: a signed-in leader's, not a kiosk's
+        cc.collab.users.add("lingdao", "leader", "leader-password", now=cc.collab.clock())
+        page.goto(f"{base}/login?next=/wall/briefing")
+        page.fill("input[name=username]", "lingdao")
+        page.fill("input[name=password]", "leader-password")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/wall/briefing")
+    else:
+        page.goto(f"{base}/wall/briefing")
     page.wait_for_selector(".cc-canvas.cc-scaled", timeout=40000)  # a loaded machine
     wait_for_panels(page, timeout=40)
     page.wait_for_timeout(500)

@@ -20,6 +20,8 @@ from tests.conftest import require_service
 NOW = datetime(2026, 11, 25, 10, 0)
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
+TEST_KEY = b"audit-chain-key-of-these-tests"  # the app passes audit_key(settings)
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
@@ -46,7 +48,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def test_entries_are_read_back_newest_first_and_filtered(db_url: str) -> None:
     engine = make_engine(db_url)
-    log = AuditLog(engine)
+    log = AuditLog(engine, TEST_KEY)
     log.record(
         at=NOW,
         user_name="wang",
@@ -77,7 +79,7 @@ def test_entries_are_read_back_newest_first_and_filtered(db_url: str) -> None:
 
 def test_the_database_refuses_to_edit_or_delete_entries(db_url: str) -> None:
     engine = make_engine(db_url)
-    log = AuditLog(engine)
+    log = AuditLog(engine, TEST_KEY)
     log.record(at=NOW, user_name="wang", action="dispatch", result=OK, case_id=7)
     for sql in ("UPDATE cc_audit SET result = 'refused'", "DELETE FROM cc_audit"):
         with pytest.raises(DatabaseError, match="append-only"):
@@ -93,7 +95,9 @@ def test_audit_cli_prints_the_log(
     from command_center.cli import main
 
     engine = make_engine(db_url)
-    AuditLog(engine).record(at=NOW, user_name="wang", action="urge", result=OK, case_id=42)
+    AuditLog(engine, TEST_KEY).record(
+        at=NOW, user_name="wang", action="urge", result=OK, case_id=42
+    )
     engine.dispose()
     monkeypatch.setenv("CC_DATABASE_URL", db_url)
     assert main(["audit", "--case", "42"]) == 0

@@ -33,6 +33,7 @@ def alarm_settings(tmp_path: Path, **overrides: Any):  # noqa: ANN201
     """Settings of an app over an empty, migrated SQLite (alarms need no city)."""
     from adapters.sql.db import upgrade
     from command_center.settings import Settings
+    from tests.conftest import random_secret
 
     db = tmp_path / "alarms.sqlite"
     url = f"sqlite:///{db}"
@@ -49,6 +50,8 @@ def alarm_settings(tmp_path: Path, **overrides: Any):  # noqa: ANN201
         "simulate": False,
         "api_keys": API_KEYS,
         "alarm_fold_seconds": 0.0,
+        "secret_key": random_secret(),
+        "api_rate_limit": "100000/minute",  # the fuzzers post thousands with one key
     }
     values.update(overrides)
     return Settings(**values)

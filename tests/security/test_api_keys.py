@@ -287,6 +287,8 @@ def test_every_use_is_audited_under_the_key(make_app, cli) -> None:  # noqa: ANN
     assert {e.user_name for e in entries[:4]} == {f"iot:{key_id}"}
     assert entries[4].user_name == "(no key)" and "127.0.0.1" in entries[4].detail
     assert f"#{alarm_id}" in entries[0].detail and entries[0].screen == "/api/alarms"
+    # written into the same chain as the consoles' entries, under the app's own key
+    assert cc.collab.audit.verify().ok
 
 
 def test_deprecated_setting_still_works_hashed_with_a_warning(make_app, caplog) -> None:  # noqa: ANN001
@@ -307,6 +309,8 @@ def test_deprecated_setting_still_works_hashed_with_a_warning(make_app, caplog) 
     )
     assert ack.json()["alarm"]["acknowledged_by"] == "iot:env"
     assert "key-iot" not in repr(cc.api_keys.__dict__)
+    # the API's entries join the consoles' chain, under the key of this app's data folder
+    assert cc.collab.audit.verify().ok, cc.collab.audit.verify()
 
 
 # --------------------------------------------------------------------------- rate limit

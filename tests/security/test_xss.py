@@ -83,6 +83,7 @@ def hostile_app(city_copy: str, tmp_path: Path) -> Iterator[tuple[Any, str]]:
     from command_center.app import create_app
     from command_center.runtime import start_background_server
     from command_center.settings import Settings
+    from tests.conftest import random_secret
 
     hostile_names(Path(city_copy.removeprefix("sqlite:///")))
     hostile_screens(tmp_path / "screens.yaml")
@@ -94,6 +95,7 @@ def hostile_app(city_copy: str, tmp_path: Path) -> Iterator[tuple[Any, str]]:
         simulate=False,
         api_keys={"iot": "key-iot"},
         alarm_fold_seconds=0,
+        secret_key=random_secret(),
     )
     cc = create_app(settings)
     server, base = start_background_server(cc)
