@@ -59,39 +59,27 @@ def acknowledge_as_user(cc: Any, alarm_id: int, screen: str) -> str:
     if user is None:
         log.info("alarm %s: acknowledgement without a session refused", alarm_id)
         return ""
-    if not may(user, "alarm_ack"):
+
+    def audit(result: str, detail: str) -> None:
         collab.audit.record(
             at=collab.clock(),
             user_name=user.name,
             role=user.role,
             action="alarm_ack",
             screen=screen,
-            result=REFUSED,
-            detail=f"alarm #{alarm_id}: role {user.role} may not acknowledge alarms",
+            result=result,
+            detail=detail,
         )
+
+    if not may(user, "alarm_ack"):
+        audit(REFUSED, f"alarm #{alarm_id}: role {user.role} may not acknowledge alarms")
         return ""
     try:
         alarm, first = cc.alarms.acknowledge(alarm_id, user.name)
     except AlarmNotFound:
-        collab.audit.record(
-            at=collab.clock(),
-            user_name=user.name,
-            role=user.role,
-            action="alarm_ack",
-            screen=screen,
-            result=REFUSED,
-            detail=f"alarm #{alarm_id}: no such alarm",
-        )
+        audit(REFUSED, f"alarm #{alarm_id}: no such alarm")
         return ""
-    collab.audit.record(
-        at=collab.clock(),
-        user_name=user.name,
-        role=user.role,
-        action="alarm_ack",
-        screen=screen,
-        result=OK,
-        detail=f"alarm #{alarm.id} {'' if first else '(already acknowledged)'}".strip(),
-    )
+    audit(OK, f"alarm #{alarm.id} {'' if first else '(already acknowledged)'}".strip())
     return str(alarm.id)
 
 
