@@ -29,7 +29,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ from sqlalchemy import (
 )
 
 from command_center.auth import metadata
+from command_center.key_files import private_value
 
 log = logging.getLogger(__name__)
 
@@ -104,26 +104,10 @@ def audit_key(settings: Any) -> bytes:
     if settings.audit_key:
         return str(settings.audit_key).encode()
     path = Path(settings.data_dir) / KEY_FILE
-    if path.exists():
-        return _read_key(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_hex(32) + "\n")
-    try:
-        os.link(tmp, path)  # atomic and refuses to overwrite: the first process wins
+    value, made = private_value(path, lambda: secrets.token_hex(32))
+    if made:
         log.warning("generated the audit-log key %s: back it up, or set CC_AUDIT_KEY", path)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
-    return _read_key(path)
-
-
-def _read_key(path: Path) -> bytes:
-    value = path.read_text(encoding="ascii").strip()
-    if len(value) < 32:
+    if len(value) < 32:  # never replaced: a new key would orphan every entry made so far
         raise ValueError(f"{path}: the audit key is too short (want 64 hex digits)")
     return value.encode()
 
@@ -281,7 +265,7 @@ class AuditLog:
         else:
             prev, count = head.last_hash, int(head.entries)
         new_id = self._next_id(conn)
-        row = _Row(id=new_id, at=self.clock(), **values)
+        row = AuditEntry(id=new_id, at=self.clock(), **values)
         digest = self.row_hash(row, prev)
         conn.execute(
             insert(audit_t).values(
@@ -411,19 +395,6 @@ def _seal_detail(count: int, last_id: int, digest: str) -> str:
         f"封存链前记录 {count} 条 / sealed {count} earlier entries up to id {last_id} "
         f"sha256={digest}"
     )
-
-
-@dataclass
-class _Row:
-    id: int
-    at: datetime
-    user_name: str
-    role: str
-    action: str
-    screen: str
-    case_id: int | None
-    result: str
-    detail: str
 
 
 class _Appending:

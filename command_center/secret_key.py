@@ -9,9 +9,10 @@ generates a random one on first run and keeps it in ``CC_DATA_DIR`` (``demo_secr
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from pathlib import Path
+
+from command_center.key_files import private_value
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +56,11 @@ def demo_secret_key(data_dir: Path) -> str:
     """The demo's secret: read from ``data_dir/secret_key``, or generated there on first run
     (readable by its owner only, mode 0600) and reused afterwards."""
     path = Path(data_dir) / DEMO_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        if path.stat().st_mode & 0o077:
-            os.chmod(path, 0o600)  # an older copy or a careless umask: owner only
-        value = path.read_text(encoding="utf-8").strip()
-        if secret_key_problem(value) is None:
-            return value
+    value, made = private_value(path, lambda: secrets.token_urlsafe(48))
+    if made:
+        log.info("generated the demo's secret key in %s (mode 0600)", path)
+    elif secret_key_problem(value) is not None:
         log.warning("%s holds no usable secret: generating a new one", path)
         path.unlink()
         return demo_secret_key(data_dir)
-    value = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(value + "\n")
-    log.info("generated the demo's secret key in %s (mode 0600)", path)
     return value
