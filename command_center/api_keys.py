@@ -245,8 +245,8 @@ class RateLimit:
 
     def __init__(self, limit: str, redis_url: str = "", prefix: str = "command-center") -> None:
         from limits import parse
-        from limits.storage import storage_from_string
-        from limits.strategies import MovingWindowRateLimiter
+
+        from command_center.login_limit import moving_window
 
         try:
             self.item = parse(limit)
@@ -254,8 +254,7 @@ class RateLimit:
             raise ValueError(
                 f"CC_API_RATE_LIMIT={limit!r} is not a rate such as 600/minute: {exc}"
             ) from None
-        self.storage = storage_from_string(redis_url or "memory://")
-        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.limiter = moving_window(redis_url)
         self.prefix = prefix
         self._warned = 0.0
 

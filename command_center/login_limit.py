@@ -15,16 +15,19 @@ import time
 from typing import Any
 
 from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+
+def moving_window(redis_url: str) -> MovingWindowRateLimiter:
+    """A moving-window limiter whose counts live in Redis when the deployment has one (every
+    process counts together), else in this process's memory."""
+    return MovingWindowRateLimiter(storage_from_string(redis_url or "memory://"))  # type: ignore[arg-type]
 
 
 class LoginThrottle:
     def __init__(self, settings: Any) -> None:
-        storage = storage_from_string(settings.redis_url) if settings.redis_url else None
-        assert storage is None or isinstance(storage, Storage)  # a redis:// URL: synchronous
-        self.storage: Storage = storage or MemoryStorage()
-        self.limiter = MovingWindowRateLimiter(self.storage)  # type: ignore[arg-type]
+        self.limiter = moving_window(settings.redis_url)
         minutes = max(1, math.ceil(settings.login_lock_minutes))
         self.limit = RateLimitItemPerMinute(max(1, settings.login_max_failures), minutes)
         self.prefix = settings.redis_channel  # one deployment's counters, like its channels
