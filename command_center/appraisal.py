@@ -44,8 +44,8 @@ from adapters.case.contract import (
 )
 from command_center.domain.indicators import (
     DEFAULT_WEIGHTS,
-    INDICATOR_KEYS,
     LOWER_IS_BETTER,
+    RATE_KEYS,
     Rag,
     composite_score,
     indicators,
@@ -145,7 +145,7 @@ class AppraisalConfig:
     min_dispatched: int = DEFAULT_RANK_MIN_CASES
 
     def __post_init__(self) -> None:
-        rates = set(INDICATOR_KEYS) - {"overdue_open"}
+        rates = set(RATE_KEYS)
         bad = [k for k in self.weights if k not in rates]
         if bad:
             raise ValueError(f"cannot weight {bad}: use {sorted(rates)}")

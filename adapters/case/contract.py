@@ -265,6 +265,11 @@ class CaseStats:
     verified_on_time: int = 0
     evaluated: int = 0  # cases the public evaluated (综合评价)
     satisfied: int = 0  # of them rated 满意 or 基本满意 (满意率's numerator)
+    # 平均处置时长: cases reported back with a dispatch time, and the sums of their handling
+    # time from (last) 派遣 to (last) 处置反馈, wall-clock and within the working calendar
+    handling_timed: int = 0
+    handling_seconds: int = 0
+    handling_work_seconds: int = 0
 
 
 class CaseAdapter(Adapter):

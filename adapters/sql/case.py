@@ -603,7 +603,8 @@ class SqlCaseAdapter(CaseAdapter):
         n = len(group)
         key_of = SqlCaseAdapter._keyer(group)
         return {
-            key_of(row): {name: (v or 0) for name, v in zip(names, row[n:], strict=True)}
+            # int(): PostgreSQL sums BIGINT columns (the handling seconds) as NUMERIC
+            key_of(row): {name: int(v or 0) for name, v in zip(names, row[n:], strict=True)}
             for row in rows
             if row[n]
         }
@@ -680,6 +681,8 @@ class SqlCaseAdapter(CaseAdapter):
                 "return_count": 0,
                 "urge_count": 0,
                 "escalated": False,
+                "handling_seconds": None,
+                "handling_work_seconds": None,
                 "component_code": component,
                 "external_id": external_id,
                 "reporter": new.reporter,

@@ -275,6 +275,11 @@ class CaseRow(Base):
     verified_on_time: Mapped[bool | None] = mapped_column(Boolean)
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     evaluated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # 处置时长 from the (last) 派遣 to the (last) 处置反馈, set at the report-back: wall-clock
+    # seconds and seconds within the working calendar (NULL: not reported back) (0840).
+    # Stored per case because working time needs the calendar, which SQL does not know.
+    handling_seconds: Mapped[int | None] = mapped_column(Integer)
+    handling_work_seconds: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         # a source's own id is unique within that source (NULLs never collide)
@@ -381,7 +386,13 @@ ROLLUP_COUNTERS = (
     # 满意率: cases the public evaluated, and of them those rated 满意 or 基本满意 (0600)
     "evaluated",
     "satisfied",
+    # 平均处置时长: cases reported back, and the sums of their handling seconds (0840)
+    "handling_timed",
+    "handling_seconds",
+    "handling_work_seconds",
 )
+#: Counters that are sums of seconds, not 0/1 counts: BIGINT, a year of a city overflows INT
+SECONDS_COUNTERS = frozenset({"handling_seconds", "handling_work_seconds"})
 
 
 @dataclass(frozen=True)
@@ -479,7 +490,10 @@ def _rollup_table(cuboid: Cuboid) -> Table:
         Column(cuboid.period, Date, nullable=False),
         *(Column(dim, _DIM_TYPES[dim], nullable=False) for dim in cuboid.dims),
         Column("status", String(12), nullable=False),
-        *(Column(c, Integer, nullable=False, default=0) for c in ROLLUP_COUNTERS),
+        *(
+            Column(c, BigInteger if c in SECONDS_COUNTERS else Integer, nullable=False, default=0)
+            for c in ROLLUP_COUNTERS
+        ),
         UniqueConstraint(*key, name=f"uq_{cuboid.name}_key"),
         *(Index(f"ix_{cuboid.name}_by_{cols[0]}", *cols) for cols in cuboid.indexes),
     )

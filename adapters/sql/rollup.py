@@ -1,10 +1,11 @@
 """The case rollups: how one case counts, and how those counts are kept and rebuilt.
 
-A case contributes a vector of 0/1 counters (``ROLLUP_COUNTERS``) to one row of every
-rollup, keyed by its reported day (or month), a few dimensions and its current status. The
-same definition exists twice, once in Python (``counters_of``, for the incremental upkeep in
-``report_case``/``act``) and once in SQL (``counter_exprs``, for bulk rebuilds and the raw
-GROUP BY fallback); the tests hold the two equal.
+A case contributes a vector of counters (``ROLLUP_COUNTERS``: 0/1 flags, and the seconds of
+its handling time) to one row of every rollup, keyed by its reported day (or month), a few
+dimensions and its current status. The same definition exists twice, once in Python
+(``counters_of``, for the incremental upkeep in ``report_case``/``act``) and once in SQL
+(``counter_exprs``, for bulk rebuilds and the raw GROUP BY fallback); the tests hold the two
+equal.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def counters_of(row: Mapping[str, Any]) -> dict[str, int]:
         },
         "evaluated": int(row.get("satisfaction") is not None),
         "satisfied": int(row.get("satisfaction") in SATISFIED_LEVELS),
+        "handling_timed": int(row.get("handling_seconds") is not None),
+        "handling_seconds": int(row.get("handling_seconds") or 0),
+        "handling_work_seconds": int(row.get("handling_work_seconds") or 0),
     }
 
 
@@ -85,6 +89,9 @@ def counter_exprs(t=cases) -> dict[str, ColumnElement[int]]:  # noqa: ANN001 - a
         },
         "evaluated": _flag(c.satisfaction.is_not(None)),
         "satisfied": _flag(c.satisfaction.in_(sorted(SATISFIED_LEVELS))),
+        "handling_timed": _flag(c.handling_seconds.is_not(None)),
+        "handling_seconds": func.coalesce(c.handling_seconds, 0),
+        "handling_work_seconds": func.coalesce(c.handling_work_seconds, 0),
     }
 
 

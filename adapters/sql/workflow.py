@@ -13,6 +13,7 @@ from typing import Any
 
 from command_center.domain.calendar import WorkingCalendar, sla_deadline
 from command_center.domain.classes import CaseClass
+from command_center.domain.indicators import handling_seconds
 from command_center.domain.workflow import (
     DEFAULT_STAGE_LIMITS,
     STAGE_CLOCKS,
@@ -139,6 +140,9 @@ def apply_action(
     elif action == "report_back":
         case["handled_at"] = at
         case["handled_on_time"] = case["deadline"] is None or at <= case["deadline"]
+        if case.get("dispatched_at") is not None:  # 处置时长, for 平均处置时长
+            wall, work = handling_seconds(case["dispatched_at"], at, calendar)
+            case["handling_seconds"], case["handling_work_seconds"] = wall, work
     elif action == "rework":
         case["rework_count"] = (case["rework_count"] or 0) + 1
         case["deadline"] = sla_deadline(at, cls.limit_for(urgent), calendar)

@@ -767,7 +767,8 @@ CASE_COLUMNS = (
     "voided_at", "handled_on_time", "closed_on_time", "rework_count", "extension_count",
     "return_count", "urge_count", "escalated", "component_code", "external_id", "reporter",
     "updated_at", "accepted_on_time", "registered_on_time", "dispatched_on_time",
-    "verified_on_time", "satisfaction", "evaluated_at",
+    "verified_on_time", "satisfaction", "evaluated_at", "handling_seconds",
+    "handling_work_seconds",
 )  # fmt: skip
 
 # 综合评价: the public rates the closed cases it reported (12345 回访, the app's rating).
@@ -786,6 +787,8 @@ def evaluation_of(u: Sequence[float], good: bool) -> tuple[int | None, float]:
     p_full, p_basic = SATISFACTION_P[bool(good)]
     level = 2 if u[1] < p_full else 1 if u[1] < p_full + p_basic else 0
     return level, 4 + 44 * u[2]
+
+
 STEP_COLUMNS = ("case_id", "at", "action", "actor", "note", "from_status", "to_status")
 
 
@@ -1076,7 +1079,8 @@ def _write_cases(
                 "voided_at": None, "handled_on_time": None, "closed_on_time": None,
                 "accepted_on_time": None, "registered_on_time": None,
                 "dispatched_on_time": None, "verified_on_time": None, "satisfaction": None,
-                "evaluated_at": None, "rework_count": 0, "extension_count": 0,
+                "evaluated_at": None, "handling_seconds": None,
+                "handling_work_seconds": None, "rework_count": 0, "extension_count": 0,
                 "return_count": 0, "urge_count": 0,
                 "escalated": False, "component_code": comp[0] if comp else None,
                 "external_id": external_id, "reporter": reporter, "updated_at": at,
@@ -1531,6 +1535,7 @@ def _write_cases_bulk(
         on_time = np.where(again_m, again <= dl_rw,
                            handled <= np.where(extended, dl_ext, dl))  # fmt: skip
         escalated = urged & (wf[:, 17] < 0.3)
+
         # stage limits (``apply_action``): the first dispatch is at t2 even when it was wrong;
         # the last verification counts, clocked from the last report-back
         def within(
@@ -1657,6 +1662,9 @@ def _write_cases_bulk(
         c.flag(verify_ok, verified)
         c.add(level.tolist(), evaluated)
         c.time(eval_at, evaluated)
+        # 处置时长 (``domain.indicators.handling_seconds``): last dispatch to last report-back
+        c.add((handled_at - dispatched_at).tolist(), handled_m)
+        c.add((clock.worked(handled_at) - clock.worked(dispatched_at)).tolist(), handled_m)
         with conn.begin():
             c.write(conn, "cases", CASE_COLUMNS)
             written["cases"] += n

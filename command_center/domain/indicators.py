@@ -11,9 +11,11 @@ dispatched (no denominator, no rate).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Literal
 
 from adapters.case.contract import CaseStats
+from command_center.domain.calendar import WorkingCalendar
 
 INDICATOR_KEYS: tuple[str, ...] = (
     "disposal_rate",  # 处置率 = 处置数 / 应处置数
@@ -24,7 +26,15 @@ INDICATOR_KEYS: tuple[str, ...] = (
     "extension_rate",  # 延期率 = 延期数 / 应处置数
     "overdue_open_rate",  # 超期待处置率 = 超期未处置数 / 应处置数
     "overdue_open",  # 超期未处置数 (a count, not a rate)
+    "avg_handling_work_hours",  # 平均处置时长 in 工作时 (see ``handling_seconds``)
+    "avg_handling_hours",  # 平均处置时长 in wall-clock hours
 )
+
+#: The indicators that are not rates: they cannot be weighted into a score.
+NON_RATES: frozenset[str] = frozenset(
+    {"overdue_open", "avg_handling_work_hours", "avg_handling_hours"}
+)
+RATE_KEYS: tuple[str, ...] = tuple(k for k in INDICATOR_KEYS if k not in NON_RATES)
 
 #: Indicators where less is better: a composite score counts them as (1 - value).
 LOWER_IS_BETTER: frozenset[str] = frozenset({"rework_rate", "extension_rate", "overdue_open_rate"})
@@ -45,8 +55,33 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
+def handling_seconds(
+    dispatched_at: datetime, handled_at: datetime, calendar: WorkingCalendar
+) -> tuple[int, int]:
+    """处置时长 of one case: (wall-clock seconds, working seconds) from its (last) 派遣 to its
+    (last) 处置反馈.
+
+    The one definition of 平均处置时长, for the rollups, the raw counts and the department
+    board alike. A rework (返工) keeps the dispatch time and moves the report-back, so the
+    department's second round counts in: the case was not handled until then. Working
+    seconds are those inside the working calendar (nights, weekends and holidays excluded),
+    whatever the class's limit is counted in, so cities can compare departments on one scale.
+    """
+    wall = max(round((handled_at - dispatched_at).total_seconds()), 0)
+    work = max(round(calendar.working_hours_between(dispatched_at, handled_at) * 3600), 0)
+    return wall, work
+
+
+def _hours(seconds: int, count: int) -> float | None:
+    return seconds / 3600 / count if count else None
+
+
 def indicators(stats: CaseStats) -> dict[str, float | None]:
-    """The appraisal indicators of one group of cases (see ``INDICATOR_KEYS``)."""
+    """The appraisal indicators of one group of cases (see ``INDICATOR_KEYS``).
+
+    平均处置时长 averages ``handling_seconds`` over the group's cases that were reported back
+    (``handling_timed``); ``None`` when none was.
+    """
     due = stats.dispatched  # 应处置数 = 应结案数 in this app
     return {
         "disposal_rate": _ratio(stats.handled, due),
@@ -57,6 +92,8 @@ def indicators(stats: CaseStats) -> dict[str, float | None]:
         "extension_rate": _ratio(stats.extended, due),
         "overdue_open_rate": _ratio(stats.overdue_open, due),
         "overdue_open": stats.overdue_open,
+        "avg_handling_work_hours": _hours(stats.handling_work_seconds, stats.handling_timed),
+        "avg_handling_hours": _hours(stats.handling_seconds, stats.handling_timed),
     }
 
 
@@ -70,8 +107,8 @@ def composite_score(
     """
     score = 0.0
     for key, weight in weights.items():
-        if key not in INDICATOR_KEYS or key == "overdue_open":
-            raise ValueError(f"cannot weight {key!r}: use one of the rates {INDICATOR_KEYS[:-1]}")
+        if key not in RATE_KEYS:
+            raise ValueError(f"cannot weight {key!r}: use one of the rates {RATE_KEYS}")
         value = ind.get(key)
         if value is None:
             return None

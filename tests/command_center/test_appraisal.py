@@ -277,6 +277,29 @@ def test_totals_and_supervisor_valid_report_rate(story) -> None:  # noqa: ANN001
     assert supervisor_indicators(cases, SEP)["on_time_verify_rate"] == 0.0
 
 
+def test_average_handling_time_by_hand_in_working_and_wall_clock_hours(story) -> None:  # noqa: ANN001
+    """平均处置时长, from the (last) 派遣 to the (last) 处置反馈, over the cases reported back:
+    c1 10-08 09:00 → 10-09 08:00: 23 h, 8.5 工作时 (the next morning is before 08:30);
+    c3 10-12 09:00 → (返工) 10-14 12:00: 51 h, 8.5 + 9 + 3.5 = 21 工作时;
+    c5 10-15 09:00 → 10:00: 1 h, 1 工作时; c4 and c7 were never reported back.
+    c2 (September) 09-30 16:00 → 10-08 15:00: 191 h over 国庆, of them 1.5 + 6.5 = 8 工作时."""
+    cases, _, _ = story
+    _, rates = totals(cases, OCT)
+    assert rates["avg_handling_hours"] == pytest.approx((23 + 51 + 1) / 3)
+    assert rates["avg_handling_work_hours"] == pytest.approx((8.5 + 21 + 1) / 3)
+    rows = by_code(appraise(cases, "department", OCT))
+    assert rows["D01"].rates["avg_handling_hours"] == pytest.approx(37.0)  # (23 + 51) / 2
+    assert rows["D01"].rates["avg_handling_work_hours"] == pytest.approx(14.75)
+    assert rows["D02"].rates["avg_handling_hours"] == pytest.approx(1.0)
+    assert rows["D02"].rates["avg_handling_work_hours"] == pytest.approx(1.0)
+    _, sep = totals(cases, SEP)
+    assert sep["avg_handling_hours"] == pytest.approx(191.0)
+    assert sep["avg_handling_work_hours"] == pytest.approx(8.0)
+    # a period with nothing reported back has no average, not 0 h
+    _, aug = totals(cases, period_of("month", date(2026, 8, 1)))
+    assert aug["avg_handling_hours"] is None and aug["avg_handling_work_hours"] is None
+
+
 def test_case_spanning_two_periods_counts_in_the_month_it_was_reported(story) -> None:  # noqa: ANN001
     cases, _, _ = story
     sep = by_code(appraise(cases, "department", SEP))

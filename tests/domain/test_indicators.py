@@ -100,3 +100,32 @@ def test_rag_lower_is_better():
     assert rag(0.02, 0.03, higher_is_better=False) == "green"
     assert rag(0.05, 0.03, higher_is_better=False) == "amber"
     assert rag(0.09, 0.03, higher_is_better=False) == "red"
+
+
+def test_handling_time_counts_working_hours_within_the_calendar_and_wall_clock_hours() -> None:
+    from datetime import datetime
+
+    from command_center.domain.calendar import load_calendar
+    from command_center.domain.indicators import handling_seconds
+
+    calendar = load_calendar(None)
+    # Friday 16:00 to Monday 10:00: 66 h on the clock, 1.5 + 1.5 工作时
+    friday, monday = datetime(2026, 11, 27, 16), datetime(2026, 11, 30, 10)
+    assert handling_seconds(friday, monday, calendar) == (66 * 3600, 3 * 3600)
+    # 国庆 2026 (10-01..10-07) stops the working clock, not the wall clock
+    assert handling_seconds(datetime(2026, 9, 30, 16), datetime(2026, 10, 8, 15), calendar) == (
+        191 * 3600,
+        8 * 3600,
+    )
+
+
+def test_average_handling_time_is_the_sums_over_the_cases_reported_back() -> None:
+    stats = CaseStats(
+        key={}, dispatched=4, handled=3, handling_timed=3,
+        handling_seconds=3 * 30 * 3600, handling_work_seconds=3 * 12 * 3600,
+    )  # fmt: skip
+    ind = indicators(stats)
+    assert ind["avg_handling_hours"] == pytest.approx(30.0)
+    assert ind["avg_handling_work_hours"] == pytest.approx(12.0)
+    with pytest.raises(ValueError, match="cannot weight"):
+        composite_score(ind, {"avg_handling_hours": 10})

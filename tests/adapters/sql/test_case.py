@@ -339,6 +339,9 @@ def test_case_stats_from_rollups_equal_a_raw_group_by(cases, clock) -> None:
     assert planned >= 10, planned
     total = cases.case_stats([], CaseFilter())[0]
     assert total.reported > 300 and total.closed > 0.8 * total.reported
+    # 平均处置时长's sums are compared too, and they are not all zeros
+    assert 0 < total.handling_timed <= total.handled
+    assert 0 < total.handling_work_seconds < total.handling_seconds
 
 
 def test_a_caller_may_ask_for_some_counters_and_the_top_groups_only(cases) -> None:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from adapters.sql import db, rollup
-from adapters.sql.models import ROLLUP_TABLES, CaseRow
+from adapters.sql.models import ROLLUP_COUNTERS, ROLLUP_TABLES, CaseRow
 from adapters.sql.workflow import closure_deadline
 from command_center.demo.generator import generate
 from command_center.domain.calendar import load_calendar
@@ -67,11 +67,18 @@ def _closed(conn) -> list:  # noqa: ANN001
     ).all()  # fmt: skip
 
 
-def _rollups(conn) -> dict[str, list]:  # noqa: ANN001
-    return {
-        name: sorted(tuple(r) for r in conn.execute(select(table)))
-        for name, table in ROLLUP_TABLES.items()
-    }
+def _rollups(conn, counters: tuple[str, ...] | None = None) -> dict[str, list]:  # noqa: ANN001
+    """Every rollup's rows; only their keys and ``counters`` when given (what a migration of
+    that time knew: later counters are a later migration's business)."""
+    out = {}
+    for name, table in ROLLUP_TABLES.items():
+        columns = [
+            c
+            for c in table.c
+            if counters is None or c.name in counters or c.name not in ROLLUP_COUNTERS
+        ]
+        out[name] = sorted(tuple(r) for r in conn.execute(select(*columns)))
+    return out
 
 
 def test_the_demo_city_closes_on_time_only_within_the_verify_and_close_limits(
@@ -99,13 +106,13 @@ def test_migration_0830_recomputes_the_old_flags_and_the_rollups(fresh_city: str
     engine = create_engine(fresh_city)
     try:
         with engine.begin() as conn:
-            want_cases, want_rollups = _closed(conn), _rollups(conn)
+            want_cases, want_rollups = _closed(conn), _rollups(conn, m.COUNTERS)
             # the old rule: closed on time = handled on time; rollups rebuilt from it
             conn.execute(
                 text("UPDATE cases SET closed_on_time = handled_on_time WHERE status = 'closed'")
             )
             rollup.rebuild(conn)
-            assert _closed(conn) != want_cases and _rollups(conn) != want_rollups
+            assert _closed(conn) != want_cases and _rollups(conn, m.COUNTERS) != want_rollups
             cleared = m.recompute_cases(conn)
             for table in m.ROLLUPS:
                 m.rebuild_closed_rows(conn, table)
@@ -113,7 +120,7 @@ def test_migration_0830_recomputes_the_old_flags_and_the_rollups(fresh_city: str
                 bool(r.handled_on_time) and not r.closed_on_time for r in want_cases
             )
             assert _closed(conn) == want_cases
-            assert _rollups(conn) == want_rollups
+            assert _rollups(conn, m.COUNTERS) == want_rollups
     finally:
         engine.dispose()
 
