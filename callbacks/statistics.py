@@ -114,7 +114,12 @@ def fetch_trend(services: DataServices, panel: PanelContext, sf: StatsFilter, fi
     result = _read(
         services, key, lambda: statistics.trend(services.adapters.case, period, grain, sf)
     )
-    return _wrap(result, {"frame": result.value, "grain": grain})
+    totals = _read(
+        services,
+        ("stats_summary", period, sf.key()),
+        lambda: statistics.summary(services.adapters.case, period, sf),
+    )
+    return _wrap(result, {"frame": result.value, "grain": grain, "summary": totals.value})
 
 
 def fetch_class(services: DataServices, panel: PanelContext, sf: StatsFilter, filters: Any):  # noqa: ANN201

@@ -45,6 +45,7 @@ from command_center.audit import FAILED, OK, REFUSED, AuditLog, audit_key
 from command_center.auth import NEWEST_TABLES, User, UserStore, actions_for_role, may
 from command_center.domain.calendar import WorkingCalendar, load_calendar, remaining_time
 from command_center.domain.classes import CaseClass, Catalogue, load_catalogue
+from command_center.domain.indicators import indicators
 from command_center.domain.workflow import (
     DEFAULT_MAX_EXTENSIONS,
     OPEN_STATUSES,
@@ -615,8 +616,9 @@ class Collaboration:
 
     # --- the department board -----------------------------------------------------------
     def department_board(self, region_code: str | None = None) -> dict[str, Any]:
-        """Workload per department (open, due soon, overdue, average handling hours over
-        30 days) and today's funnel (reported → registered → dispatched → closed)."""
+        """Workload per department (open, due soon, overdue, 平均处置时长 in working and
+        wall-clock hours over 30 days) and today's funnel (reported → registered →
+        dispatched → closed)."""
         case_adapter = self.services.adapters.case
         now = self.clock()
         today = datetime.combine(now.date(), datetime.min.time())
@@ -636,25 +638,32 @@ class Collaboration:
                 row["due_soon"] += 1
             elif case.sla_state == SlaState.OVERDUE:
                 row["overdue"] += 1
-        # Average handling time: from dispatch to report-back, cases closed in 30 days.
+        # 平均处置时长 (``domain.indicators``: last dispatch to last report-back, in working
+        # and wall-clock hours) of the cases reported in the last 30 days: the appraisal's
+        # definition, read from the rollups
         since = today - timedelta(days=30)
-        closed = self.services.cases(
+        handling = case_adapter.case_stats(
+            ["department_code"],
             CaseFilter(
-                region_code=region_code, statuses=[CaseStatus.CLOSED], since=since, limit=5000
-            )
-        ).value
-        spent: dict[str, list[float]] = {}
-        for case in closed:
-            if case.department_code and case.dispatched_at and case.handled_at:
-                hours = (case.handled_at - case.dispatched_at).total_seconds() / 3600
-                spent.setdefault(case.department_code, []).append(hours)
-        for code, values in spent.items():
+                region_code=region_code,
+                since=since,
+                limit=None,
+                counters=["handling_timed", "handling_seconds", "handling_work_seconds"],
+            ),
+        )
+        for stats in handling:
+            code = stats.key.get("department_code")
+            if not code or not stats.handling_timed:
+                continue
+            ind = indicators(stats)
             row = rows.setdefault(code, {"code": code, "open": 0, "due_soon": 0, "overdue": 0})
-            row["avg_hours"] = sum(values) / len(values)
+            row["avg_hours"] = ind["avg_handling_hours"]
+            row["avg_work_hours"] = ind["avg_handling_work_hours"]
         names = {d.code: d.name for d in self.departments()}
         board = []
         for row in rows.values():
             row.setdefault("avg_hours", None)
+            row.setdefault("avg_work_hours", None)
             row["name"] = names.get(row["code"], row["code"])
             board.append(row)
         board.sort(key=lambda r: (-r["overdue"], -r["open"], r["code"]))

@@ -25,6 +25,7 @@ import pandas as pd
 
 from adapters.case.contract import CaseAdapter, CaseFilter, CaseSource, CaseStats
 from command_center.appraisal import Period
+from command_center.domain.indicators import indicators
 
 TrendGrain = Literal["day", "week", "month"]
 RegionLevel = Literal["street", "community", "grid"]
@@ -121,6 +122,28 @@ def trend(
     out = counts.reset_index()
     out["bucket"] = out["bucket"].dt.date.map(date.isoformat)
     return out
+
+
+def summary(
+    case: CaseAdapter, period: Period, flt: StatsFilter | None = None
+) -> dict[str, float | int | None]:
+    """The period's totals under the screen's filters: reported, closed, and 平均处置时长 in
+    working and wall-clock hours over the ``handled`` cases reported back (``None``: none)."""
+    flt = flt or StatsFilter()
+    cf = flt.case_filter(period)
+    cf.kind = flt.kind  # a class filter means that kind's class (codes overlap)
+    cf.counters = ["reported", "closed", "handling_timed", "handling_seconds",
+                   "handling_work_seconds"]  # fmt: skip
+    rows = case.case_stats([], cf)
+    stats = rows[0] if rows else CaseStats(key={})
+    ind = indicators(stats)
+    return {
+        "reported": stats.reported,
+        "closed": stats.closed,
+        "handled": stats.handling_timed,
+        "avg_handling_work_hours": ind["avg_handling_work_hours"],
+        "avg_handling_hours": ind["avg_handling_hours"],
+    }
 
 
 def by_class(case: CaseAdapter, period: Period, flt: StatsFilter | None = None) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from dash import html
 from command_center.domain.indicators import rag
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import RAG_COLOURS, fmt_int, fmt_pct, message, table
+from layouts.common import RAG_COLOURS, fmt_handling, fmt_int, fmt_pct, message, table
 
 
 class RankingOptions(PanelOptions):
@@ -75,6 +75,9 @@ def render_ranking(frame: pd.DataFrame, ctx: PanelContext) -> html.Div:
 PeriodOption = Literal["today", "last7", "last30", "week", "month", "quarter", "year"]
 RATE_COLUMNS = ("on_time_disposal_rate", "on_time_closure_rate", "rework_rate", "extension_rate",
                 "satisfaction_rate")  # fmt: skip
+#: a ranking column that is no rate: 平均处置时长, "working h / h" (the header names the units)
+HANDLING_COLUMN = "avg_handling"
+DEFAULT_COLUMNS = (*RATE_COLUMNS, HANDLING_COLUMN)
 
 
 class AppraisalRankingOptions(PanelOptions):
@@ -82,7 +85,7 @@ class AppraisalRankingOptions(PanelOptions):
     period: PeriodOption = "month"
     follow_picker: bool = True
     top: int = 15
-    columns: list[str] = list(RATE_COLUMNS)
+    columns: list[str] = list(DEFAULT_COLUMNS)
 
 
 class AppraisalOverdueOptions(PanelOptions):
@@ -122,7 +125,16 @@ def render_appraisal_ranking(data: dict[str, Any], ctx: PanelContext) -> Any:
             html.Th(t("appraisal.dispatched", ctx.lang), style={"width": "4.2em"}),
             html.Th(t("appraisal.score", ctx.lang), style={"width": "6.5em"}),
             *(
-                html.Th(t(f"appraisal.{c}", ctx.lang), style={"width": "6.5em"})
+                html.Th(
+                    [
+                        t("appraisal.avg_handling", ctx.lang),
+                        html.Br(),
+                        html.Span(t("appraisal.handling_units", ctx.lang), className="cc-th-unit"),
+                    ],
+                    style={"width": "7em"},
+                )
+                if c == HANDLING_COLUMN
+                else html.Th(t(f"appraisal.{c}", ctx.lang), style={"width": "6.5em"})
                 for c in opts.columns
             ),
             html.Th(t("ranking.overdue_open", ctx.lang), style={"width": "4.8em"}),
@@ -157,6 +169,9 @@ def render_appraisal_ranking(data: dict[str, Any], ctx: PanelContext) -> Any:
             ),
         ]
         for column in opts.columns:
+            if column == HANDLING_COLUMN:
+                cells.append(html.Td(_handling(unit.rates, ctx.lang), className="cc-handling"))
+                continue
             value = unit.rates.get(column)
             cells.append(
                 html.Td(
@@ -209,13 +224,39 @@ def render_appraisal_ranking(data: dict[str, Any], ctx: PanelContext) -> Any:
         ),
         className="cc-footnote cc-score-formula",
     )
+    handling_note = (
+        html.Div(t("appraisal.handling_note", ctx.lang), className="cc-footnote")
+        if HANDLING_COLUMN in opts.columns
+        else None
+    )
     return html.Div(
         [
             html.Table([html.Thead(head), html.Tbody(rows)], className="cc-table cc-ranking"),
             formula,
+            handling_note,
             foot,
         ],
         className="cc-appraisal",
+    )
+
+
+def _handling(rates: Mapping[str, float | None], lang: str) -> str:
+    return fmt_handling(
+        rates.get("avg_handling_work_hours"), rates.get("avg_handling_hours"), lang, short=True
+    )
+
+
+def _handling_tile(rates: Mapping[str, float | None], lang: str) -> Any:
+    """平均处置时长 on two lines, each figure with its unit: 工作时 above, wall-clock below."""
+    work, wall = rates.get("avg_handling_work_hours"), rates.get("avg_handling_hours")
+    if work is None or wall is None:
+        return "—"
+    return html.Span(
+        [
+            html.Span(t("appraisal.work_hours", lang, h=f"{work:.1f}")),
+            html.Br(),
+            html.Span(t("appraisal.wall_hours", lang, h=f"{wall:.1f}"), className="cc-kpi-sub"),
+        ]
     )
 
 
@@ -298,6 +339,7 @@ def render_appraisal_summary(data: dict[str, Any], ctx: PanelContext) -> Any:
         ("appraisal.rework_rate", fmt_pct(rates["rework_rate"]), "rework_rate"),
         ("appraisal.extension_rate", fmt_pct(rates["extension_rate"]), "extension_rate"),
         ("ranking.overdue_open", fmt_int(counts["overdue_open"]), None),
+        ("appraisal.avg_handling", _handling_tile(rates, ctx.lang), None),
         ("appraisal.valid_report_rate", fmt_pct(sup["valid_report_rate"]), "valid_report_rate"),
         *(
             (f"appraisal.{key}", fmt_pct(rates[key]), key)
@@ -318,7 +360,9 @@ def render_appraisal_summary(data: dict[str, Any], ctx: PanelContext) -> Any:
                     html.Div(t(label, ctx.lang), className="cc-kpi-label"),
                     html.Div(
                         shown,
-                        className="cc-kpi-value" + ("" if shown != "—" else " cc-kpi-na"),
+                        className="cc-kpi-value"
+                        + ("" if shown != "—" else " cc-kpi-na")
+                        + (" cc-kpi-handling" if label == "appraisal.avg_handling" else ""),
                         title=t("appraisal.not_in_data", ctx.lang) if shown == "—" else None,
                         style={"color": RAG_COLOURS[grades.get(key)]} if key else None,
                     ),
@@ -328,5 +372,5 @@ def render_appraisal_summary(data: dict[str, Any], ctx: PanelContext) -> Any:
             for label, shown, key in tiles
         ],
         className="cc-kpi-grid cc-appraisal-summary",
-        style={"gridTemplateColumns": "repeat(7, 1fr)"},
+        style={"gridTemplateColumns": "repeat(8, 1fr)"},
     )

@@ -11,7 +11,7 @@ from dash import dcc, html
 
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import FONT_FAMILY, fmt_int, fmt_pct
+from layouts.common import FONT_FAMILY, fmt_handling, fmt_int, fmt_pct
 from layouts.statistics import (
     StatsRegionOptions,
     StatsSourceOptions,
@@ -65,9 +65,9 @@ def _e(text: Any) -> str:
     return _html.escape(str(text))
 
 
-def _kpi(label: str, value: str, colour: str = "#1f4f99") -> str:
+def _kpi(label: str, value: str, colour: str = "#1f4f99", extra: str = "") -> str:
     return (
-        f'<div class="kpi"><div class="kpi-label">{_e(label)}</div>'
+        f'<div class="kpi {extra}"><div class="kpi-label">{_e(label)}</div>'
         f'<div class="kpi-value" style="color:{colour}">{_e(value)}</div></div>'
     )
 
@@ -81,19 +81,32 @@ def _rate_cell(unit: Any, key: str) -> str:
     )
 
 
-def _ranking_table(units: list[Any], level: str, lang: str, top: int = 18) -> str:
-    head = "".join(
-        f"<th>{_e(t(k, lang))}</th>"
-        for k in (
-            "ranking.rank",
-            f"appraisal.level.{level}",
-            "appraisal.dispatched",
-            "appraisal.score",
-            "appraisal.on_time_closure_rate",
-            "appraisal.rework_rate",
-            "ranking.overdue_open",
+def _ranking_table(
+    units: list[Any], level: str, lang: str, top: int = 18, handling: bool = False
+) -> str:
+    """``handling``: with a 平均处置时长 column (working h / h), for the departments."""
+    keys = [
+        "ranking.rank",
+        f"appraisal.level.{level}",
+        "appraisal.dispatched",
+        "appraisal.score",
+        "appraisal.on_time_closure_rate",
+        "appraisal.rework_rate",
+        "ranking.overdue_open",
+    ]
+    head = "".join(f"<th>{_e(t(k, lang))}</th>" for k in keys)
+    if handling:  # the name above its units: the column's figures are short
+        head += (
+            f"<th>{_e(t('appraisal.avg_handling', lang))}<br>"
+            f"<small>{_e(t('appraisal.handling_units', lang))}</small></th>"
         )
-    )
+
+    def handling_of(unit: Any) -> str:
+        rates = unit.rates
+        return fmt_handling(
+            rates.get("avg_handling_work_hours"), rates.get("avg_handling_hours"), lang, short=True
+        )
+
     rows = []
     for unit in units[:top]:
         change = unit.rank_change
@@ -109,7 +122,8 @@ def _ranking_table(units: list[Any], level: str, lang: str, top: int = 18) -> st
             + _rate_cell(unit, "on_time_closure_rate")
             + _rate_cell(unit, "rework_rate")
             + f'<td class="num">{_e(fmt_int(unit.counts["overdue_open"]))}</td>'
-            "</tr>"
+            + (f'<td class="num">{_e(handling_of(unit))}</td>' if handling else "")
+            + "</tr>"
         )
     return (
         f'<table class="rank"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
@@ -179,6 +193,13 @@ def briefing_html(data: Any, charts: dict[str, str], paper: str, lang: str = "zh
                 t("appraisal.valid_report_rate", lang),
                 fmt_pct(data.supervisor["valid_report_rate"]),
             ),
+            _kpi(
+                t("appraisal.avg_handling", lang),
+                fmt_handling(
+                    rates.get("avg_handling_work_hours"), rates.get("avg_handling_hours"), lang
+                ),
+                extra="handling",
+            ),
         ]
     )
     # a month to date says over how many cases: on the 2nd it is a day's cases, not a month's
@@ -191,7 +212,7 @@ def briefing_html(data: Any, charts: dict[str, str], paper: str, lang: str = "zh
     page1 = (
         f'<section class="page">{header}'
         f'<h2>{_e(t("briefing.today", lang))}</h2><div class="kpis six">{today_kpis}</div>'
-        f'<h2>{_e(month_label)}</h2><div class="kpis eight">{month_kpis}</div>'
+        f'<h2>{_e(month_label)}</h2><div class="kpis nine">{month_kpis}</div>'
         '<div class="row">'
         f'<figure class="wide"><figcaption>{_e(t("briefing.trend", lang))}</figcaption>'
         f'<img src="{charts["trend"]}"></figure>'
@@ -206,9 +227,10 @@ def briefing_html(data: Any, charts: dict[str, str], paper: str, lang: str = "zh
         '<div class="row">'
         f'<div class="half"><h3>{_e(t("briefing.streets", lang))}</h3>'
         f"{_ranking_table(data.streets, 'street', lang)}</div>"
-        f'<div class="half"><h3>{_e(t("briefing.departments", lang))}</h3>'
-        f"{_ranking_table(data.departments, 'department', lang)}</div>"
-        f'</div><p class="muted">{legend}</p></section>'
+        f'<div class="half wider"><h3>{_e(t("briefing.departments", lang))}</h3>'
+        f"{_ranking_table(data.departments, 'department', lang, handling=True)}</div>"
+        f'</div><p class="muted">{legend}<br>{_e(t("appraisal.handling_note", lang))}</p>'
+        "</section>"
     )
     page3 = (
         f'<section class="page">{header}<div class="row">'
@@ -242,6 +264,8 @@ h3 {{ font-size: 1.1em; margin: 2mm 0; }}
 .kpis {{ display: grid; gap: 2.5mm; }}
 .kpis.six {{ grid-template-columns: repeat(6, 1fr); }}
 .kpis.eight {{ grid-template-columns: repeat(8, 1fr); }}
+.kpis.nine {{ grid-template-columns: repeat(8, 1fr) 2.2fr; }}
+.kpi.handling .kpi-value {{ font-size: 1.25em; line-height: 1.55; white-space: nowrap; }}
 .kpi {{ border: 1px solid #cfd9e6; border-radius: 2mm; padding: 2mm; text-align: center;
   background: #f5f8fc; }}
 .kpi-label {{ color: #5a6b85; font-size: 0.9em; white-space: nowrap; }}
@@ -251,9 +275,12 @@ figure {{ margin: 3mm 0 0; }}
 figcaption {{ font-weight: 700; margin-bottom: 1mm; }}
 figure img {{ width: 100%; display: block; }}
 .wide {{ flex: 1.6; }} .narrow {{ flex: 1; }} .half {{ flex: 1; min-width: 0; }}
+.half.wider {{ flex: 1.25; }} table.rank {{ font-size: 0.93em; }}
 .map {{ flex: 1; }} .notable {{ flex: 1.1; min-width: 0; }}
 table {{ width: 100%; border-collapse: collapse; }}
-th {{ text-align: left; background: #e7eef8; font-weight: 700; padding: 1.2mm 1.5mm; }}
+th {{ text-align: left; background: #e7eef8; font-weight: 700; padding: 1.2mm 1.5mm;
+  white-space: nowrap; vertical-align: bottom; }}
+th small {{ font-weight: 400; color: #5a6b85; }}
 td {{ padding: 1.1mm 1.5mm; border-bottom: 1px solid #e2e8f0; white-space: nowrap;
   overflow: hidden; text-overflow: ellipsis; max-width: 60mm; }}
 td.num {{ font-variant-numeric: tabular-nums; }}

@@ -147,3 +147,14 @@ def fmt_int(value: int | None) -> str:
 
 def fmt_pct(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def fmt_handling(
+    work_hours: float | None, hours: float | None, lang: str, *, short: bool = False
+) -> str:
+    """平均处置时长 with both its units, "12.3 工作时 / 30.5 小时" (``short``: "12.3 / 30.5",
+    for a column whose header names the units); "—" when no case was reported back."""
+    if work_hours is None or hours is None:
+        return "—"
+    key = "appraisal.handling_pair" if short else "appraisal.handling_value"
+    return t(key, lang, work=f"{work_hours:.1f}", wall=f"{hours:.1f}")

@@ -12,7 +12,7 @@ from dash import html
 
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import fmt_int, message
+from layouts.common import fmt_handling, fmt_int, message
 
 FUNNEL = ("reported", "registered", "dispatched", "closed")
 
@@ -62,7 +62,7 @@ def render_departments(board: dict[str, Any], ctx: PanelContext) -> html.Div:
                             html.Th(t("duty.dep.open", lang)),
                             html.Th(t("duty.dep.due_soon", lang)),
                             html.Th(t("duty.dep.overdue", lang)),
-                            html.Th(t("duty.dep.avg_hours", lang)),
+                            html.Th(t("duty.dep.avg_handling", lang)),
                         ]
                     )
                 ),
@@ -84,7 +84,13 @@ def render_departments(board: dict[str, Any], ctx: PanelContext) -> html.Div:
                                     className="overdue" if r["overdue"] else "",
                                 ),
                                 html.Td(
-                                    "—" if r.get("avg_hours") is None else f"{r['avg_hours']:.1f}"
+                                    fmt_handling(
+                                        r.get("avg_work_hours"),
+                                        r.get("avg_hours"),
+                                        lang,
+                                        short=True,
+                                    ),
+                                    className="cc-dep-handling",
                                 ),
                             ],
                         )

@@ -13,6 +13,7 @@ from command_center.screens.registry import PanelContext, PanelOptions
 from layouts.common import (
     PALETTE,
     figure_layout,
+    fmt_handling,
     fmt_int,
     font_px,
     graph,
@@ -201,11 +202,35 @@ def trend_figure(data: dict[str, Any], ctx: PanelContext) -> go.Figure:
     return fig
 
 
+def trend_summary(totals: dict[str, Any], lang: str) -> str:
+    """The period's totals in one line: reported, closed, 平均处置时长 with its units and n."""
+    return t(
+        "stats.summary",
+        lang,
+        reported=fmt_int(totals["reported"]),
+        closed=fmt_int(totals["closed"]),
+        handling=fmt_handling(
+            totals["avg_handling_work_hours"], totals["avg_handling_hours"], lang
+        ),
+        n=t("appraisal.handling_n", lang, n=fmt_int(totals["handled"])),
+    )
+
+
 def render_stats_trend(data: dict[str, Any], ctx: PanelContext) -> Any:
     frame: pd.DataFrame = data["frame"]
     if frame.empty or not frame["reported"].sum():
         return message(t("panel.no_cases", ctx.lang))
-    return graph(ctx, trend_figure(data, ctx))
+    chart = graph(ctx, trend_figure(data, ctx))
+    totals = data.get("summary")
+    if not totals:
+        return chart
+    return html.Div(
+        [
+            html.Div(trend_summary(totals, ctx.lang), className="cc-stats-summary"),
+            html.Div(chart, style={"flex": "1 1 0", "minHeight": 0}),
+        ],
+        style={"display": "flex", "flexDirection": "column", "height": "100%"},
+    )
 
 
 def class_figure(data: dict[str, Any], ctx: PanelContext) -> go.Figure:

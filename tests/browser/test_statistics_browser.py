@@ -43,6 +43,9 @@ def test_clicking_a_source_bar_and_a_region_filters_the_stats_screen(
     wait_for_panels(page, timeout=40)
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts / "stats-wall.png"))
+    # 平均处置时长 with both units, in the trend panel's summary line
+    summary = page.locator('[data-panel="trend"] .cc-stats-summary').inner_text()
+    assert "平均处置时长" in summary and "工作时" in summary and "小时" in summary, summary
 
     all_classes = plot_total(page, "classes")
     assert all_classes and all_classes > 0
@@ -96,7 +99,7 @@ def file_overdue_case(cc) -> str:  # noqa: ANN001
 
 
 def test_appraisal_console_picks_a_period_and_drills_to_overdue_cases(
-    live_app, browser, artifacts
+    at_city_now, live_app, browser, artifacts
 ) -> None:  # noqa: ANN001
     cc, base = live_app
     late_department = file_overdue_case(cc)
@@ -106,6 +109,10 @@ def test_appraisal_console_picks_a_period_and_drills_to_overdue_cases(
     page.wait_for_selector(".cc-canvas.cc-scaled", timeout=40000)  # a loaded machine
     wait_for_panels(page, timeout=40)
     page.screenshot(path=str(artifacts / "appraisal-console.png"))
+    summary = page.locator('[data-panel="summary"] .cc-kpi-handling').inner_text()
+    assert "工作时" in summary and "小时" in summary, summary
+    head = page.locator('[data-panel="departments"] thead').inner_text()
+    assert "平均处置时长" in head and "工作时/小时" in head, head
 
     chips = page.locator('[data-panel="filter"] .cc-chip-period')
     month_label = chips.inner_text()
@@ -147,7 +154,7 @@ def test_appraisal_console_picks_a_period_and_drills_to_overdue_cases(
 
 @pytest.mark.parametrize("page_index", [0, 1, 3])
 def test_briefing_pages_render_with_rankings_and_export(
-    live_app, browser, artifacts, page_index: int
+    at_city_now, live_app, browser, artifacts, page_index: int
 ) -> None:  # noqa: ANN001
     cc, base = live_app
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -167,6 +174,9 @@ def test_briefing_pages_render_with_rankings_and_export(
     wait_for_panels(page, timeout=40)
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts / f"briefing-page{page_index + 1}.png"))
+    if page_index == 1:  # 考核排名: the month's 平均处置时长 with its units
+        tile = page.locator('[data-panel="summary"] .cc-kpi-handling').inner_text()
+        assert "工作时" in tile and "小时" in tile, tile
     if page_index == 0:
         # the export button hands the day's briefing to the browser as a PDF download
         with page.expect_download(timeout=180_000) as download:

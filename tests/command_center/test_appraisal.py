@@ -389,3 +389,59 @@ def test_the_ranking_panel_shows_the_score_formula_and_the_minimum(story) -> Non
         text = str(render_appraisal_ranking(data, ctx))
         assert formula in text and minimum in text
         assert "'—'" in text  # the unranked rows' rank
+
+
+def test_the_three_screens_show_the_average_handling_time_with_its_units(story) -> None:  # noqa: ANN001
+    """October by hand (see the average handling test): 10.2 工作时 / 25.0 小时 over the
+    three cases reported back; D01 14.8 / 37.0."""
+    from command_center import statistics
+    from command_center.screens.registry import PanelContext
+    from layouts.appraisal import (
+        AppraisalRankingOptions,
+        AppraisalSummaryOptions,
+        render_appraisal_ranking,
+        render_appraisal_summary,
+    )
+    from layouts.statistics import trend_summary
+
+    cases, _, (_, grid2) = story
+    counts, rates = totals(cases, OCT)
+    data = {"counts": counts, "rates": rates, "supervisor": supervisor_indicators(cases, OCT),
+            "grades": {}}  # fmt: skip
+    ctx = PanelContext("appraisal", "s", "appraisal_summary", AppraisalSummaryOptions())
+    tile = str(render_appraisal_summary(data, ctx))
+    assert "平均处置时长" in tile and "10.2 工作时" in tile and "25.0 小时" in tile
+    en = PanelContext("appraisal", "s", "appraisal_summary", AppraisalSummaryOptions(), lang="en")
+    tile = str(render_appraisal_summary(data, en))
+    assert "10.2 working h" in tile and "25.0 h" in tile
+    ranking = {"units": appraise(cases, "department", OCT), "period_label": "10",
+               "previous_label": "9"}  # fmt: skip
+    rctx = PanelContext("appraisal", "r", "appraisal_ranking", AppraisalRankingOptions())
+    table = str(render_appraisal_ranking(ranking, rctx))
+    assert "平均处置时长" in table and "工作时/小时" in table and "14.8 / 37.0" in table
+
+    # 统计分析: the trend's summary line, under the screen's filters
+    summary = statistics.summary(cases, OCT)
+    assert (summary["reported"], summary["closed"], summary["handled"]) == (6, 2, 3)
+    assert summary["avg_handling_hours"] == pytest.approx(25.0)
+    line = trend_summary(summary, "zh")
+    assert "平均处置时长 10.2 工作时 / 25.0 小时" in line and "n=3" in line
+    street2 = statistics.summary(cases, OCT, statistics.StatsFilter(region_code=grid2[:9]))
+    assert street2["handled"] == 1 and street2["avg_handling_work_hours"] == pytest.approx(1.0)
+
+
+def test_the_printed_briefing_shows_the_average_handling_time(story) -> None:  # noqa: ANN001
+    from adapters.sql.gis import SqlGisAdapter
+    from command_center import briefing
+    from layouts.briefing import briefing_html
+
+    cases, _, _ = story
+
+    gis = SqlGisAdapter(engine=cases.engine)
+    try:
+        data = briefing.collect(cases, gis, date(2026, 10, 20), now=NOW)
+    finally:
+        gis.close()
+    page = briefing_html(data, {"trend": "", "sources": "", "region": ""}, "A4", "zh")
+    assert "平均处置时长" in page and "10.2 工作时 / 25.0 小时" in page
+    assert "工作时/小时" in page and "14.8 / 37.0" in page  # the departments' column

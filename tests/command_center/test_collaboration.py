@@ -192,6 +192,36 @@ def test_department_board_counts_open_cases_and_todays_funnel(cc: object) -> Non
     assert board["funnel"]["dispatched"] == before["funnel"]["dispatched"] + 1
 
 
+def test_department_board_average_handling_time_is_the_appraisal_indicator(
+    at_city_now: None, cc: object
+) -> None:
+    """平均处置时长 on the duty console: the cases reported in the last 30 days and reported
+    back, from last dispatch to last report-back, in working and in wall-clock hours."""
+    from datetime import timedelta
+
+    from adapters.case.contract import CaseFilter
+    from command_center.domain.calendar import load_calendar
+    from command_center.domain.indicators import handling_seconds
+
+    collab = cc.collab  # type: ignore[attr-defined]
+    now = collab.clock()
+    since = datetime.combine(now.date(), datetime.min.time()) - timedelta(days=30)
+    calendar = load_calendar(None)
+    spent: dict[str, list[tuple[int, int]]] = {}
+    for case in cc.services.adapters.case.list_cases(CaseFilter(since=since, limit=None)):  # type: ignore[attr-defined]
+        if case.department_code and case.dispatched_at and case.handled_at:
+            spent.setdefault(case.department_code, []).append(
+                handling_seconds(case.dispatched_at, case.handled_at, calendar)
+            )
+    board = {r["code"]: r for r in collab.department_board()["departments"]}
+    assert spent and set(spent) <= set(board)
+    for code, times in spent.items():
+        wall = sum(w for w, _ in times) / len(times) / 3600
+        work = sum(k for _, k in times) / len(times) / 3600
+        assert board[code]["avg_hours"] == pytest.approx(wall), code
+        assert board[code]["avg_work_hours"] == pytest.approx(work), code
+
+
 def test_a_case_put_on_the_wall_shows_there_for_a_while(cc: object) -> None:
     officer = add_user(cc, "wang", "duty_officer")
     collab = cc.collab  # type: ignore[attr-defined]
