@@ -135,7 +135,8 @@ def item7(cases: SqlCaseAdapter, now: datetime) -> None:
     print(f"   before:                 本月按期结案率 {pct(ind['on_time_closure_rate']).strip()}")
     print(f"   after (label):          本月至今 n={mtd.dispatched}  "
           f"{pct(ind['on_time_closure_rate']).strip()}")  # fmt: skip
-    print(f"   after (last_month):     上月按期结案率 {pct(ind_last['on_time_closure_rate']).strip()}"
+    last_rate = pct(ind_last["on_time_closure_rate"]).strip()
+    print(f"   after (last_month):     上月按期结案率 {last_rate}"
           f"  ({last.month}月全月 n={full.dispatched:,})")  # fmt: skip
     print("   结案率 of past months (due = dispatched cases reported in the month):")
     month = last
