@@ -38,6 +38,7 @@ from adapters.sql.models import CaseRow  # noqa: E402
 from command_center.appraisal import (  # noqa: E402
     DEFAULT_RANK_MIN_CASES,
     AppraisalConfig,
+    Level,
     Period,
     appraise,
     period_of,
@@ -46,7 +47,7 @@ from command_center.appraisal import (  # noqa: E402
 from command_center.domain.indicators import indicators  # noqa: E402
 
 SEED = 20261125
-LEVELS = ("department", "street", "community", "grid")
+LEVELS: tuple[Level, ...] = ("department", "street", "community", "grid")
 
 
 def pct(value: float | None) -> str:
@@ -82,7 +83,7 @@ def item4(cases: SqlCaseAdapter, period: Period) -> None:
           f"{pct(rates['on_time_closure_rate']):>12}")  # fmt: skip
     print(f"   {'按期结案数':20}{old:>12,}{counts['closed_on_time']:>12,}")
     print(f"   closed late yet counted on time before: {late:,} of {old:,}")
-    for level in ("department", "street"):
+    for level in LEVELS[:2]:
         units = appraise(cases, level, period, compare=False)
         same_after = sum(
             u.rates["on_time_closure_rate"] == u.rates["on_time_disposal_rate"] for u in units

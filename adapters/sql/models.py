@@ -482,6 +482,10 @@ _DIM_TYPES = {
 }
 
 
+def _counter_type(name: str) -> type[Integer]:
+    return BigInteger if name in SECONDS_COUNTERS else Integer
+
+
 def _rollup_table(cuboid: Cuboid) -> Table:
     key = (cuboid.period, *cuboid.dims, "status")
     return Table(
@@ -490,10 +494,7 @@ def _rollup_table(cuboid: Cuboid) -> Table:
         Column(cuboid.period, Date, nullable=False),
         *(Column(dim, _DIM_TYPES[dim], nullable=False) for dim in cuboid.dims),
         Column("status", String(12), nullable=False),
-        *(
-            Column(c, BigInteger if c in SECONDS_COUNTERS else Integer, nullable=False, default=0)
-            for c in ROLLUP_COUNTERS
-        ),
+        *(Column(c, _counter_type(c), nullable=False, default=0) for c in ROLLUP_COUNTERS),
         UniqueConstraint(*key, name=f"uq_{cuboid.name}_key"),
         *(Index(f"ix_{cuboid.name}_by_{cols[0]}", *cols) for cols in cuboid.indexes),
     )
