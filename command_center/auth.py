@@ -10,9 +10,9 @@ Passwords are hashed with Argon2id (``argon2-cffi``, the algorithm of the Passwo
 Competition and OWASP's first choice); a hash made with older parameters is re-hashed on the
 next successful sign-in.
 
-User roles (岗位) map onto the workflow roles of ``command_center.domain.workflow``, which
-decide the actions each may take (separation of duties: the one who handles a case never
-closes it).
+User roles (岗位) and their rights are the table of ``command_center.domain.roles``: each
+acts as workflow roles of ``command_center.domain.workflow``, which decide its case actions
+(separation of duties: the one who handles a case never closes it).
 """
 
 from __future__ import annotations
@@ -42,7 +42,13 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.case.contract import CaseAction
 from command_center.domain.calendar import local_now
-from command_center.domain.workflow import ROLES_FOR_ACTION
+from command_center.domain.roles import (
+    OTHER_RIGHTS,
+    ROLE_NAMES,
+    USER_ROLES,
+    case_actions,
+    roles_with,
+)
 from command_center.sessions import USER_KEY, revoke_user
 
 metadata = MetaData()
@@ -59,33 +65,18 @@ users_t = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
-#: User roles, in the order the CLI lists them.
-ROLES: tuple[str, ...] = ("duty_officer", "dispatcher", "shift_leader", "leader", "admin")
+#: User roles, in the order the CLI lists them: the table of ``command_center.domain.roles``.
+ROLES: tuple[str, ...] = ROLE_NAMES
 
-#: User role -> the workflow roles it acts as in the hall. A duty officer (值班员) accepts
-#: reports and records the supervisors' on-site verification; a dispatcher (派遣员) dispatches
-#: and records the departments' feedback; the shift leader (值班长) registers and closes.
-WORKFLOW_ROLES: Mapping[str, frozenset[str]] = {
-    "duty_officer": frozenset({"acceptor", "supervisor"}),
-    "dispatcher": frozenset({"dispatcher", "department"}),
-    "shift_leader": frozenset({"shift_leader"}),
-    "leader": frozenset(),
-    "admin": frozenset({"acceptor", "supervisor", "dispatcher", "department", "shift_leader"}),
-}
+#: User role -> the workflow roles it acts as in the hall (from the table).
+WORKFLOW_ROLES: Mapping[str, frozenset[str]] = {r.name: r.acts_as for r in USER_ROLES}
 
-#: A leader (领导) may urge and supervise (督办) any case but does not run the workflow.
-EXTRA_ACTIONS: Mapping[str, frozenset[CaseAction]] = {
-    "leader": frozenset({CaseAction.URGE, CaseAction.ESCALATE}),
-}
+#: User role -> case actions beyond its workflow roles' (a leader urges and supervises).
+EXTRA_ACTIONS: Mapping[str, frozenset[CaseAction]] = {r.name: r.also for r in USER_ROLES}
 
-#: Actions outside the case workflow and the user roles that may take them. 确认 (acknowledge)
-#: an alarm belongs to the hall's duty consoles: duty officer, dispatcher, shift leader and
-#: admin; never a kiosk (no session) and not a leader's screen (a leader watches and urges,
-#: the hall answers the alarm). Any signed-in user may put a case or region on the wall.
-OTHER_ACTIONS: Mapping[str, frozenset[str]] = {
-    "alarm_ack": frozenset({"duty_officer", "dispatcher", "shift_leader", "admin"}),
-    "put_on_wall": frozenset(ROLES),
-}
+#: Actions outside the case workflow and the user roles that may take them: 确认 an alarm,
+#: 告警立案, 推送到大屏, the briefing export and the admin pages (see the table).
+OTHER_ACTIONS: Mapping[str, frozenset[str]] = {name: roles_with(name) for name in OTHER_RIGHTS}
 
 _hasher = PasswordHasher()
 
@@ -113,9 +104,7 @@ class User:
 
 def actions_for_role(role: str) -> frozenset[CaseAction]:
     """The workflow actions a user of ``role`` may take."""
-    roles = WORKFLOW_ROLES.get(role, frozenset())
-    allowed = {a for a, who in ROLES_FOR_ACTION.items() if who & roles}
-    return frozenset(allowed | EXTRA_ACTIONS.get(role, frozenset()))
+    return case_actions(role)
 
 
 def may(user: User | None, action: CaseAction | str) -> bool:
@@ -314,10 +303,15 @@ def _engine(settings: Any) -> Engine:
 
 
 def cmd_users(args: Any, settings: Any) -> int:
-    """``command-center users add|list|passwd|disable|signout``."""
+    """``command-center users add|list|passwd|disable|signout|roles``."""
     import getpass
     import sys
 
+    if args.users_command == "roles":  # the table of docs/roles.md; no database needed
+        from command_center.domain.roles import rights_markdown
+
+        print(rights_markdown(), end="")
+        return 0
     store = UserStore(_engine(settings))
     if args.users_command == "list":
         for u in store.list():
@@ -393,6 +387,7 @@ def add_cli(sub: Any) -> None:
     add.add_argument("--password", help="asked for when omitted")
     add.add_argument("--display-name", dest="display_name")
     usub.add_parser("list", help="list users")
+    usub.add_parser("roles", help="print the roles and their rights (the table of docs/roles.md)")
     pw = usub.add_parser("passwd", help="set a user's password")
     pw.add_argument("name")
     pw.add_argument("--password")

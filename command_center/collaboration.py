@@ -45,6 +45,7 @@ from command_center.audit import FAILED, OK, REFUSED, AuditLog, audit_key
 from command_center.auth import NEWEST_TABLES, User, UserStore, actions_for_role, may
 from command_center.domain.calendar import WorkingCalendar, load_calendar, remaining_time
 from command_center.domain.classes import CaseClass, Catalogue, load_catalogue
+from command_center.domain.roles import CASE_FROM_ALARM
 from command_center.domain.workflow import (
     DEFAULT_MAX_EXTENSIONS,
     OPEN_STATUSES,
@@ -326,7 +327,7 @@ class Collaboration:
             return ActionOutcome(False, "告警服务不可用 / no alarm service")
         if user is None:
             return self._refuse(name, role, "case_from_alarm", screen, None, "请先登录 / sign in")
-        if not may(user, CaseAction.ACCEPT) and not may(user, CaseAction.REGISTER):
+        if not may(user, CASE_FROM_ALARM):
             return self._refuse(
                 name, role, "case_from_alarm", screen, None, f"岗位无权立案 / role {role} may not"
             )

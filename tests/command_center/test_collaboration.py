@@ -109,7 +109,7 @@ def test_a_forbidden_transition_is_explained_changes_nothing_and_is_audited(cc: 
 
 
 def test_a_role_may_only_take_its_own_actions(cc: object) -> None:
-    officer = add_user(cc, "wang", "duty_officer")
+    officer = add_user(cc, "wang", "acceptor")  # 受理员: accepts, the shift leader registers
     leader = add_user(cc, "boss", "leader")
     case_id = new_case(cc)
     assert cc.collab.perform(officer, case_id, "accept").ok  # type: ignore[attr-defined]
