@@ -52,6 +52,7 @@ class UserRole:
     also: frozenset[CaseAction] = frozenset()  # case actions beyond its workflow roles'
     other: frozenset[str] = frozenset()  # rights outside the workflow (OTHER_RIGHTS)
     duty: str = ""  # what the role does, for the table
+    own_cases: bool = False  # acts only on the cases of its own department
 
 
 #: Every user role, in the order the CLI and the table list them.
@@ -97,8 +98,10 @@ USER_ROLES: tuple[UserRole, ...] = (
         "department",
         "专业部门",
         acts_as=frozenset({"department"}),
-        duty="a department (or a street acting as one): reports back (处置反馈) or returns a "
-        "case dispatched to it wrongly; an extension it asks for is granted by the hall",
+        duty="a department (or a street acting as one), on the cases dispatched to it only: "
+        "reports back (处置反馈) or returns a case dispatched to it wrongly; an extension it "
+        "asks for is granted by the hall",
+        own_cases=True,
     ),
     UserRole(
         "leader",
@@ -139,6 +142,12 @@ def rights(role: str) -> frozenset[str]:
     if A.ACCEPT in acts or A.REGISTER in acts:
         out.add(CASE_FROM_ALARM)
     return frozenset(out)
+
+
+def own_cases_only(role: str) -> bool:
+    """Whether ``role`` acts only on the cases of its own department (专业部门)."""
+    spec = BY_NAME.get(role)
+    return spec is not None and spec.own_cases
 
 
 def roles_with(right: str) -> frozenset[str]:
