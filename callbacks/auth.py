@@ -24,7 +24,8 @@ from flask import Flask, redirect, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from command_center.audit import FAILED, OK, REFUSED
-from command_center.auth import AuthError, session_user, sign_in, sign_out
+from command_center.auth import AuthError, may, session_user, sign_in, sign_out
+from command_center.domain.roles import ADMIN_PAGES
 from command_center.i18n import t
 from command_center.login_limit import LoginThrottle
 from command_center.sessions import rotate
@@ -196,7 +197,7 @@ def register_routes(server: Flask, cc: Any) -> None:
         admin = session_user(session, collab.clock(), minutes=minutes, store=collab.users)
         if admin is None:
             return redirect("/login?next=/admin/users")
-        if admin.role != "admin":
+        if not may(admin, ADMIN_PAGES):
             body = escape(t("auth.users_admin_only", lang))
             return _page(t("auth.users_title", lang), body, lang), 403
         notice = ""
@@ -245,7 +246,7 @@ def register_routes(server: Flask, cc: Any) -> None:
         user = session_user(session, collab.clock(), store=collab.users)
         if user is None:
             return redirect("/login?next=/admin/audit")
-        if user.role != "admin":
+        if not may(user, ADMIN_PAGES):
             return _page(t("auth.audit_title", lang), escape(t("auth.admin_only", lang)), lang), 403
         case_id = request.args.get("case", type=int)
         rows = collab.audit.entries(limit=500, case_id=case_id)

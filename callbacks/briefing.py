@@ -27,7 +27,8 @@ from flask import session
 from command_center import briefing
 from command_center.appraisal import AppraisalConfig
 from command_center.audit import FAILED, OK, REFUSED
-from command_center.auth import session_user
+from command_center.auth import OTHER_ACTIONS, session_user
+from command_center.domain.roles import BRIEFING_EXPORT
 from command_center.i18n import t
 from layouts.briefing import export_status
 
@@ -38,9 +39,9 @@ def export_folder(cc: Any) -> Path:
     return Path(cc.settings.briefing_dir or Path(cc.settings.data_dir) / "briefings")
 
 
-#: Roles that may export the briefing: the shift leader (值班长) reports on the shift, the
-#: leaders (领导) it is written for, and admins.
-EXPORT_ROLES = frozenset({"shift_leader", "leader", "admin"})
+#: Roles that may export the briefing (the roles table: the shift leader 值班长 reports on
+#: the shift, the leaders 领导 it is written for, and admins).
+EXPORT_ROLES = OTHER_ACTIONS[BRIEFING_EXPORT]
 
 #: How long an export may hold a user's slot in Redis before it counts as dead (a worker
 #: killed mid-export must not lock its user out for good).

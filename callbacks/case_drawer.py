@@ -21,9 +21,10 @@ from flask import session
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import BadRequest
 
-from command_center.auth import session_user
+from command_center.auth import may, session_user
 from command_center.collaboration import PHOTO_ACTIONS
 from command_center.domain.ids import MAX_ID, record_id
+from command_center.domain.roles import PUT_ON_WALL
 from command_center.geo import level_of
 from command_center.i18n import t
 from command_center.photos import PhotoRefused, decode_data_url
@@ -45,6 +46,28 @@ log = logging.getLogger(__name__)
 
 #: The wall a console's "put on the wall" shows a case on.
 FOCUS_SCREEN = "main"
+
+#: What the drawer shows of a case: opened or re-read (``render_drawer``) and right after an
+#: action in the same answer (``act``), so the two can never disagree.
+DRAWER_OUTPUTS: tuple[tuple[str, str], ...] = (
+    ("cc-drawer", "className"),
+    ("cc-drawer-summary", "children"),
+    ("cc-drawer-body", "children"),
+    ("cc-act-buttons", "children"),
+    ("cc-act-dept", "options"),
+    ("cc-act-dept", "value"),
+    ("cc-act-dept-wrap", "style"),
+    ("cc-act-hours-wrap", "style"),
+    ("cc-act-limit", "children"),
+    ("cc-drawer-status", "data"),
+    ("cc-drawer-digest", "data"),
+    ("cc-drawer-grid", "data"),
+    ("cc-drawer-marker", "children"),
+    ("cc-drawer-map", "viewport"),
+    ("cc-drawer-user", "children"),
+    ("cc-act-form", "className"),
+    ("cc-act-photo-wrap", "style"),
+)
 
 
 def screen_of(pathname: str | None) -> str:
@@ -107,8 +130,11 @@ def _distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 def form_class(user: Any) -> str:
-    """A kiosk (no session) gets no note field and no "put on the wall": nothing to act."""
-    return "cc-act-form" if user is not None else "cc-act-form cc-kiosk"
+    """A kiosk (no session) gets no note field and no "put on the wall": nothing to act; a
+    role without the wall (the field, a department) gets no "put on the wall"."""
+    if user is None:
+        return "cc-act-form cc-kiosk"
+    return "cc-act-form" if may(user, PUT_ON_WALL) else "cc-act-form cc-no-wall"
 
 
 def install(app: Any, cc: Any) -> None:
@@ -123,54 +149,9 @@ def install(app: Any, cc: Any) -> None:
 def register(app: Any, cc: Any) -> None:
     collab = cc.collab
 
-    @app.callback(
-        Output("cc-drawer", "className"),
-        Output("cc-drawer-summary", "children"),
-        Output("cc-drawer-body", "children"),
-        Output("cc-act-buttons", "children"),
-        Output("cc-act-dept", "options"),
-        Output("cc-act-dept", "value"),
-        Output("cc-act-dept-wrap", "style"),
-        Output("cc-act-hours-wrap", "style"),
-        Output("cc-act-limit", "children"),
-        Output("cc-drawer-status", "data"),
-        Output("cc-drawer-digest", "data"),
-        Output("cc-drawer-grid", "data"),
-        Output("cc-drawer-marker", "children"),
-        Output("cc-drawer-map", "viewport"),
-        Output("cc-drawer-user", "children"),
-        Output("cc-act-form", "className"),
-        Output("cc-act-photo-wrap", "style"),
-        Input("cc-drawer-case", "data"),
-        Input("cc-drawer-refresh", "data"),
-        Input("cc-drawer-tick", "n_intervals"),
-        State("cc-drawer-digest", "data"),
-        State("cc-url", "search"),
-        State("cc-act-dept", "value"),
-    )
-    def render_drawer(
-        opened: dict[str, Any] | None,
-        _r: Any,
-        _n: Any,
-        digest: str | None,
-        search: str | None,
-        dept_value: str | None,
-    ) -> tuple[Any, ...]:
-        lang = lang_of(cc, search)
-        if opened is not None and not isinstance(opened, dict):
-            raise BadRequest("cc-drawer-case must be an object")
-        if opened and opened.get("alarm_id") and not opened.get("case_id"):
-            return render_alarm(id_in(opened, "alarm_id"), digest, lang)
-        if not opened or not opened.get("case_id"):
-            if digest is None:
-                raise PreventUpdate
-            return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 6
-        user = current_user(cc)
-        try:
-            data = collab.drawer(id_in(opened, "case_id"), user)
-        except Exception as exc:  # noqa: BLE001 - a vanished case or a backend outage
-            msg = t("drawer.unavailable", lang, error=str(exc))
-            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 5
+    def load(case_id: int, user: Any) -> tuple[Any, str]:
+        """The case as the service has it now, and the digest of what the drawer shows."""
+        data = collab.drawer(case_id, user)
         case = data.detail.case
         data.department_name = collab.department_name(case.department_code)  # type: ignore[attr-defined]
         state = (
@@ -180,13 +161,21 @@ def register(app: Any, cc: Any) -> None:
             [p.id for p in data.detail.photos],
             [(s.id, s.status, s.attempts) for s in data.sms],
             case.sla_state,
-            user.name if user else None,
-            lang,
+            data.user.name if data.user else None,
         )
-        new_digest = hashlib.sha1(json.dumps(state, default=str).encode()).hexdigest()
-        if new_digest == digest and ctx.triggered_id == "cc-drawer-tick":
-            raise PreventUpdate  # nothing changed: no re-render, no flicker
-        from_tick = ctx.triggered_id == "cc-drawer-tick"  # a refresh keeps the officer's view
+        return data, hashlib.sha1(json.dumps(state, default=str).encode()).hexdigest()
+
+    def unavailable(exc: Exception, lang: str) -> tuple[Any, ...]:
+        msg = t("drawer.unavailable", lang, error=str(exc))
+        return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 5
+
+    def show_case(
+        data: Any, digest: str, lang: str, dept_value: str | None, *, keep_view: bool
+    ) -> tuple[Any, ...]:
+        """The drawer's outputs (``DRAWER_OUTPUTS``) for ``data``; ``keep_view``: the small
+        map stays where the officer left it."""
+        case = data.detail.case
+        user = data.user
         extras = linked_extras(cc, case)
         options = department_options(data, lang)
         show = {"display": "block"}
@@ -243,14 +232,51 @@ def register(app: Any, cc: Any) -> None:
             show if needs_hours else hide,
             t("drawer.limit_hint", lang, limit=data.limit_text) if data.limit_text else "",
             case.status.value,
-            new_digest,
+            digest,
             grid,
             marker,
-            viewport if not from_tick else no_update,
+            viewport if not keep_view else no_update,
             who,
             form_class(user),
             show if needs_photo else hide,
         )
+
+    @app.callback(
+        *[Output(i, p) for i, p in DRAWER_OUTPUTS],
+        Input("cc-drawer-case", "data"),
+        Input("cc-drawer-tick", "n_intervals"),
+        State("cc-drawer-digest", "data"),
+        State("cc-url", "search"),
+        State("cc-act-dept", "value"),
+    )
+    def render_drawer(
+        opened: dict[str, Any] | None,
+        _n: Any,
+        digest: str | None,
+        search: str | None,
+        dept_value: str | None,
+    ) -> tuple[Any, ...]:
+        """Open a case (or an alarm), and re-read it every few seconds: what another console
+        did shows here. An action's own result comes with the action (``act``)."""
+        lang = lang_of(cc, search)
+        if opened is not None and not isinstance(opened, dict):
+            raise BadRequest("cc-drawer-case must be an object")
+        if opened and opened.get("alarm_id") and not opened.get("case_id"):
+            return render_alarm(id_in(opened, "alarm_id"), digest, lang)
+        if not opened or not opened.get("case_id"):
+            if digest is None:
+                raise PreventUpdate
+            return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 6
+        try:
+            data, new_digest = load(id_in(opened, "case_id"), current_user(cc))
+        except BadRequest:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a vanished case or a backend outage
+            return unavailable(exc, lang)
+        from_tick = ctx.triggered_id == "cc-drawer-tick"  # a refresh keeps the officer's view
+        if new_digest == digest and from_tick:
+            raise PreventUpdate  # nothing changed: no re-render, no flicker
+        return show_case(data, new_digest, lang, dept_value, keep_view=from_tick)
 
     def render_alarm(alarm_id: int, digest: str | None, lang: str) -> tuple[Any, ...]:
         """The drawer for an alarm: its card and the button that makes it a case."""
@@ -317,6 +343,7 @@ def register(app: Any, cc: Any) -> None:
         Output("cc-act-note", "value"),
         Output("cc-drawer-case", "data", allow_duplicate=True),
         Output("cc-act-photo", "contents", allow_duplicate=True),
+        *[Output(i, p, allow_duplicate=True) for i, p in DRAWER_OUTPUTS],
         Input({"role": "cc-act", "action": ALL}, "n_clicks"),
         State("cc-drawer-case", "data"),
         State("cc-drawer-status", "data"),
@@ -340,7 +367,10 @@ def register(app: Any, cc: Any) -> None:
         pathname: str | None,
         search: str | None,
         refresh: int | None,
-    ) -> tuple[Any, Any, Any, Any, Any]:
+    ) -> tuple[Any, ...]:
+        """One action, and in the same answer the case re-read from the service: its new
+        status, history and the actions now allowed (never a message beside a stale card).
+        ``cc-drawer-refresh`` tells the console's queue to refresh at once."""
         trig = ctx.triggered_id
         if not isinstance(trig, dict) or not any(c for c in clicks if c) or not opened:
             raise PreventUpdate
@@ -351,7 +381,23 @@ def register(app: Any, cc: Any) -> None:
         lang = lang_of(cc, search)
         action = trig["action"]
         user = current_user(cc, renew=True)
+        acted = (refresh or 0) + 1
+        keep = (no_update,) * len(DRAWER_OUTPUTS)
         from dash import html
+
+        def refused(why: str) -> Any:
+            return html.Div(
+                [html.B(t("drawer.refused", lang)), " ", why],
+                className="cc-msg cc-msg-error",
+                role="alert",
+            )
+
+        def now_shown(case_id: int, *, keep_view: bool) -> tuple[Any, ...]:
+            try:
+                data, digest = load(case_id, user)
+            except Exception as exc:  # noqa: BLE001 - a vanished case or a backend outage
+                return unavailable(exc, lang)
+            return show_case(data, digest, lang, dept, keep_view=keep_view)
 
         if action == "case_from_alarm":
             made = collab.case_from_alarm(
@@ -361,32 +407,26 @@ def register(app: Any, cc: Any) -> None:
                 note=note or "",
             )
             if not made.ok or made.case is None:
-                msg = html.Div(
-                    [html.B(t("drawer.refused", lang)), " ", made.message],
-                    className="cc-msg cc-msg-error",
-                    role="alert",
-                )
-                return msg, (refresh or 0) + 1, no_update, no_update, no_update
+                return (refused(made.message), acted, no_update, no_update, no_update, *keep)
             msg = html.Div(
                 t("drawer.case_created", lang, number=made.case.number),
                 className="cc-msg cc-msg-ok",
                 role="status",
             )
+            # the drawer holds the case from now on (opening it re-reads it once more: the
+            # last word over an alarm card a tick may have read meanwhile)
             done = {"case_id": made.case.id, "from": "alarm"}
-            return msg, (refresh or 0) + 1, "", done, no_update
+            view = now_shown(made.case.id, keep_view=False)
+            return (msg, acted, "", done, no_update, *view)
         with_photo = photo if photo and action in {a.value for a in PHOTO_ACTIONS} else None
         try:
             photo_bytes = decode_data_url(with_photo) if with_photo else None
         except PhotoRefused as exc:
-            msg = html.Div(
-                [html.B(t("drawer.refused", lang)), " ", str(exc)],
-                className="cc-msg cc-msg-error",
-                role="alert",
-            )
-            return msg, no_update, no_update, no_update, None
+            return (refused(str(exc)), no_update, no_update, no_update, None, *keep)
+        case_id = id_in(opened, "case_id")
         outcome = collab.perform(
             user,
-            id_in(opened, "case_id"),
+            case_id,
             action,
             (note or "").strip(),
             screen=screen_of(pathname),
@@ -395,6 +435,9 @@ def register(app: Any, cc: Any) -> None:
             expected_status=status,
             photo=photo_bytes,
         )
+        # done or refused, the drawer shows the case as it is now (a refusal may be another
+        # officer having moved it on meanwhile)
+        view = now_shown(case_id, keep_view=True)
         if outcome.ok:
             text = t("drawer.done", lang, action=t(f"action.{action}", lang))
             if outcome.sms_ids:
@@ -402,13 +445,9 @@ def register(app: Any, cc: Any) -> None:
             if outcome.message:  # done, with a remark (a photo the backend did not keep)
                 text += " " + outcome.message
             msg = html.Div(text, className="cc-msg cc-msg-ok", role="status")
-            return msg, (refresh or 0) + 1, "", no_update, None if photo_bytes else no_update
-        msg = html.Div(
-            [html.B(t("drawer.refused", lang)), " ", outcome.message],
-            className="cc-msg cc-msg-error",
-            role="alert",
-        )
-        return msg, (refresh or 0) + 1, no_update, no_update, no_update
+            photo_out = None if photo_bytes else no_update
+            return (msg, acted, "", no_update, photo_out, *view)
+        return (refused(outcome.message), acted, no_update, no_update, no_update, *view)
 
     @app.callback(
         Output("cc-drawer-msg", "children", allow_duplicate=True),

@@ -10,9 +10,9 @@ Passwords are hashed with Argon2id (``argon2-cffi``, the algorithm of the Passwo
 Competition and OWASP's first choice); a hash made with older parameters is re-hashed on the
 next successful sign-in.
 
-User roles (岗位) map onto the workflow roles of ``command_center.domain.workflow``, which
-decide the actions each may take (separation of duties: the one who handles a case never
-closes it).
+User roles (岗位) and their rights are the table of ``command_center.domain.roles``: each
+acts as workflow roles of ``command_center.domain.workflow``, which decide its case actions
+(separation of duties: the one who handles a case never closes it).
 """
 
 from __future__ import annotations
@@ -42,7 +42,15 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.case.contract import CaseAction
 from command_center.domain.calendar import local_now
-from command_center.domain.workflow import ROLES_FOR_ACTION
+from command_center.domain.roles import (
+    BY_NAME,
+    OTHER_RIGHTS,
+    ROLE_NAMES,
+    USER_ROLES,
+    case_actions,
+    own_cases_only,
+    roles_with,
+)
 from command_center.sessions import USER_KEY, revoke_user
 
 metadata = MetaData()
@@ -57,41 +65,43 @@ users_t = Table(
     Column("password_hash", String(255), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime, nullable=False),
+    # a 专业部门 user's department (migration 0310_user_department): its own cases only
+    Column("department_code", String(20), nullable=False, default=""),
 )
 
-#: User roles, in the order the CLI lists them.
-ROLES: tuple[str, ...] = ("duty_officer", "dispatcher", "shift_leader", "leader", "admin")
+#: User roles, in the order the CLI lists them: the table of ``command_center.domain.roles``.
+ROLES: tuple[str, ...] = ROLE_NAMES
 
-#: User role -> the workflow roles it acts as in the hall. A duty officer (值班员) accepts
-#: reports and records the supervisors' on-site verification; a dispatcher (派遣员) dispatches
-#: and records the departments' feedback; the shift leader (值班长) registers and closes.
-WORKFLOW_ROLES: Mapping[str, frozenset[str]] = {
-    "duty_officer": frozenset({"acceptor", "supervisor"}),
-    "dispatcher": frozenset({"dispatcher", "department"}),
-    "shift_leader": frozenset({"shift_leader"}),
-    "leader": frozenset(),
-    "admin": frozenset({"acceptor", "supervisor", "dispatcher", "department", "shift_leader"}),
-}
+#: User role -> the workflow roles it acts as in the hall (from the table).
+WORKFLOW_ROLES: Mapping[str, frozenset[str]] = {r.name: r.acts_as for r in USER_ROLES}
 
-#: A leader (领导) may urge and supervise (督办) any case but does not run the workflow.
-EXTRA_ACTIONS: Mapping[str, frozenset[CaseAction]] = {
-    "leader": frozenset({CaseAction.URGE, CaseAction.ESCALATE}),
-}
+#: User role -> case actions beyond its workflow roles' (a leader urges and supervises).
+EXTRA_ACTIONS: Mapping[str, frozenset[CaseAction]] = {r.name: r.also for r in USER_ROLES}
 
-#: Actions outside the case workflow and the user roles that may take them. 确认 (acknowledge)
-#: an alarm belongs to the hall's duty consoles: duty officer, dispatcher, shift leader and
-#: admin; never a kiosk (no session) and not a leader's screen (a leader watches and urges,
-#: the hall answers the alarm). Any signed-in user may put a case or region on the wall.
-OTHER_ACTIONS: Mapping[str, frozenset[str]] = {
-    "alarm_ack": frozenset({"duty_officer", "dispatcher", "shift_leader", "admin"}),
-    "put_on_wall": frozenset(ROLES),
-}
+#: Actions outside the case workflow and the user roles that may take them: 确认 an alarm,
+#: 告警立案, 推送到大屏, the briefing export and the admin pages (see the table).
+OTHER_ACTIONS: Mapping[str, frozenset[str]] = {name: roles_with(name) for name in OTHER_RIGHTS}
 
 _hasher = PasswordHasher()
 
 #: The newest tables of the collaboration migrations: a database without one of them is
 #: brought up to date before use.
 NEWEST_TABLES: tuple[str, ...] = ("cc_sessions", "cc_audit_head")
+#: ... and the newest columns (table, column) of tables that already existed.
+NEWEST_COLUMNS: tuple[tuple[str, str], ...] = (("cc_users", "department_code"),)
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the database has the collaboration tables and columns this code reads."""
+    from sqlalchemy import inspect
+
+    insp = inspect(engine)
+    if not all(insp.has_table(t) for t in NEWEST_TABLES):
+        return False
+    for table, column in NEWEST_COLUMNS:
+        if column not in {c["name"] for c in insp.get_columns(table)}:
+            return False
+    return True
 
 
 class AuthError(ValueError):
@@ -105,6 +115,7 @@ class User:
     display_name: str
     role: str
     active: bool = True
+    department_code: str = ""  # a 专业部门 user's department
 
     @property
     def label(self) -> str:
@@ -113,15 +124,16 @@ class User:
 
 def actions_for_role(role: str) -> frozenset[CaseAction]:
     """The workflow actions a user of ``role`` may take."""
-    roles = WORKFLOW_ROLES.get(role, frozenset())
-    allowed = {a for a, who in ROLES_FOR_ACTION.items() if who & roles}
-    return frozenset(allowed | EXTRA_ACTIONS.get(role, frozenset()))
+    return case_actions(role)
 
 
-def may(user: User | None, action: CaseAction | str) -> bool:
+def may(user: User | None, action: CaseAction | str, case: Any = None) -> bool:
     """Whether ``user`` (None: a kiosk without a session) may take ``action``: a workflow
-    action (``CaseAction``) or one of ``OTHER_ACTIONS``."""
+    action (``CaseAction``) or one of ``OTHER_ACTIONS``; with ``case``, on that case (a
+    专业部门 user acts on its own department's cases only)."""
     if user is None or not user.active:
+        return False
+    if case is not None and not owns(user, case):
         return False
     if isinstance(action, str) and action in OTHER_ACTIONS:
         return user.role in OTHER_ACTIONS[action]
@@ -130,6 +142,14 @@ def may(user: User | None, action: CaseAction | str) -> bool:
     except ValueError:
         return False
     return act in actions_for_role(user.role)
+
+
+def owns(user: User, case: Any) -> bool:
+    """Whether ``case`` is within ``user``'s reach: every case, except for a role that acts
+    on its own department's cases only (the case dispatched to the user's department)."""
+    if not own_cases_only(user.role):
+        return True
+    return bool(user.department_code) and case.department_code == user.department_code
 
 
 def hash_password(password: str) -> str:
@@ -143,10 +163,17 @@ class UserStore:
         self.engine = engine
 
     def add(
-        self, name: str, role: str, password: str, display_name: str = "", *, now: datetime
+        self,
+        name: str,
+        role: str,
+        password: str,
+        display_name: str = "",
+        *,
+        now: datetime,
+        department_code: str = "",
     ) -> User:
-        """Create a user; raises ``AuthError`` for an unknown role, an empty password or a
-        name already taken."""
+        """Create a user; raises ``AuthError`` for an unknown role, an empty password, a
+        name already taken, or a department role without its department."""
         name = name.strip()
         if not name:
             raise AuthError("用户名不能为空 / the user name is empty")
@@ -154,6 +181,11 @@ class UserStore:
             raise AuthError(f"未知岗位 {role!r} / unknown role; use one of {', '.join(ROLES)}")
         if len(password) < 8:
             raise AuthError("密码至少 8 位 / the password needs at least 8 characters")
+        department_code = department_code.strip()
+        if BY_NAME[role].own_cases and not department_code:
+            raise AuthError(
+                f"岗位 {role} 需指定部门 / role {role!r} needs --department (its department's code)"
+            )
         try:
             with self.engine.begin() as conn:
                 key = conn.execute(
@@ -164,13 +196,14 @@ class UserStore:
                         password_hash=hash_password(password),
                         active=True,
                         created_at=now,
+                        department_code=department_code,
                     )
                 ).inserted_primary_key
                 assert key is not None  # an INSERT always has its key
                 new_id = key[0]
         except IntegrityError:
             raise AuthError(f"用户 {name} 已存在 / user {name!r} exists") from None
-        return User(int(new_id), name, display_name, role)
+        return User(int(new_id), name, display_name, role, department_code=department_code)
 
     def get(self, name: str) -> User | None:
         with self.engine.connect() as conn:
@@ -243,7 +276,14 @@ class UserStore:
 
 
 def _user(row: Any) -> User:
-    return User(int(row.id), row.name, row.display_name or "", row.role, bool(row.active))
+    return User(
+        int(row.id),
+        row.name,
+        row.display_name or "",
+        row.role,
+        bool(row.active),
+        row.department_code or "",
+    )
 
 
 # --------------------------------------------------------------------------- sessions
@@ -258,6 +298,7 @@ def sign_in(session: Any, user: User, minutes: float, now: datetime) -> None:
         "role": user.role,
         "display_name": user.display_name,
         "id": user.id,
+        "department_code": user.department_code,
         "expires": (now + timedelta(minutes=minutes)).isoformat(),
     }
     if hasattr(session, "permanent"):
@@ -286,7 +327,13 @@ def session_user(
     if now >= expires:
         sign_out(session)
         return None
-    user = User(int(data["id"]), data["name"], data.get("display_name", ""), data["role"])
+    user = User(
+        int(data["id"]),
+        data["name"],
+        data.get("display_name", ""),
+        data["role"],
+        department_code=data.get("department_code", ""),
+    )
     if store is not None:
         current = store.get(user.name)
         if current is None or not current.active:
@@ -302,27 +349,31 @@ def session_user(
 
 
 def _engine(settings: Any) -> Engine:
-    from sqlalchemy import inspect
-
     from adapters.sql.db import make_engine, upgrade
 
     url = settings.effective_database_url
     engine = make_engine(url)
-    if not all(inspect(engine).has_table(t) for t in NEWEST_TABLES):
+    if not schema_is_current(engine):
         upgrade(url)
     return engine
 
 
 def cmd_users(args: Any, settings: Any) -> int:
-    """``command-center users add|list|passwd|disable|signout``."""
+    """``command-center users add|list|passwd|disable|signout|roles``."""
     import getpass
     import sys
 
+    if args.users_command == "roles":  # the table of docs/roles.md; no database needed
+        from command_center.domain.roles import rights_markdown
+
+        print(rights_markdown(), end="")
+        return 0
     store = UserStore(_engine(settings))
     if args.users_command == "list":
         for u in store.list():
             state = "" if u.active else "  (disabled)"
-            print(f"{u.name:<20} {u.role:<14} {u.display_name}{state}")
+            where = f" [{u.department_code}]" if u.department_code else ""
+            print(f"{u.name:<20} {u.role:<14} {u.display_name}{where}{state}")
         return 0
     password = getattr(args, "password", None)
     if args.users_command in ("add", "passwd") and not password:
@@ -330,9 +381,15 @@ def cmd_users(args: Any, settings: Any) -> int:
     try:
         if args.users_command == "add":
             user = store.add(
-                args.name, args.role, password or "", args.display_name or "", now=local_now()
+                args.name,
+                args.role,
+                password or "",
+                args.display_name or "",
+                now=local_now(),
+                department_code=args.department or "",
             )
-            print(f"added {user.name} ({user.role})")
+            where = f", {user.department_code}" if user.department_code else ""
+            print(f"added {user.name} ({user.role}{where})")
         elif args.users_command == "passwd":
             store.set_password(args.name, password or "")
             print(f"password of {args.name} changed")
@@ -392,7 +449,11 @@ def add_cli(sub: Any) -> None:
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--password", help="asked for when omitted")
     add.add_argument("--display-name", dest="display_name")
+    add.add_argument(
+        "--department", help="the department code a department (专业部门) user acts for"
+    )
     usub.add_parser("list", help="list users")
+    usub.add_parser("roles", help="print the roles and their rights (the table of docs/roles.md)")
     pw = usub.add_parser("passwd", help="set a user's password")
     pw.add_argument("name")
     pw.add_argument("--password")

@@ -42,10 +42,11 @@ from adapters.case.contract import (
 )
 from command_center import events
 from command_center.audit import FAILED, OK, REFUSED, AuditLog, audit_key
-from command_center.auth import NEWEST_TABLES, User, UserStore, actions_for_role, may
+from command_center.auth import User, UserStore, actions_for_role, may, owns, schema_is_current
 from command_center.domain.calendar import WorkingCalendar, load_calendar, remaining_time
 from command_center.domain.classes import CaseClass, Catalogue, load_catalogue
 from command_center.domain.indicators import indicators
+from command_center.domain.roles import CASE_FROM_ALARM, own_cases_only
 from command_center.domain.workflow import (
     DEFAULT_MAX_EXTENSIONS,
     OPEN_STATUSES,
@@ -212,6 +213,16 @@ class Collaboration:
             return self._refuse(
                 name, role, act.value, screen, case_id, f"岗位无权执行此操作 / role {role} may not"
             )
+        if own_cases_only(user.role):
+            try:
+                mine = owns(user, self.services.case_detail(case_id).case)
+            except NotFound as exc:
+                return self._refuse(name, role, act.value, screen, case_id, str(exc))
+            if not mine:
+                why = (
+                    f"不是本部门的案件 / not a case of {user.department_code or 'your department'}"
+                )
+                return self._refuse(name, role, act.value, screen, case_id, why)
         kw: dict[str, Any] = {}
         if department_code:
             kw["department_code"] = department_code
@@ -327,7 +338,7 @@ class Collaboration:
             return ActionOutcome(False, "告警服务不可用 / no alarm service")
         if user is None:
             return self._refuse(name, role, "case_from_alarm", screen, None, "请先登录 / sign in")
-        if not may(user, CaseAction.ACCEPT) and not may(user, CaseAction.REGISTER):
+        if not may(user, CASE_FROM_ALARM):
             return self._refuse(
                 name, role, "case_from_alarm", screen, None, f"岗位无权立案 / role {role} may not"
             )
@@ -537,7 +548,7 @@ class Collaboration:
         state_actions = allowed_actions(
             case.status, extensions=extensions, max_extensions=self.max_extensions
         )
-        mine = actions_for_role(user.role) if user else frozenset()
+        mine = actions_for_role(user.role) if user and owns(user, case) else frozenset()
         actions = [a for a in state_actions if a in mine]
         deps = self.suggested_departments(case) if CaseAction.DISPATCH in actions else []
         return DrawerData(
@@ -820,7 +831,5 @@ def install_collaboration(cc: Any, *, start: bool = True) -> Collaboration:
 
 def _ensure_schema(engine: Any, url: str, upgrade: Callable[[str], None]) -> None:
     """Create the tables on a database that predates this module (idempotent)."""
-    from sqlalchemy import inspect
-
-    if not all(inspect(engine).has_table(t) for t in NEWEST_TABLES):
+    if not schema_is_current(engine):
         upgrade(url)

@@ -4,8 +4,13 @@ Screenshots of the console with the drawer open land in test-artifacts/."""
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+import sys
 import time
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -112,6 +117,141 @@ def test_sign_in_alarm_to_case_dispatch_and_the_main_wall_shows_it(
     assert not errors, errors
     console.close()
     wall.close()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Installed before a click: from then on, every change of the drawer is checked. The drawer
+#: "lies" when it says the action is done (「已派遣」) while its card still shows the case as it
+#: was; ``__shownAt`` is when it first shows the new state (status, step, actions) in full.
+WATCH_DRAWER = """(args) => {
+  const [done, fresh] = [args.done, new Function('return ' + args.fresh)()];
+  Object.assign(window, {__lied: false, __shownAt: null, __clickAt: null});
+  document.addEventListener('click', e => {
+    if (e.target.closest('[data-action]')) { window.__clickAt = Date.now(); }
+  }, {capture: true, once: true});
+  const check = () => {
+    const msg = document.querySelector('#cc-drawer-msg .cc-msg-ok');
+    const said = msg && msg.innerText.includes(done);
+    const shows = fresh();
+    if (said && !shows) { window.__lied = true; }
+    if (shows && window.__shownAt === null) { window.__shownAt = Date.now(); }
+  };
+  window.__drawerWatch && window.__drawerWatch.disconnect();
+  window.__drawerWatch = new MutationObserver(check);
+  window.__drawerWatch.observe(document.querySelector('#cc-drawer'),
+    {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+#: The drawer shows a dispatched case: 处置中, a 派遣 step, and no dispatch form any more.
+DISPATCHED = """() => {
+  const pill = document.querySelector('.cc-drawer.open .cc-drawer-number .cc-status-pill');
+  const steps = [...document.querySelectorAll('.cc-drawer.open .cc-step-action')]
+    .map(e => e.innerText.trim());
+  const form = document.querySelector('#cc-act-dept-wrap');
+  return !!pill && pill.innerText.includes('处置中') && steps.includes('派遣')
+    && !document.querySelector('[data-action=dispatch]')
+    && !!form && getComputedStyle(form).display === 'none';
+}"""
+
+#: ... and after 催办, the newest step is the urge (the case stays 处置中).
+URGED = """() => {
+  const pill = document.querySelector('.cc-drawer.open .cc-drawer-number .cc-status-pill');
+  const first = document.querySelector('.cc-drawer.open .cc-step .cc-step-action');
+  return !!pill && pill.innerText.includes('处置中') && !!first
+    && first.innerText.trim() === '催办' && !!document.querySelector('[data-action=urge]');
+}"""
+
+
+def readme_walkthrough_user_command() -> list[str]:
+    """The command of the README's "Two commands" walkthrough that creates a user."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    [line] = [ln for ln in section.splitlines() if "users add NAME" in ln]
+    return shlex.split(line.split("#", 1)[0])
+
+
+def click_and_time(page, selector: str, done: str, fresh: str) -> float:  # noqa: ANN001
+    """Click ``selector`` and wait until the drawer shows ``fresh``: the seconds from the
+    click until it did; fails if it ever said ``done`` while showing the old state."""
+    page.evaluate(WATCH_DRAWER, {"done": done, "fresh": fresh})
+    page.click(selector)
+    page.wait_for_function(fresh, timeout=SLOW, polling=50)
+    page.wait_for_selector(f"#cc-drawer-msg .cc-msg-ok:has-text('{done}')", timeout=SLOW)
+    page.wait_for_function("() => window.__shownAt !== null", timeout=SLOW)
+    lied, shown_ms = page.evaluate("[window.__lied, window.__shownAt - window.__clickAt]")
+    assert not lied, f"the drawer said {done} while it still showed the case as it was"
+    return shown_ms / 1000
+
+
+def test_the_readme_walkthrough_role_takes_an_alarm_to_a_dispatched_case_shown_at_once(
+    live_app, browser, artifacts, tmp_path
+) -> None:  # noqa: ANN001
+    from adapters.case.contract import CaseFilter
+    from command_center.alarms import AlarmIn
+
+    cc, base = live_app
+    # the README's command, as a newcomer types it (the password given instead of typed)
+    argv = [a.replace("NAME", "desk1") for a in readme_walkthrough_user_command()]
+    assert argv[0].endswith("command-center") and argv[1:3] == ["users", "add"]
+    env = {
+        **os.environ,
+        "CC_DATABASE_URL": cc.settings.effective_database_url,
+        "CC_DATA_DIR": str(tmp_path / "cli"),
+        "PYTHONPATH": str(ROOT),
+    }
+    made = subprocess.run(
+        [sys.executable, "-c", "from command_center.cli import main; raise SystemExit(main())"]
+        + argv[1:]
+        + ["--password", "desk-pass-1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr[-2000:]
+    role = cc.collab.users.get("desk1").role
+    some = cc.services.adapters.case.list_cases(CaseFilter(limit=1))[0]
+    alarm = cc.alarms.ingest(
+        AlarmIn(
+            source="iot",
+            source_id="readme-walkthrough-1",
+            level="critical",
+            class_code="0502",
+            title="占道经营",
+            lon=some.lon,
+            lat=some.lat,
+        )
+    ).alarm
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    watch(page, errors, [])
+    sign_in(page, base, "desk1", "desk-pass-1")
+    row = page.locator(f"div[data-alarm='{alarm.id}'] .cc-alarm-title")
+    row.first.wait_for(timeout=SLOW)
+    row.first.dispatch_event("pointerdown", {"button": 0})
+    page.wait_for_selector(".cc-drawer.open .cc-alarm-card", timeout=SLOW)
+    page.click("[data-action=case_from_alarm]")  # 告警立案: accepted and registered at once
+    page.wait_for_selector("[data-action=dispatch]", timeout=SLOW)
+    page.wait_for_function(
+        "() => document.querySelector('#cc-act-dept').innerText.trim().length > 1", timeout=SLOW
+    )
+    case_id = cc.alarms.store.get(alarm.id).case_id
+    assert cc.services.case_detail(case_id).case.status == "registered"
+    dispatched_in = click_and_time(page, "[data-action=dispatch]", "已派遣", DISPATCHED)
+    case = cc.services.case_detail(case_id)
+    assert case.case.status == "dispatched" and case.history[-1].actor == "desk1"
+    page.screenshot(path=str(artifacts / "duty_drawer_walkthrough_dispatched.png"))
+    urged_in = click_and_time(page, "[data-action=urge]", "已催办", URGED)
+    assert cc.services.case_detail(case_id).history[-1].action == "urge"
+    print(
+        f"\n{role}: drawer shows the new state {dispatched_in:.2f} s after 派遣, "
+        f"{urged_in:.2f} s after 催办"
+    )
+    assert dispatched_in < 5 and urged_in < 5, (dispatched_in, urged_in)
+    assert not errors, errors
+    page.close()
 
 
 def test_a_kiosk_without_a_session_sees_the_card_but_no_actions(

@@ -154,3 +154,28 @@ def test_users_cli_adds_and_lists(
     assert main(["users", "list"]) == 0
     out = capsys.readouterr().out
     assert "sun" in out and "shift_leader" in out
+
+
+def test_an_older_database_gains_the_department_column_and_its_users_keep_working(
+    city_copy: str, tmp_path: Path
+) -> None:
+    """Migration 0310_user_department on a database that predates it: found missing, applied
+    before use, the stored users sign in as before."""
+    from sqlalchemy import text
+
+    from command_center.auth import _engine, schema_is_current
+    from tests.conftest import make_settings
+
+    engine = make_engine(city_copy)
+    UserStore(engine).add("old", "duty_officer", "s3cret-pass", now=NOW)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE cc_users DROP COLUMN department_code"))
+        # 0300_users_audit stays applied through the heads that depend on it
+        conn.execute(text("DELETE FROM alembic_version WHERE version_num = '0310_user_department'"))
+    assert not schema_is_current(engine)
+    engine.dispose()
+    upgraded = _engine(make_settings(city_copy, tmp_path))
+    assert schema_is_current(upgraded)
+    user = UserStore(upgraded).verify("old", "s3cret-pass")
+    assert user is not None and (user.role, user.department_code) == ("duty_officer", "")
+    upgraded.dispose()

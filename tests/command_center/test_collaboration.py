@@ -109,7 +109,7 @@ def test_a_forbidden_transition_is_explained_changes_nothing_and_is_audited(cc: 
 
 
 def test_a_role_may_only_take_its_own_actions(cc: object) -> None:
-    officer = add_user(cc, "wang", "duty_officer")
+    officer = add_user(cc, "wang", "acceptor")  # 受理员: accepts, the shift leader registers
     leader = add_user(cc, "boss", "leader")
     case_id = new_case(cc)
     assert cc.collab.perform(officer, case_id, "accept").ok  # type: ignore[attr-defined]
@@ -273,3 +273,33 @@ def test_an_alarm_becomes_a_case_linked_and_acknowledged_at_once(cc: object) -> 
     again = collab.case_from_alarm(leader, alarm.id)
     assert again.ok and again.case.id == case.id
     assert [a["id"] for a in collab.linked_alarms(case.id)] == [alarm.id]
+
+
+def test_a_department_acts_on_its_own_cases_only(cc: object) -> None:
+    """专业部门: 处置反馈 and 回退 on the cases dispatched to it; another department's case
+    shows it no action and refuses one, audited."""
+    from command_center.auth import AuthError
+
+    collab = cc.collab  # type: ignore[attr-defined]
+    with pytest.raises(AuthError, match="department"):
+        add_user(cc, "nodept", "department")  # which department's cases?
+    d02 = collab.users.add("huanwei", "department", "password-1", now=NOW, department_code="D02")
+    assert collab.users.get("huanwei").department_code == "D02"
+    desk = add_user(cc, "desk", "duty_officer")
+    ours, theirs = new_case(cc), new_case(cc)
+    for case_id, dept in ((ours, "D02"), (theirs, "D05")):
+        for action, kw in [
+            ("accept", {}),
+            ("register", {}),
+            ("dispatch", {"department_code": dept}),
+        ]:
+            assert collab.perform(desk, case_id, action, **kw).ok, (action, case_id)
+    assert [a.value for a in collab.drawer(ours, d02).actions] == ["return", "report_back"]
+    assert collab.drawer(theirs, d02).actions == []
+    refused = collab.perform(d02, theirs, "report_back", "已处理")
+    assert not refused.ok and "本部门" in refused.message
+    assert status(cc, theirs) is CaseStatus.DISPATCHED
+    assert collab.perform(d02, ours, "report_back", "已清运").ok
+    assert status(cc, ours) is CaseStatus.HANDLED
+    entry = collab.audit.entries(case_id=theirs)[0]
+    assert (entry.user_name, entry.action, entry.result) == ("huanwei", "report_back", REFUSED)
