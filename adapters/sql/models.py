@@ -275,6 +275,11 @@ class CaseRow(Base):
     verified_on_time: Mapped[bool | None] = mapped_column(Boolean)
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     evaluated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # 核实 where a city runs it as a stage, and 合并: a merged duplicate names the case it
+    # joined and counts in no rollup (0840)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    confirmed_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    merged_into: Mapped[int | None] = mapped_column(BigId)
 
     __table_args__ = (
         # a source's own id is unique within that source (NULLs never collide)
@@ -287,6 +292,7 @@ class CaseRow(Base):
         Index("ix_cases_street_reported", "street_code", "reported_at"),
         Index("ix_cases_department_status", "department_code", "status"),
         Index("ix_cases_class_reported", "class_code", "reported_at"),
+        Index("ix_cases_merged_into", "merged_into"),  # a master's duplicates
     )
 
 
@@ -381,6 +387,9 @@ ROLLUP_COUNTERS = (
     # 满意率: cases the public evaluated, and of them those rated 满意 or 基本满意 (0600)
     "evaluated",
     "satisfied",
+    # 按期核实: cases confirmed on site as a stage of their own, and of them those on time (0840)
+    "confirm_timed",
+    "confirmed_on_time",
 )
 
 

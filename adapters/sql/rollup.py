@@ -5,6 +5,9 @@ rollup, keyed by its reported day (or month), a few dimensions and its current s
 same definition exists twice, once in Python (``counters_of``, for the incremental upkeep in
 ``report_case``/``act``) and once in SQL (``counter_exprs``, for bulk rebuilds and the raw
 GROUP BY fallback); the tests hold the two equal.
+
+A merged duplicate (status ``merged``) is not a case of its own: it counts nothing anywhere,
+not even as reported; its master case counts once.
 """
 
 from __future__ import annotations
@@ -23,7 +26,17 @@ from command_center.domain.workflow import SATISFIED_LEVELS, STAGE_CLOCKS
 #: (stage, the case column of its on-time flag), in workflow order
 STAGE_FLAGS = tuple((stage, flag) for stage, (_since, flag) in STAGE_CLOCKS.items())
 
-OPEN_STATUSES = ("reported", "accepted", "registered", "dispatched", "handled", "verified")
+OPEN_STATUSES = (
+    "reported",
+    "confirming",
+    "accepted",
+    "registered",
+    "dispatched",
+    "handled",
+    "verified",
+)
+#: the status of a merged duplicate: every counter 0
+MERGED = "merged"
 
 cases = CaseRow.__table__
 
@@ -31,6 +44,8 @@ cases = CaseRow.__table__
 def counters_of(row: Mapping[str, Any]) -> dict[str, int]:
     """How one case counts, from its column values (a ``cases`` row as a mapping)."""
     status = row["status"]
+    if status == MERGED:
+        return dict.fromkeys(ROLLUP_COUNTERS, 0)
     return {
         "reported": 1,
         "registered": int(row.get("registered_at") is not None),
@@ -63,7 +78,8 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
 def counter_exprs(t=cases) -> dict[str, ColumnElement[int]]:  # noqa: ANN001 - a Table
     """The SQL twin of ``counters_of`` over table ``t``."""
     c = t.c
-    return {
+    counted = c.status != MERGED
+    exprs = {
         "reported": literal(1),
         "registered": _flag(c.registered_at.is_not(None)),
         "dispatched": _flag(c.dispatched_at.is_not(None)),
@@ -85,6 +101,10 @@ def counter_exprs(t=cases) -> dict[str, ColumnElement[int]]:  # noqa: ANN001 - a
         },
         "evaluated": _flag(c.satisfaction.is_not(None)),
         "satisfied": _flag(c.satisfaction.in_(sorted(SATISFIED_LEVELS))),
+    }
+    return {
+        name: _flag(counted) if name == "reported" else case((counted, expr), else_=0)
+        for name, expr in exprs.items()
     }
 
 
