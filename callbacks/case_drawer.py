@@ -36,6 +36,7 @@ from layouts.case_drawer import (
     drawer_shell,
     drawer_summary,
     focus_card,
+    master_options,
     photo_preview,
     region_focus_card,
     sla_clock_span,
@@ -141,12 +142,16 @@ def register(app: Any, cc: Any) -> None:
         Output("cc-drawer-user", "children"),
         Output("cc-act-form", "className"),
         Output("cc-act-photo-wrap", "style"),
+        Output("cc-act-master", "options"),
+        Output("cc-act-master", "value"),
+        Output("cc-act-master-wrap", "style"),
         Input("cc-drawer-case", "data"),
         Input("cc-drawer-refresh", "data"),
         Input("cc-drawer-tick", "n_intervals"),
         State("cc-drawer-digest", "data"),
         State("cc-url", "search"),
         State("cc-act-dept", "value"),
+        State("cc-act-master", "value"),
     )
     def render_drawer(
         opened: dict[str, Any] | None,
@@ -155,6 +160,7 @@ def register(app: Any, cc: Any) -> None:
         digest: str | None,
         search: str | None,
         dept_value: str | None,
+        master_value: str | None,
     ) -> tuple[Any, ...]:
         lang = lang_of(cc, search)
         if opened is not None and not isinstance(opened, dict):
@@ -164,13 +170,13 @@ def register(app: Any, cc: Any) -> None:
         if not opened or not opened.get("case_id"):
             if digest is None:
                 raise PreventUpdate
-            return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 6
+            return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 9
         user = current_user(cc)
         try:
             data = collab.drawer(id_in(opened, "case_id"), user)
         except Exception as exc:  # noqa: BLE001 - a vanished case or a backend outage
             msg = t("drawer.unavailable", lang, error=str(exc))
-            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 5
+            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 8
         case = data.detail.case
         data.department_name = collab.department_name(case.department_code)  # type: ignore[attr-defined]
         state = (
@@ -179,6 +185,7 @@ def register(app: Any, cc: Any) -> None:
             len(data.detail.history),
             [p.id for p in data.detail.photos],
             [(s.id, s.status, s.attempts) for s in data.sms],
+            [c.id for c in data.masters],
             case.sla_state,
             user.name if user else None,
             lang,
@@ -194,6 +201,8 @@ def register(app: Any, cc: Any) -> None:
         needs_dept = any(a.value == "dispatch" for a in data.actions)
         needs_hours = any(a.value == "extend" for a in data.actions)
         needs_photo = any(a in PHOTO_ACTIONS for a in data.actions)
+        needs_master = any(a.value == "merge" for a in data.actions)
+        masters = master_options(data, lang)
         grid = None
         try:
             region = cc.services.region(case.grid_code).value
@@ -250,6 +259,11 @@ def register(app: Any, cc: Any) -> None:
             who,
             form_class(user),
             show if needs_photo else hide,
+            masters,
+            master_value
+            if master_value in {o["value"] for o in masters}
+            else (masters[0]["value"] if masters else None),
+            show if needs_master else hide,
         )
 
     def render_alarm(alarm_id: int, digest: str | None, lang: str) -> tuple[Any, ...]:
@@ -261,7 +275,7 @@ def register(app: Any, cc: Any) -> None:
             alarm, error = None, str(exc)
         if alarm is None:
             msg = t("drawer.unavailable", lang, error=locals().get("error", ""))
-            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 5
+            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 8
         state = ("alarm", alarm.id, alarm.status, alarm.case_id, user.name if user else None)
         new_digest = hashlib.sha1(json.dumps(state, default=str).encode()).hexdigest()
         if new_digest == digest and ctx.triggered_id == "cc-drawer-tick":
@@ -299,6 +313,9 @@ def register(app: Any, cc: Any) -> None:
             who,
             form_class(user),
             hide,
+            [],
+            None,
+            hide,
         )
 
     @app.callback(
@@ -327,6 +344,7 @@ def register(app: Any, cc: Any) -> None:
         State("cc-url", "pathname"),
         State("cc-url", "search"),
         State("cc-drawer-refresh", "data"),
+        State("cc-act-master", "value"),
         prevent_initial_call=True,
     )
     def act(
@@ -340,6 +358,7 @@ def register(app: Any, cc: Any) -> None:
         pathname: str | None,
         search: str | None,
         refresh: int | None,
+        master: str | None = None,
     ) -> tuple[Any, Any, Any, Any, Any]:
         trig = ctx.triggered_id
         if not isinstance(trig, dict) or not any(c for c in clicks if c) or not opened:
@@ -394,11 +413,13 @@ def register(app: Any, cc: Any) -> None:
             extend_hours=float(hours) if action == "extend" and hours else None,
             expected_status=status,
             photo=photo_bytes,
+            master_case_id=record_id(master) if action == "merge" else None,
         )
         if outcome.ok:
             text = t("drawer.done", lang, action=t(f"action.{action}", lang))
-            if outcome.sms_ids:
-                text += " " + t("drawer.sms_queued", lang, n=len(outcome.sms_ids))
+            if outcome.sms_ids and outcome.case is not None:
+                holder = collab.holder_name(outcome.case, lang)
+                text += " " + t("drawer.notified", lang, holder=holder, n=len(outcome.sms_ids))
             if outcome.message:  # done, with a remark (a photo the backend did not keep)
                 text += " " + outcome.message
             msg = html.Div(text, className="cc-msg cc-msg-ok", role="status")
