@@ -417,9 +417,9 @@ def merged_into_row(data: Any, lang: str) -> html.Div | None:
     master = getattr(data, "merged_into", None)
     if master is None:
         return None
-    link = html.Span(
+    link = html.Button(  # a button: inside the drawer only buttons open another case
         f"{master.number} · {t(f'status.{master.status}', lang)}",
-        className="cc-case-link",
+        className="cc-btn cc-btn-ghost cc-case-link",
         **{"data-case-id": str(master.id)},
     )
     return _row(t("drawer.merged_into", lang), link)

@@ -889,22 +889,27 @@ class SqlCaseAdapter(CaseAdapter):
             if changed:
                 conn.execute(cases.update().where(cases.c.id == case_id).values(changed))
             if master is not None:  # 合并: both cases tell of it, each naming the other
-                note = f"并入 {master['number']} / merged into {master['number']}" + (
-                    f" · {note}" if note else ""
-                )
+                note = f"→ {master['number']}" + (f" · {note}" if note else "")
                 conn.execute(
                     steps_t.insert().values(
                         case_id=master["id"],
                         at=when,
                         action="merge_in",
                         actor=actor,
-                        note=f"{before['number']} 重复上报已合并 / duplicate {before['number']}",
+                        note=f"← {before['number']}",
                         from_status=master["status"],
                         to_status=master["status"],
                     )
                 )
                 conn.execute(
                     cases.update().where(cases.c.id == master["id"]).values(updated_at=when)
+                )
+                # duplicates merged into this one before follow it to its master: a problem
+                # reported many times still counts once, in its one open case
+                conn.execute(
+                    cases.update()
+                    .where(cases.c.merged_into == case_id)
+                    .values(merged_into=master["id"])
                 )
             conn.execute(
                 steps_t.insert().values(

@@ -65,14 +65,14 @@ def test_a_merged_duplicate_is_linked_both_ways_and_counted_once(cases, clock) -
     dup_steps = cases.get_case(dup.id).history
     master_detail = cases.get_case(master.id)
     assert (dup_steps[-1].action, dup_steps[-1].to_status) == ("merge", S.MERGED)
-    assert master.number in dup_steps[-1].note and "同一处垃圾" in dup_steps[-1].note
+    assert dup_steps[-1].note == f"→ {master.number} · 同一处垃圾"
     last = master_detail.history[-1]
     assert (last.action, last.from_status, last.to_status) == (
         "merge_in",
         S.DISPATCHED,
         S.DISPATCHED,
     )
-    assert dup.number in last.note
+    assert last.note == f"← {dup.number}"
     assert master_detail.case.status is S.DISPATCHED
     # a merged case is final
     with pytest.raises(TransitionError):
@@ -100,6 +100,20 @@ def test_merge_is_refused_into_itself_a_closed_case_or_from_a_registered_one(cas
     assert cases.act(other.id, A.MERGE, "受理员", master_case_id=dup.id).merged_into == (
         registered.id
     )
+
+
+def test_a_case_with_duplicates_merged_elsewhere_takes_them_along(cases) -> None:
+    first = cases.report_case(new_case(cases, external_id=f"mt-{next(_ids)}"))
+    dup = cases.report_case(new_case(cases, external_id=f"mt-{next(_ids)}"))
+    cases.act(dup.id, A.MERGE, "受理员", master_case_id=first.id)
+    final = cases.report_case(new_case(cases, external_id=f"mt-{next(_ids)}"))
+    walk(cases, final.id, A.ACCEPT, A.REGISTER)
+    flt = CaseFilter(region_code=final.grid_code, since=datetime(2026, 11, 1))
+    before = cases.case_stats([], flt)[0].reported
+    cases.act(first.id, A.MERGE, "受理员", master_case_id=final.id)
+    # the earlier duplicate follows: the problem is still counted once, in ``final``
+    assert cases.get_case(dup.id).case.merged_into == final.id
+    assert cases.case_stats([], flt)[0].reported == before - 1
 
 
 def test_rollups_equal_the_raw_group_by_with_merged_and_confirmed_cases(city, clock) -> None:
