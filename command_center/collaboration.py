@@ -395,7 +395,8 @@ class Collaboration:
         """Turn an alarm with no case into one: class, place and evidence (source, camera,
         title) pre-filled; the alarm is linked to the case and acknowledged at once; the
         case is accepted and registered as far as the user's role allows (the alarm's
-        evidence is the on-site confirmation), so the next click can dispatch it."""
+        evidence is the on-site confirmation; where 核实 is a stage of its own, only a
+        supervisor's role records it), so the next click can dispatch it."""
         name = user.name if user else "(kiosk)"
         role = user.role if user else ""
         alarms = self.alarms()
@@ -457,7 +458,9 @@ class Collaboration:
             result=OK,
             detail=evidence,
         )
-        for step in (CaseAction.ACCEPT, CaseAction.REGISTER):
+        # where 核实 is a stage, it is a supervisor's: another role stops at 待核实
+        steps = [CaseAction.ACCEPT, CaseAction.CONFIRM, CaseAction.REGISTER]
+        for step in steps if self.verify_stage else steps[::2]:
             if not may(user, step):
                 break
             done = self.perform(user, case.id, step, "由告警立案", screen=screen)

@@ -147,3 +147,38 @@ def test_with_the_verify_stage_a_supervisor_confirms_before_registration(
 
 def test_without_the_setting_there_is_no_confirm_step(cc: object) -> None:
     assert "confirm" not in cc.collab.queue()  # type: ignore[attr-defined]
+
+
+def test_an_alarm_made_a_case_with_the_verify_stage_waits_for_a_supervisor(
+    cc_verify: object,
+) -> None:
+    """The alarm's evidence stands for 核实 only in a role that may confirm: an admin's case
+    goes on to 待派遣, a shift leader's waits at 待核实 (nothing refused on the way)."""
+    from command_center.alarms import AlarmIn
+
+    cc = cc_verify
+    collab = cc.collab  # type: ignore[attr-defined]
+    some = cc.services.adapters.case.list_cases(CaseFilter(limit=1))[0]  # type: ignore[attr-defined]
+    made = {}
+    for n, role in enumerate(("admin", "shift_leader")):
+        user = add_user(cc, f"user{n}", role)
+        alarm = cc.alarms.ingest(  # type: ignore[attr-defined]
+            AlarmIn(
+                source="video",
+                source_id=f"cam-v-{n}",
+                level="warn",
+                class_code="0502",
+                title="占道经营",
+                lon=some.lon,
+                lat=some.lat,
+            )
+        ).alarm
+        outcome = collab.case_from_alarm(user, alarm.id, screen="duty")
+        assert outcome.ok, outcome.message
+        actions = [e.action for e in reversed(collab.audit.entries(case_id=outcome.case.id))]
+        made[role] = (outcome.case.status, actions)
+    assert made["admin"] == (
+        S.REGISTERED,
+        ["case_from_alarm", "accept", "confirm", "register"],
+    )
+    assert made["shift_leader"] == (S.CONFIRMING, ["case_from_alarm", "accept"])
