@@ -586,7 +586,10 @@ class SqlCaseAdapter(CaseAdapter):
         names = self._counter_names(flt, tuple(exprs))
         sums = [func.sum(exprs[name]) for name in names]
         query = select(*keys, *sums).where(
-            *self._where(flt), *self._time_where(flt), *self._sla_where(conn, flt, now)
+            rollup.counted(),  # a merged duplicate is no case of its own
+            *self._where(flt),
+            *self._time_where(flt),
+            *self._sla_where(conn, flt, now),
         )
         if keys:
             query = self._top(query.group_by(*keys), flt, sums[0], keys)
