@@ -37,6 +37,7 @@ from layouts.case_drawer import (
     drawer_shell,
     drawer_summary,
     focus_card,
+    master_options,
     photo_preview,
     region_focus_card,
     sla_clock_span,
@@ -67,6 +68,9 @@ DRAWER_OUTPUTS: tuple[tuple[str, str], ...] = (
     ("cc-drawer-user", "children"),
     ("cc-act-form", "className"),
     ("cc-act-photo-wrap", "style"),
+    ("cc-act-master", "options"),
+    ("cc-act-master", "value"),
+    ("cc-act-master-wrap", "style"),
 )
 
 
@@ -160,6 +164,7 @@ def register(app: Any, cc: Any) -> None:
             len(data.detail.history),
             [p.id for p in data.detail.photos],
             [(s.id, s.status, s.attempts) for s in data.sms],
+            [c.id for c in data.masters],
             case.sla_state,
             data.user.name if data.user else None,
         )
@@ -167,10 +172,16 @@ def register(app: Any, cc: Any) -> None:
 
     def unavailable(exc: Exception, lang: str) -> tuple[Any, ...]:
         msg = t("drawer.unavailable", lang, error=str(exc))
-        return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 5
+        return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 8
 
     def show_case(
-        data: Any, digest: str, lang: str, dept_value: str | None, *, keep_view: bool
+        data: Any,
+        digest: str,
+        lang: str,
+        dept_value: str | None,
+        master_value: str | None,
+        *,
+        keep_view: bool,
     ) -> tuple[Any, ...]:
         """The drawer's outputs (``DRAWER_OUTPUTS``) for ``data``; ``keep_view``: the small
         map stays where the officer left it."""
@@ -183,6 +194,8 @@ def register(app: Any, cc: Any) -> None:
         needs_dept = any(a.value == "dispatch" for a in data.actions)
         needs_hours = any(a.value == "extend" for a in data.actions)
         needs_photo = any(a in PHOTO_ACTIONS for a in data.actions)
+        needs_master = any(a.value == "merge" for a in data.actions)
+        masters = master_options(data, lang)
         grid = None
         try:
             region = cc.services.region(case.grid_code).value
@@ -239,6 +252,11 @@ def register(app: Any, cc: Any) -> None:
             who,
             form_class(user),
             show if needs_photo else hide,
+            masters,
+            master_value
+            if master_value in {o["value"] for o in masters}
+            else (masters[0]["value"] if masters else None),
+            show if needs_master else hide,
         )
 
     @app.callback(
@@ -248,6 +266,7 @@ def register(app: Any, cc: Any) -> None:
         State("cc-drawer-digest", "data"),
         State("cc-url", "search"),
         State("cc-act-dept", "value"),
+        State("cc-act-master", "value"),
     )
     def render_drawer(
         opened: dict[str, Any] | None,
@@ -255,6 +274,7 @@ def register(app: Any, cc: Any) -> None:
         digest: str | None,
         search: str | None,
         dept_value: str | None,
+        master_value: str | None,
     ) -> tuple[Any, ...]:
         """Open a case (or an alarm), and re-read it every few seconds: what another console
         did shows here. An action's own result comes with the action (``act``)."""
@@ -266,7 +286,7 @@ def register(app: Any, cc: Any) -> None:
         if not opened or not opened.get("case_id"):
             if digest is None:
                 raise PreventUpdate
-            return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 6
+            return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 9
         try:
             data, new_digest = load(id_in(opened, "case_id"), current_user(cc))
         except BadRequest:
@@ -276,7 +296,7 @@ def register(app: Any, cc: Any) -> None:
         from_tick = ctx.triggered_id == "cc-drawer-tick"  # a refresh keeps the officer's view
         if new_digest == digest and from_tick:
             raise PreventUpdate  # nothing changed: no re-render, no flicker
-        return show_case(data, new_digest, lang, dept_value, keep_view=from_tick)
+        return show_case(data, new_digest, lang, dept_value, master_value, keep_view=from_tick)
 
     def render_alarm(alarm_id: int, digest: str | None, lang: str) -> tuple[Any, ...]:
         """The drawer for an alarm: its card and the button that makes it a case."""
@@ -287,7 +307,7 @@ def register(app: Any, cc: Any) -> None:
             alarm, error = None, str(exc)
         if alarm is None:
             msg = t("drawer.unavailable", lang, error=locals().get("error", ""))
-            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 5
+            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 8
         state = ("alarm", alarm.id, alarm.status, alarm.case_id, user.name if user else None)
         new_digest = hashlib.sha1(json.dumps(state, default=str).encode()).hexdigest()
         if new_digest == digest and ctx.triggered_id == "cc-drawer-tick":
@@ -325,6 +345,9 @@ def register(app: Any, cc: Any) -> None:
             who,
             form_class(user),
             hide,
+            [],
+            None,
+            hide,
         )
 
     @app.callback(
@@ -354,6 +377,7 @@ def register(app: Any, cc: Any) -> None:
         State("cc-url", "pathname"),
         State("cc-url", "search"),
         State("cc-drawer-refresh", "data"),
+        State("cc-act-master", "value"),
         prevent_initial_call=True,
     )
     def act(
@@ -367,6 +391,7 @@ def register(app: Any, cc: Any) -> None:
         pathname: str | None,
         search: str | None,
         refresh: int | None,
+        master: str | None = None,
     ) -> tuple[Any, ...]:
         """One action, and in the same answer the case re-read from the service: its new
         status, history and the actions now allowed (never a message beside a stale card).
@@ -397,7 +422,7 @@ def register(app: Any, cc: Any) -> None:
                 data, digest = load(case_id, user)
             except Exception as exc:  # noqa: BLE001 - a vanished case or a backend outage
                 return unavailable(exc, lang)
-            return show_case(data, digest, lang, dept, keep_view=keep_view)
+            return show_case(data, digest, lang, dept, master, keep_view=keep_view)
 
         if action == "case_from_alarm":
             made = collab.case_from_alarm(
@@ -434,14 +459,16 @@ def register(app: Any, cc: Any) -> None:
             extend_hours=float(hours) if action == "extend" and hours else None,
             expected_status=status,
             photo=photo_bytes,
+            master_case_id=record_id(master) if action == "merge" else None,
         )
         # done or refused, the drawer shows the case as it is now (a refusal may be another
         # officer having moved it on meanwhile)
         view = now_shown(case_id, keep_view=True)
         if outcome.ok:
             text = t("drawer.done", lang, action=t(f"action.{action}", lang))
-            if outcome.sms_ids:
-                text += " " + t("drawer.sms_queued", lang, n=len(outcome.sms_ids))
+            if outcome.sms_ids and outcome.case is not None:
+                holder = collab.holder_name(outcome.case, lang)
+                text += " " + t("drawer.notified", lang, holder=holder, n=len(outcome.sms_ids))
             if outcome.message:  # done, with a remark (a photo the backend did not keep)
                 text += " " + outcome.message
             msg = html.Div(text, className="cc-msg cc-msg-ok", role="status")

@@ -14,10 +14,13 @@ Stage timeliness (按时受理率, 按时立案率, 按期派遣率, 按期核�
 case system recorded at each step (``CaseStats.*_timed`` / ``*_on_time``, ``evaluated`` /
 ``satisfied``): a period whose cases carry no such record gives ``None`` (无数据), never 0 %.
 
+按期核实率 comes from the 核实 steps where a city runs 核实 as a stage of its own
+(``CC_WORKFLOW_VERIFY_STAGE``; ``confirm_timed`` / ``confirmed_on_time``); elsewhere 核实 is
+part of 受理 → 立案, timed as 按时立案, and the rate is ``None``.
+
 What the data cannot give, and is therefore ``None`` rather than invented:
-- 按期核实率 and 准确派遣率: the built-in workflow has no separate on-site confirmation step
-  (核实 is part of 受理 → 立案, timed as 按时立案) nor a "wrongly dispatched" mark other than
-  回退 (returned), which is counted;
+- 准确派遣率: the built-in workflow has no "wrongly dispatched" mark other than 回退
+  (returned), which is counted;
 - per-person figures for supervisors: ``case_stats`` groups by source, not by reporter, so
   有效上报率 is given for the supervisor *source* (all 监督员 together) per region.
 """
@@ -453,9 +456,9 @@ def supervisor_indicators(
     case: CaseAdapter, period: Period, *, region_code: str | None = None
 ) -> dict[str, Any]:
     """监督员 indicators the data allows: reports by supervisors (监督员上报), the valid ones
-    (not voided: 作废 covers rejected reports and merged duplicates), 有效上报率, and 按期核查率
-    over every case the supervisors verified (whoever reported it). 按期核实率 has no step of
-    its own in the workflow (see the module docstring): ``None``."""
+    (not voided; a merged duplicate is no report of its own and counts in neither), 有效上报率,
+    and 按期核查率 and 按期核实率 over every case the supervisors verified or confirmed
+    (whoever reported it); 按期核实率 is ``None`` where 核实 is no stage of its own."""
     flt = CaseFilter(
         region_code=region_code,
         since=period.since,
@@ -473,7 +476,9 @@ def supervisor_indicators(
         "valid": valid,
         "voided": stats.voided,
         "valid_report_rate": valid / stats.reported if stats.reported else None,
-        "on_time_confirm_rate": None,
+        "on_time_confirm_rate": (
+            everyone.confirmed_on_time / everyone.confirm_timed if everyone.confirm_timed else None
+        ),
         "on_time_verify_rate": unit_indicators(everyone)["on_time_verify_rate"],
     }
 

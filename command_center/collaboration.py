@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 #: The queue's steps (待受理 … 待结案) and the statuses waiting in each.
 QUEUE_STEPS: tuple[tuple[str, tuple[CaseStatus, ...]], ...] = (
     ("accept", (CaseStatus.REPORTED,)),
+    ("confirm", (CaseStatus.CONFIRMING,)),  # 待核实: where 核实 is a stage of its own
     ("register", (CaseStatus.ACCEPTED,)),
     ("dispatch", (CaseStatus.REGISTERED,)),
     ("handle", (CaseStatus.DISPATCHED,)),
@@ -68,8 +69,21 @@ QUEUE_STEPS: tuple[tuple[str, tuple[CaseStatus, ...]], ...] = (
     ("close", (CaseStatus.VERIFIED,)),
 )
 
-#: Actions that notify the responsible department by SMS.
+#: Actions that notify whoever holds the case by SMS: the department once dispatched.
 SMS_ACTIONS = frozenset({CaseAction.DISPATCH, CaseAction.URGE, CaseAction.ESCALATE})
+
+#: Who holds a case in each open status: the department it is dispatched to, or a desk of the
+#: command centre (the workflow role whose SMS contacts are set with ``contacts set ROLE``):
+#: 催办 and 督办 press the holder, at every stage.
+HOLDER_OF_STATUS: dict[CaseStatus, str] = {
+    CaseStatus.REPORTED: "acceptor",  # 受理员: to accept
+    CaseStatus.CONFIRMING: "supervisor",  # 监督员: to confirm on site
+    CaseStatus.ACCEPTED: "shift_leader",  # 值班长: to register
+    CaseStatus.REGISTERED: "dispatcher",  # 派遣员: to dispatch
+    CaseStatus.DISPATCHED: "department",  # the case's department: to handle
+    CaseStatus.HANDLED: "supervisor",  # 监督员: to verify on site
+    CaseStatus.VERIFIED: "shift_leader",  # 值班长: to close
+}
 
 #: Actions an officer may send a photo with, and what the photo documents: 处置反馈 shows the
 #: site handled, 核查 (passed, or sent back for rework) shows what the supervisor found.
@@ -121,6 +135,8 @@ class DrawerData:
     clock: SlaClock | None
     sms: list[QueuedSms]
     user: User | None
+    masters: list[Case] = field(default_factory=list)  # where a duplicate may be merged
+    merged_into: Case | None = None  # a merged duplicate's master
 
 
 @dataclass
@@ -177,6 +193,7 @@ class Collaboration:
         self.max_extensions = int(
             settings.case_options.get("max_extensions", DEFAULT_MAX_EXTENSIONS)
         )
+        self.verify_stage = bool(settings.workflow_verify_stage)
         self._focus: dict[str, WallFocus] = {}
         self._focus_seq = 0
         self._focus_lock = threading.Lock()
@@ -195,12 +212,14 @@ class Collaboration:
         extend_hours: float | None = None,
         expected_status: CaseStatus | str | None = None,
         photo: bytes | None = None,
+        master_case_id: int | None = None,
     ) -> ActionOutcome:
         """One action by ``user`` on a case. Never raises for a refused action: the outcome
         says why, the case is unchanged and the refusal is audited like a success.
 
         ``photo`` (an uploaded image) goes with 处置反馈, 核查 and 返工 (``PHOTO_ACTIONS``);
-        it is checked before the action, so an unreadable image refuses the action."""
+        it is checked before the action, so an unreadable image refuses the action.
+        ``master_case_id`` is the open case a duplicate is merged into (合并)."""
         name = user.name if user else "(kiosk)"
         role = user.role if user else ""
         try:
@@ -230,6 +249,12 @@ class Collaboration:
             kw["extend_hours"] = float(extend_hours)
         if expected_status is not None:
             kw["expected_status"] = CaseStatus(expected_status)
+        if act is CaseAction.MERGE:
+            if not master_case_id:
+                return self._refuse(
+                    name, role, act.value, screen, case_id, "请选择并入的案件 / pick the case"
+                )
+            kw["master_case_id"] = int(master_case_id)
         new_photo: NewPhoto | None = None
         if photo:
             if act not in PHOTO_ACTIONS:
@@ -264,6 +289,8 @@ class Collaboration:
             return ActionOutcome(False, f"操作失败 / failed: {exc}")
         if department_code:
             detail = f"{note} [{department_code}]".strip()
+        if act is CaseAction.MERGE:
+            detail = f"{note} [并入 #{master_case_id}]".strip()
         message = ""
         if new_photo is not None:
             try:
@@ -272,6 +299,10 @@ class Collaboration:
             except AdapterError as exc:  # the action stands; the officer is told
                 message = f"照片未能保存 / the photo was not stored: {exc}"
                 detail = f"{detail} [照片未保存]".strip()
+        sms_ids = self._notify(case, act) if act in SMS_ACTIONS else []
+        if act in (CaseAction.URGE, CaseAction.ESCALATE):  # whom it pressed, at which stage
+            notice = f"→ {self.holder(case)} @ {case.status.value}, {len(sms_ids)} SMS"
+            detail = f"{detail} [{notice}]".strip()
         self.audit.record(
             at=self.clock(),
             user_name=name,
@@ -282,7 +313,6 @@ class Collaboration:
             result=OK,
             detail=detail,
         )
-        sms_ids = self._notify(case, act) if act in SMS_ACTIONS else []
         return ActionOutcome(True, message, case, sms_ids)
 
     def _refuse(
@@ -300,20 +330,43 @@ class Collaboration:
         )
         return ActionOutcome(False, why)
 
+    @staticmethod
+    def holder(case: Case) -> str:
+        """Who holds ``case`` now: its department's code while it is dispatched, else the
+        desk (workflow role) the case waits for; "" for a final case."""
+        desk = HOLDER_OF_STATUS.get(case.status, "")
+        if desk == "department":
+            return case.department_code or ""
+        return desk
+
+    def holder_name(self, case: Case, lang: str = "zh") -> str:
+        from command_center.i18n import t
+
+        desk = HOLDER_OF_STATUS.get(case.status, "")
+        if desk == "department":
+            return self.department_name(case.department_code)
+        return t(f"workflow.holder.{desk}", lang) if desk else ""
+
     def _notify(self, case: Case, action: CaseAction) -> list[int]:
-        template = self.settings.sms_action_templates.get(action.value)
-        if not template or not case.department_code:
+        """The SMS to whoever holds the case: the department (its templates name its
+        deadline), or the desk of the command centre it waits at (``*_desk`` templates)."""
+        holder = self.holder(case)
+        at_desk = HOLDER_OF_STATUS.get(case.status) != "department"
+        key = f"{action.value}_desk" if at_desk else action.value
+        template = self.settings.sms_action_templates.get(key)
+        if not template or not holder:
             return []
         params = {
             "number": case.number,
             "class_name": case.class_name,
-            "department": self.department_name(case.department_code),
+            "department": self.holder_name(case),
             "deadline": case.deadline.strftime("%m月%d日%H:%M") if case.deadline else "",
             "place": case.address or case.grid_code,
+            "step": self.step_name(case),
         }
         try:
             return self.sms.enqueue(
-                department_code=case.department_code,
+                department_code=holder,
                 template_id=template,
                 params=params,
                 case_id=case.id,
@@ -323,6 +376,30 @@ class Collaboration:
             log.exception("could not queue the SMS for case %s", case.id)
             return []
 
+    @staticmethod
+    def step_name(case: Case, lang: str = "zh") -> str:
+        """The queue step a case waits at (待受理, 待核实 …), for the desk's SMS."""
+        from command_center.i18n import t
+
+        for step, statuses in QUEUE_STEPS:
+            if case.status in statuses:
+                return t(f"duty.step.{step}", lang)
+        return ""
+
+    def merge_candidates(self, case: Case, limit: int = 20) -> list[Case]:
+        """Open cases a duplicate report may be merged into: of the same class in the same
+        community, newest first (the same grid first), never the case itself."""
+        flt = CaseFilter(
+            region_code=case.community_code,
+            kind=case.kind,
+            class_codes=[case.class_code],
+            open_only=True,
+            limit=limit + 1,
+        )
+        found = [c for c in self.services.cases(flt).value if c.id != case.id]
+        found.sort(key=lambda c: c.grid_code != case.grid_code)  # stable: newest first kept
+        return found[:limit]
+
     # --- from alarm to case ---------------------------------------------------------------
     def case_from_alarm(
         self, user: User | None, alarm_id: int, *, screen: str = "", note: str = ""
@@ -330,7 +407,8 @@ class Collaboration:
         """Turn an alarm with no case into one: class, place and evidence (source, camera,
         title) pre-filled; the alarm is linked to the case and acknowledged at once; the
         case is accepted and registered as far as the user's role allows (the alarm's
-        evidence is the on-site confirmation), so the next click can dispatch it."""
+        evidence is the on-site confirmation; where 核实 is a stage of its own, only a
+        supervisor's role records it), so the next click can dispatch it."""
         name = user.name if user else "(kiosk)"
         role = user.role if user else ""
         alarms = self.alarms()
@@ -392,7 +470,9 @@ class Collaboration:
             result=OK,
             detail=evidence,
         )
-        for step in (CaseAction.ACCEPT, CaseAction.REGISTER):
+        # where 核实 is a stage, it is a supervisor's: another role stops at 待核实
+        steps = [CaseAction.ACCEPT, CaseAction.CONFIRM, CaseAction.REGISTER]
+        for step in steps if self.verify_stage else steps[::2]:
             if not may(user, step):
                 break
             done = self.perform(user, case.id, step, "由告警立案", screen=screen)
@@ -546,11 +626,21 @@ class Collaboration:
         cls = self.case_class(case)
         extensions = 1 if case.extended else 0
         state_actions = allowed_actions(
-            case.status, extensions=extensions, max_extensions=self.max_extensions
+            case.status,
+            extensions=extensions,
+            max_extensions=self.max_extensions,
+            verify_stage=self.verify_stage,
         )
         mine = actions_for_role(user.role) if user and owns(user, case) else frozenset()
         actions = [a for a in state_actions if a in mine]
         deps = self.suggested_departments(case) if CaseAction.DISPATCH in actions else []
+        masters = self.merge_candidates(case) if CaseAction.MERGE in actions else []
+        merged_into = None
+        if case.merged_into:
+            try:
+                merged_into = self.services.case_detail(case.merged_into).case
+            except Exception:  # noqa: BLE001 - the drawer opens without the link
+                merged_into = None
         return DrawerData(
             detail=detail,
             case_class=cls,
@@ -561,6 +651,8 @@ class Collaboration:
             clock=self.sla_clock(case),
             sms=self.sms.for_case(case_id),
             user=user,
+            masters=masters,
+            merged_into=merged_into,
         )
 
     # --- the queue ----------------------------------------------------------------------
@@ -593,6 +685,8 @@ class Collaboration:
         now = self.clock()
         step_of = {s: step for step, statuses in QUEUE_STEPS for s in statuses}
         out: dict[str, list[QueueItem]] = {step: [] for step, _ in QUEUE_STEPS}
+        if not self.verify_stage:
+            out.pop("confirm")  # no such step, unless cases still wait there (below)
         names = {d.code: d.name for d in self.departments()}
         urgent_only = urgent_only or level == "urgent"
         wanted_sla = {"overdue": SlaState.OVERDUE, "due_soon": SlaState.DUE_SOON}.get(level or "")
@@ -600,6 +694,7 @@ class Collaboration:
             step = step_of.get(case.status)
             if step is None or (urgent_only and not case.urgent):
                 continue
+            out.setdefault(step, [])
             if wanted_sla is not None and case.sla_state != wanted_sla:
                 continue
             dep = names.get(case.department_code or "", case.department_code or "")

@@ -61,6 +61,7 @@ def _defaults(settings: Settings) -> dict[str, Any]:
         "workday_end": settings.workday_end,
         "due_soon_fraction": settings.due_soon_fraction,
         "grid_seq_width": settings.grid_seq_width,
+        "verify_stage": settings.workflow_verify_stage,
         "log_file": settings.data_dir / "sms.jsonl",
     }
 

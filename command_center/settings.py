@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     due_soon_fraction: float = Field(
         0.2, description="A case is 临期 when less than this share of its time limit is left"
     )
+    workflow_verify_stage: bool = Field(
+        False,
+        description="核实 as a stage of its own: an accepted report waits (待核实) for a "
+        "supervisor to confirm it on site before 立案",
+    )
 
     # Demo
     seed_size: Literal["tiny", "demo", "large"] = "demo"
@@ -181,8 +186,12 @@ class Settings(BaseSettings):
             "dispatch": "case_dispatched",
             "urge": "case_urge",
             "escalate": "case_escalate",
+            "urge_desk": "case_urge_desk",
+            "escalate_desk": "case_escalate_desk",
         },
-        description="Which SMS template notifies the department of each case action",
+        description="Which SMS template notifies whoever holds the case of each case action: "
+        "the department, or (``*_desk``) the command centre's desk before dispatch and after "
+        "the report-back",
     )
     sms_retry_seconds: float = Field(30.0, description="First retry delay of a queued SMS")
     sms_max_attempts: int = Field(6, description="Attempts before a queued SMS is given up")

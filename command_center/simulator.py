@@ -41,6 +41,7 @@ SOURCE_SHARES = {
 # The next ordinary step from each status, and who takes it.
 NEXT_STEP: dict[CaseStatus, tuple[CaseAction, str]] = {
     CaseStatus.REPORTED: (CaseAction.ACCEPT, "受理员-模拟"),
+    CaseStatus.CONFIRMING: (CaseAction.CONFIRM, "监督员-模拟"),  # where 核实 is a stage
     CaseStatus.ACCEPTED: (CaseAction.REGISTER, "值班长-模拟"),
     CaseStatus.REGISTERED: (CaseAction.DISPATCH, "派遣员-模拟"),
     CaseStatus.DISPATCHED: (CaseAction.REPORT_BACK, "专业部门-模拟"),

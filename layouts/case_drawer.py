@@ -23,6 +23,7 @@ from command_center.photos import ACCEPTED_UPLOAD_TYPES, MAX_UPLOAD_BYTES, photo
 #: Actions shown in the drawer, in workflow order, with their button style.
 PRIMARY = {
     CaseAction.ACCEPT,
+    CaseAction.CONFIRM,
     CaseAction.REGISTER,
     CaseAction.DISPATCH,
     CaseAction.REPORT_BACK,
@@ -135,6 +136,21 @@ def drawer_shell(lang: str, tile_url: str = "", attribution: str = "") -> html.D
                                                 max=240,
                                                 value=8,
                                                 className="cc-act-hours",
+                                            ),
+                                        ],
+                                    ),
+                                    html.Div(
+                                        id="cc-act-master-wrap",
+                                        className="cc-act-field",
+                                        style={"display": "none"},
+                                        children=[
+                                            html.Label(t("drawer.master", lang)),
+                                            dcc.Dropdown(
+                                                id="cc-act-master",
+                                                options=[],
+                                                clearable=False,
+                                                placeholder=t("drawer.master_none", lang),
+                                                className="cc-act-master",
                                             ),
                                         ],
                                     ),
@@ -389,10 +405,35 @@ def drawer_summary(data: Any, lang: str) -> html.Div:
             _row(t("drawer.limit", lang), data.limit_text or "—"),
             _row(t("drawer.deadline", lang), fmt_dt(case.deadline)),
             _row(t("drawer.sla", lang), sla_clock_span(data.clock, lang, big=True)),
+            merged_into_row(data, lang),
             html.P(case.description, className="cc-drawer-desc"),
             photo_strip(data.detail.photos, lang),
         ],
     )
+
+
+def merged_into_row(data: Any, lang: str) -> html.Div | None:
+    """A merged duplicate names its master; a click opens it (``data-case-id``)."""
+    master = getattr(data, "merged_into", None)
+    if master is None:
+        return None
+    link = html.Button(  # a button: inside the drawer only buttons open another case
+        f"{master.number} · {t(f'status.{master.status}', lang)}",
+        className="cc-btn cc-btn-ghost cc-case-link",
+        **{"data-case-id": str(master.id)},
+    )
+    return _row(t("drawer.merged_into", lang), link)
+
+
+def master_options(data: Any, lang: str) -> list[dict[str, str]]:
+    """The open cases a duplicate may join: number, place and status."""
+    return [
+        {
+            "label": f"{c.number} · {c.address or c.grid_code} · {t(f'status.{c.status}', lang)}",
+            "value": str(c.id),
+        }
+        for c in getattr(data, "masters", [])
+    ]
 
 
 def action_buttons(data: Any, lang: str) -> list[Any]:

@@ -1,5 +1,6 @@
 """The case queue (案件队列) of the duty console: open cases waiting at each step
-(待受理 待立案 待派遣 处置中 待核查 待结案), filtered and sorted, each with a ticking SLA clock.
+(待受理 [待核实] 待立案 待派遣 处置中 待核查 待结案), filtered and sorted, each with a ticking SLA
+clock. 待核实 is a tab only where the city runs 核实 as a stage (or cases still wait there).
 
 ``build_queue`` is the static frame (step tabs, filters, body, timer); ``render_queue`` the
 body for one step. A row carries ``data-case-id``: clicking it opens the case drawer.
@@ -17,11 +18,15 @@ from command_center.screens.registry import PanelContext, PanelOptions
 from layouts.case_drawer import sla_clock_span
 from layouts.common import json_id, panel_frame
 
-STEPS = ("accept", "register", "dispatch", "handle", "verify", "close")
+STEPS = ("accept", "confirm", "register", "dispatch", "handle", "verify", "close")
+#: the steps every console has; 待核实 ("confirm") is added when the queue holds it
+ALWAYS = tuple(s for s in STEPS if s != "confirm")
 
 
 class QueueOptions(PanelOptions):
-    step: Literal["accept", "register", "dispatch", "handle", "verify", "close"] = "handle"
+    step: Literal["accept", "confirm", "register", "dispatch", "handle", "verify", "close"] = (
+        "handle"
+    )
     rows: int = 200  # rows rendered per step (the count says how many wait in all)
     new_minutes: float = 5.0  # a case reported this recently is marked new
 
@@ -31,7 +36,7 @@ def build_queue(ctx: PanelContext) -> html.Div:
     lang = ctx.lang
     tabs = dcc.RadioItems(
         id=ctx.id("step"),
-        options=[{"label": t(f"duty.step.{s}", lang), "value": s} for s in STEPS],
+        options=[{"label": t(f"duty.step.{s}", lang), "value": s} for s in ALWAYS],
         value=opts.step,
         className="cc-q-tabs",
         inputClassName="cc-q-tab-input",
@@ -104,9 +109,12 @@ def build_queue(ctx: PanelContext) -> html.Div:
 
 
 def tab_labels(counts: dict[str, int], overdue: dict[str, int], lang: str) -> list[dict[str, Any]]:
-    """Step tabs with how many wait in each (and how many of them are overdue)."""
+    """Step tabs with how many wait in each (and how many of them are overdue); 待核实 only
+    when ``counts`` has it (the queue holds that step)."""
     out = []
     for s in STEPS:
+        if s not in ALWAYS and s not in counts:
+            continue
         label: list[Any] = [
             html.Span(t(f"duty.step.{s}", lang)),
             html.Span(f"{counts.get(s, 0):,}", className="cc-q-count"),

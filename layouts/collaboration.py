@@ -13,7 +13,7 @@ from layouts.common import fmt_int, message, table
 
 # The board's columns, in the order of the standard's stages, with the statuses in each.
 STAGES: list[tuple[str, tuple[str, ...]]] = [
-    ("accept", ("reported", "accepted")),
+    ("accept", ("reported", "confirming", "accepted")),  # 待核实 is part of 受理
     ("register", ("registered",)),
     ("dispatch", ("dispatched",)),
     ("handle", ("handled",)),

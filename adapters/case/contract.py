@@ -17,13 +17,19 @@ from adapters.base import Adapter, AdapterError, NotFound
 
 class CaseStatus(StrEnum):
     REPORTED = "reported"  # 上报, waiting for the acceptor (受理员)
-    ACCEPTED = "accepted"  # 已受理, confirmed on site, waiting to be registered
+    # 待核实: accepted, waiting for a supervisor (监督员) to confirm the problem on site; only
+    # where the city runs 核实 as its own stage (``CC_WORKFLOW_VERIFY_STAGE``)
+    CONFIRMING = "confirming"
+    ACCEPTED = "accepted"  # 已受理 (and 已核实 where 核实 is a stage), waiting to be registered
     REGISTERED = "registered"  # 已立案, waiting for dispatch
     DISPATCHED = "dispatched"  # 已派遣, the department is handling it; the SLA clock runs
     HANDLED = "handled"  # 已反馈, reported back with photos, waiting for verification
     VERIFIED = "verified"  # 已核查, verified on site, waiting for the shift leader to close
     CLOSED = "closed"  # 已结案
-    VOIDED = "voided"  # 已作废 (rejected, or merged as a duplicate)
+    VOIDED = "voided"  # 已作废 (rejected: no case, out of scope, not found on site)
+    # 已合并: a duplicate report merged into an open case (``Case.merged_into``); not a case
+    # of its own, so it counts in no statistic
+    MERGED = "merged"
 
 
 class CaseSource(StrEnum):
@@ -55,6 +61,8 @@ class CaseAction(StrEnum):
     VERIFY = "verify"  # 核查
     CLOSE = "close"  # 结案
     REWORK = "rework"  # 返工
+    CONFIRM = "confirm"  # 核实: the supervisor confirms the reported problem on site
+    MERGE = "merge"  # 合并: a duplicate report joins the open case it repeats
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,7 @@ class Case:
     extended: bool = False
     sla_state: SlaState | None = None  # None when no clock runs (closed, voided, not dispatched)
     component_code: str | None = None  # 16-digit component code for component cases
+    merged_into: int | None = None  # a merged duplicate: the id of the case it joined
 
 
 @dataclass(frozen=True)
@@ -263,6 +272,8 @@ class CaseStats:
     dispatched_on_time: int = 0
     verify_timed: int = 0
     verified_on_time: int = 0
+    confirm_timed: int = 0  # 核实, where the city runs it as a stage (按期核实)
+    confirmed_on_time: int = 0
     evaluated: int = 0  # cases the public evaluated (综合评价)
     satisfied: int = 0  # of them rated 满意 or 基本满意 (满意率's numerator)
     # 平均处置时长: cases reported back with a dispatch time, and the sums of their handling
@@ -314,9 +325,11 @@ class CaseAdapter(Adapter):
         extend_hours: float | None = None,
         at: datetime | None = None,
         expected_status: CaseStatus | None = None,
+        master_case_id: int | None = None,
     ) -> Case:
         """Apply one workflow action. ``dispatch`` needs ``department_code``; ``extend`` needs
-        ``extend_hours``. A transition the state machine forbids raises
+        ``extend_hours``; ``merge`` needs ``master_case_id``, the open case the duplicate
+        joins (a step is recorded on both cases). A transition the state machine forbids raises
         ``command_center.domain.workflow.TransitionError`` and changes nothing.
 
         ``expected_status`` is optimistic locking for concurrent officers: the status the

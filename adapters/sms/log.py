@@ -48,6 +48,13 @@ BUILT_IN_TEMPLATES: Mapping[str, str] = {
         "督办：案件{number}（{class_name}，{place}）已列入指挥中心督办，请{department}"
         "负责人督促于{deadline}前处置并反馈，逾期将通报。"
     ),
+    # 催办/督办 of a case still at (or back at) a desk of the command centre: 待受理, 待核实,
+    # 待立案, 待派遣 (the 受理员, 监督员, 值班长, 派遣员) or 待核查, 待结案; no deadline yet
+    "case_urge_desk": "催办：案件{number}（{class_name}，{place}）{step}，请{department}尽快办理。",
+    "case_escalate_desk": (
+        "督办：案件{number}（{class_name}，{place}）{step}，已列入指挥中心督办，"
+        "请{department}立即办理，逾期将通报。"
+    ),
 }
 
 

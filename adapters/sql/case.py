@@ -75,6 +75,7 @@ from command_center.domain.workflow import (
     TransitionError,
     next_status,
 )
+from command_center.domain.workflow import is_final as status_is_final
 from command_center.domain.workflow import stage_limits as domain_stage_limits
 
 cases = CaseRow.__table__
@@ -103,8 +104,10 @@ class SqlCaseAdapter(CaseAdapter):
     ``database_url`` or ``engine``; ``calendar_file``, ``case_classes_file``,
     ``workday_start``, ``workday_end``, ``due_soon_fraction``, ``grid_seq_width``,
     ``max_extensions`` (延期 allowed per case, default 1), ``stage_limits`` (working hours
-    for 受理/立案/派遣/核查, e.g. ``{"accept": 0.5}``; see ``DEFAULT_STAGE_LIMITS``) and
-    ``now`` (a callable giving naive local time, for tests and the simulator).
+    for 受理/核实/立案/派遣/核查, e.g. ``{"accept": 0.5}``; see ``DEFAULT_STAGE_LIMITS``),
+    ``verify_stage`` (核实 as a stage of its own: 受理 leads to 待核实; from
+    ``CC_WORKFLOW_VERIFY_STAGE``) and ``now`` (a callable giving naive local time, for tests
+    and the simulator).
     """
 
     def __init__(
@@ -121,9 +124,11 @@ class SqlCaseAdapter(CaseAdapter):
         now: Callable[[], datetime] | None = None,
         max_extensions: int = DEFAULT_MAX_EXTENSIONS,
         stage_limits: Mapping[str, float] | None = None,
+        verify_stage: bool = False,
         **options: Any,
     ) -> None:
         super().__init__(**options)
+        self.verify_stage = bool(verify_stage)
         self.engine, self._owns_engine = engine_from_options(database_url, engine)
         self.catalogue = load_catalogue(optional_path(case_classes_file))
         self.calendar = load_calendar(optional_path(calendar_file), workday_start, workday_end)
@@ -195,6 +200,7 @@ class SqlCaseAdapter(CaseAdapter):
             extended=(m["extension_count"] or 0) > 0,
             sla_state=state,
             component_code=m["component_code"],
+            merged_into=m.get("merged_into"),
         )
 
     # ------------------------------------------------------------------------ reading
@@ -580,7 +586,10 @@ class SqlCaseAdapter(CaseAdapter):
         names = self._counter_names(flt, tuple(exprs))
         sums = [func.sum(exprs[name]) for name in names]
         query = select(*keys, *sums).where(
-            *self._where(flt), *self._time_where(flt), *self._sla_where(conn, flt, now)
+            rollup.counted(),  # a merged duplicate is no case of its own
+            *self._where(flt),
+            *self._time_where(flt),
+            *self._sla_where(conn, flt, now),
         )
         if keys:
             query = self._top(query.group_by(*keys), flt, sums[0], keys)
@@ -687,6 +696,9 @@ class SqlCaseAdapter(CaseAdapter):
                 "external_id": external_id,
                 "reporter": new.reporter,
                 "updated_at": reported_at,
+                "confirmed_at": None,
+                "confirmed_on_time": None,
+                "merged_into": None,
             }
             row["number"] = self._next_number(conn, row["district_code"], reported_at.date())
             try:
@@ -822,6 +834,7 @@ class SqlCaseAdapter(CaseAdapter):
         extend_hours: float | None = None,
         at: datetime | None = None,
         expected_status: CaseStatus | None = None,
+        master_case_id: int | None = None,
     ) -> Case:
         try:
             action = CaseAction(action)
@@ -845,6 +858,12 @@ class SqlCaseAdapter(CaseAdapter):
                 action,
                 extensions=before["extension_count"] or 0,
                 max_extensions=self.max_extensions,
+                verify_stage=self.verify_stage,
+            )
+            master = (
+                self._merge_master(conn, before, master_case_id)
+                if action is CaseAction.MERGE
+                else None
             )
             cls = self._class_of(before["kind"], before["class_code"])
             if cls is None:
@@ -870,10 +889,34 @@ class SqlCaseAdapter(CaseAdapter):
                 department_code=department_code,
                 extend_hours=extend_hours,
                 stage_limits=self.stage_limits,
+                master_case_id=master["id"] if master else None,
             )
             changed = {k: v for k, v in after.items() if v != before[k]}
             if changed:
                 conn.execute(cases.update().where(cases.c.id == case_id).values(changed))
+            if master is not None:  # 合并: both cases tell of it, each naming the other
+                note = f"→ {master['number']}" + (f" · {note}" if note else "")
+                conn.execute(
+                    steps_t.insert().values(
+                        case_id=master["id"],
+                        at=when,
+                        action="merge_in",
+                        actor=actor,
+                        note=f"← {before['number']}",
+                        from_status=master["status"],
+                        to_status=master["status"],
+                    )
+                )
+                conn.execute(
+                    cases.update().where(cases.c.id == master["id"]).values(updated_at=when)
+                )
+                # duplicates merged into this one before follow it to its master: a problem
+                # reported many times still counts once, in its one open case
+                conn.execute(
+                    cases.update()
+                    .where(cases.c.merged_into == case_id)
+                    .values(merged_into=master["id"])
+                )
             conn.execute(
                 steps_t.insert().values(
                     case_id=case_id,
@@ -887,6 +930,29 @@ class SqlCaseAdapter(CaseAdapter):
             )
             rollup.apply_change(conn, before, after)
         return self._to_case(after, self.now())
+
+    def _merge_master(
+        self, conn: Any, duplicate: dict[str, Any], master_case_id: int | None
+    ) -> dict[str, Any]:
+        """The open case a duplicate joins, locked: not the duplicate itself, not closed,
+        voided or merged (a duplicate of a duplicate joins the first one's master)."""
+        if master_case_id is None:
+            raise AdapterError("合并需要主案件 / merge needs master_case_id, the case it repeats")
+        if int(master_case_id) == duplicate["id"]:
+            raise TransitionError(
+                CaseAction.MERGE, duplicate["status"], "不能并入自身 / not into itself"
+            )
+        master = self._locked_case(conn, int(master_case_id))
+        if master["status"] == CaseStatus.MERGED.value and master["merged_into"]:
+            master = self._locked_case(conn, int(master["merged_into"]))
+        if status_is_final(master["status"]) or master["id"] == duplicate["id"]:
+            raise TransitionError(
+                CaseAction.MERGE,
+                duplicate["status"],
+                f"主案件 {master['number']} 已办结，只能并入未办结的案件 / "
+                f"case {master['number']} is {master['status']}: merge into an open case",
+            )
+        return master
 
     def evaluate(
         self,

@@ -280,6 +280,11 @@ class CaseRow(Base):
     # Stored per case because working time needs the calendar, which SQL does not know.
     handling_seconds: Mapped[int | None] = mapped_column(Integer)
     handling_work_seconds: Mapped[int | None] = mapped_column(Integer)
+    # 核实 where a city runs it as a stage, and 合并: a merged duplicate names the case it
+    # joined and counts in no rollup (0850)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    confirmed_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    merged_into: Mapped[int | None] = mapped_column(BigId)
 
     __table_args__ = (
         # a source's own id is unique within that source (NULLs never collide)
@@ -292,6 +297,7 @@ class CaseRow(Base):
         Index("ix_cases_street_reported", "street_code", "reported_at"),
         Index("ix_cases_department_status", "department_code", "status"),
         Index("ix_cases_class_reported", "class_code", "reported_at"),
+        Index("ix_cases_merged_into", "merged_into"),  # a master's duplicates
     )
 
 
@@ -390,6 +396,9 @@ ROLLUP_COUNTERS = (
     "handling_timed",
     "handling_seconds",
     "handling_work_seconds",
+    # 按期核实: cases confirmed on site as a stage of their own, and of them those on time (0850)
+    "confirm_timed",
+    "confirmed_on_time",
 )
 #: Counters that are sums of seconds, not 0/1 counts: BIGINT, a year of a city overflows INT
 SECONDS_COUNTERS = frozenset({"handling_seconds", "handling_work_seconds"})

@@ -6,6 +6,9 @@ dimensions and its current status. The same definition exists twice, once in Pyt
 (``counters_of``, for the incremental upkeep in ``report_case``/``act``) and once in SQL
 (``counter_exprs``, for bulk rebuilds and the raw GROUP BY fallback); the tests hold the two
 equal.
+
+A merged duplicate (status ``merged``) is not a case of its own: it counts nothing anywhere,
+not even as reported; its master case counts once.
 """
 
 from __future__ import annotations
@@ -24,7 +27,17 @@ from command_center.domain.workflow import SATISFIED_LEVELS, STAGE_CLOCKS
 #: (stage, the case column of its on-time flag), in workflow order
 STAGE_FLAGS = tuple((stage, flag) for stage, (_since, flag) in STAGE_CLOCKS.items())
 
-OPEN_STATUSES = ("reported", "accepted", "registered", "dispatched", "handled", "verified")
+OPEN_STATUSES = (
+    "reported",
+    "confirming",
+    "accepted",
+    "registered",
+    "dispatched",
+    "handled",
+    "verified",
+)
+#: the status of a merged duplicate: every counter 0
+MERGED = "merged"
 
 cases = CaseRow.__table__
 
@@ -32,6 +45,8 @@ cases = CaseRow.__table__
 def counters_of(row: Mapping[str, Any]) -> dict[str, int]:
     """How one case counts, from its column values (a ``cases`` row as a mapping)."""
     status = row["status"]
+    if status == MERGED:
+        return dict.fromkeys(ROLLUP_COUNTERS, 0)
     return {
         "reported": 1,
         "registered": int(row.get("registered_at") is not None),
@@ -65,7 +80,9 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def counter_exprs(t=cases) -> dict[str, ColumnElement[int]]:  # noqa: ANN001 - a Table
-    """The SQL twin of ``counters_of`` over table ``t``."""
+    """The SQL twin of ``counters_of`` over table ``t``, for the rows ``counted`` keeps (a
+    merged duplicate counts 0 in every counter: leaving its rows out is the same sum, and
+    cheaper than a guard in each counter)."""
     c = t.c
     return {
         "reported": literal(1),
@@ -93,6 +110,12 @@ def counter_exprs(t=cases) -> dict[str, ColumnElement[int]]:  # noqa: ANN001 - a
         "handling_seconds": func.coalesce(c.handling_seconds, 0),
         "handling_work_seconds": func.coalesce(c.handling_work_seconds, 0),
     }
+
+
+def counted(t=cases) -> ColumnElement[bool]:  # noqa: ANN001 - a Table
+    """The cases that count at all: every one but a merged duplicate (``counters_of`` is 0
+    for it), the WHERE of every SQL sum over ``counter_exprs``."""
+    return t.c.status != MERGED
 
 
 def period_of(grain: str, day: date) -> date:
@@ -184,6 +207,8 @@ def rebuild(conn: Connection) -> dict[str, int]:
             select_cols = [period_expr(conn, cuboid.period), *dims, cases.c.status]
             sums = [func.sum(exprs[name]) for name in ROLLUP_COUNTERS]
         query = select(*select_cols, *sums).group_by(*select_cols)
+        if not cuboid.coarsens:
+            query = query.where(counted())
         columns = [cuboid.period, *cuboid.dims, "status", *ROLLUP_COUNTERS]
         conn.execute(insert(table).from_select(columns, query))
         sizes[cuboid.name] = conn.execute(select(func.count()).select_from(table)).scalar_one()

@@ -16,6 +16,7 @@ from command_center.domain.classes import CaseClass
 from command_center.domain.indicators import handling_seconds
 from command_center.domain.workflow import (
     DEFAULT_STAGE_LIMITS,
+    STAGE_CLOCK_AFTER,
     STAGE_CLOCKS,
     closure_allowance_hours,
 )
@@ -45,10 +46,11 @@ def stage_on_time(
     calendar: WorkingCalendar,
     limits: Mapping[str, float],
 ) -> bool | None:
-    """Whether ``stage`` (accept, register, dispatch, verify) done at ``at`` kept its own limit,
-    counted from the column its clock starts from (``None`` when that time is unknown)."""
+    """Whether ``stage`` (accept, confirm, register, dispatch, verify) done at ``at`` kept its
+    own limit, counted from the column its clock starts from (``None`` when that time is
+    unknown): 立案 after a 核实 counts from the confirmation."""
     since_col, _flag = STAGE_CLOCKS[stage]
-    since = case.get(since_col)
+    since = case.get(STAGE_CLOCK_AFTER.get(stage, "")) or case.get(since_col)
     if since is None:
         return None
     hours = limits[stage]
@@ -103,6 +105,7 @@ def apply_action(
     department_code: str | None = None,
     extend_hours: float | None = None,
     stage_limits: Mapping[str, float] = DEFAULT_STAGE_LIMITS,
+    master_case_id: int | None = None,
 ) -> None:
     """Update ``case`` (a mapping of ``cases`` columns) in place for ``action`` at ``at``.
 
@@ -110,7 +113,8 @@ def apply_action(
     return stops it; rework restarts it from the rework; extend pushes it. Accept, register,
     dispatch and verify also record whether they kept their own stage limit (``stage_limits``):
     the first dispatch counts (a re-dispatch after a return is the 准确派遣 indicator's
-    business), the last verification counts.
+    business), the last verification counts; so does 核实 where it is a stage. A merge links
+    the duplicate to ``master_case_id``.
     """
     urgent = bool(case["urgent"])
     if action in STAGE_CLOCKS and not (action == "dispatch" and case.get("dispatched_at")):
@@ -119,6 +123,10 @@ def apply_action(
         case["accepted_at"] = at
     elif action == "reject":
         case["voided_at"] = at
+    elif action == "confirm":
+        case["confirmed_at"] = at
+    elif action == "merge":
+        case["merged_into"] = master_case_id
     elif action == "register":
         case["registered_at"] = at
     elif action == "dispatch":

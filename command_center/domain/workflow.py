@@ -7,12 +7,21 @@ with ``STAGE_OF_STATUS``::
     accepted   --register-> registered    accepted  --reject--> voided
     registered --dispatch-> dispatched
     dispatched --return-->  registered    (回退: a wrongly dispatched case goes back)
-    dispatched --urge / escalate / extend--> dispatched   (催办, 督办, 延期: no change)
+    dispatched --extend-->  dispatched    (延期: no change)
     dispatched --report_back--> handled
     handled    --verify-->  verified      handled   --rework--> dispatched
     verified   --close-->   closed        verified  --rework--> dispatched
 
-``closed`` and ``voided`` are final. An extension (延期) is granted at most
+    any open status --urge / escalate--> the same status   (催办, 督办: whoever holds it)
+    reported, confirming, accepted --merge--> merged       (合并: a duplicate report)
+
+Where a city runs 核实 as its own stage (``verify_stage``, ``CC_WORKFLOW_VERIFY_STAGE``)::
+
+    reported   --accept-->  confirming    (待核实: a supervisor goes to look)
+    confirming --confirm--> accepted      confirming --reject--> voided
+
+A case left in ``confirming`` when a city turns the stage off can still be confirmed.
+``closed``, ``voided`` and ``merged`` are final. An extension (延期) is granted at most
 ``max_extensions`` times (default once; the city may allow more).
 """
 
@@ -25,6 +34,9 @@ from adapters.case.contract import CaseAction, CaseStatus
 
 S, A = CaseStatus, CaseAction
 
+FINAL_STATUSES: frozenset[CaseStatus] = frozenset({S.CLOSED, S.VOIDED, S.MERGED})
+OPEN_STATUSES: frozenset[CaseStatus] = frozenset(set(S) - FINAL_STATUSES)
+
 #: (status, action) -> the status after the action.
 TRANSITIONS: Mapping[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.REPORTED, A.ACCEPT): S.ACCEPTED,
@@ -33,26 +45,49 @@ TRANSITIONS: Mapping[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.ACCEPTED, A.REJECT): S.VOIDED,
     (S.REGISTERED, A.DISPATCH): S.DISPATCHED,
     (S.DISPATCHED, A.RETURN): S.REGISTERED,
-    (S.DISPATCHED, A.URGE): S.DISPATCHED,
-    (S.DISPATCHED, A.ESCALATE): S.DISPATCHED,
     (S.DISPATCHED, A.EXTEND): S.DISPATCHED,
     (S.DISPATCHED, A.REPORT_BACK): S.HANDLED,
     (S.HANDLED, A.VERIFY): S.VERIFIED,
     (S.HANDLED, A.REWORK): S.DISPATCHED,
     (S.VERIFIED, A.CLOSE): S.CLOSED,
     (S.VERIFIED, A.REWORK): S.DISPATCHED,
+    # 核实 (a case left waiting for it when the city turned the stage off goes on too)
+    (S.CONFIRMING, A.CONFIRM): S.ACCEPTED,
+    (S.CONFIRMING, A.REJECT): S.VOIDED,
+    # 合并: a report not yet registered (立案) may be a duplicate of an open case
+    (S.REPORTED, A.MERGE): S.MERGED,
+    (S.CONFIRMING, A.MERGE): S.MERGED,
+    (S.ACCEPTED, A.MERGE): S.MERGED,
+    # 催办 and 督办 at every open stage: no status changes, whoever holds the case is pressed
+    **{(st, act): st for st in sorted(OPEN_STATUSES) for act in (A.URGE, A.ESCALATE)},
 }
 
-FINAL_STATUSES: frozenset[CaseStatus] = frozenset({S.CLOSED, S.VOIDED})
-OPEN_STATUSES: frozenset[CaseStatus] = frozenset(set(S) - FINAL_STATUSES)
+#: Where 核实 is a stage of its own: 受理 leads to 待核实 instead of 待立案.
+VERIFY_STAGE_TRANSITIONS: Mapping[tuple[CaseStatus, CaseAction], CaseStatus] = {
+    **TRANSITIONS,
+    (S.REPORTED, A.ACCEPT): S.CONFIRMING,
+}
+
+#: Statuses a duplicate can be merged from (its master may have any open status).
+MERGEABLE_STATUSES: frozenset[CaseStatus] = frozenset(
+    st for (st, act) in TRANSITIONS if act is A.MERGE
+)
+
+
+def transitions(verify_stage: bool = False) -> Mapping[tuple[CaseStatus, CaseAction], CaseStatus]:
+    """The table in force: with 核实 as its own stage or without."""
+    return VERIFY_STAGE_TRANSITIONS if verify_stage else TRANSITIONS
+
 
 #: The board's stages, in workflow order.
 STAGES: tuple[str, ...] = ("accept", "register", "dispatch", "handle", "verify", "close")
 
 #: Status -> board stage: 受理, 立案, 派遣, 处置, 核查, 结案. A voided case (作废) is on no
-#: stage and leaves the board, so ``voided`` is deliberately absent: use ``stage_of``.
+#: stage and leaves the board, so ``voided`` is deliberately absent (and ``merged``, whose case
+#: is its master's): use ``stage_of``.
 STAGE_OF_STATUS: Mapping[CaseStatus, str] = {
     S.REPORTED: "accept",
+    S.CONFIRMING: "accept",  # 核实 belongs to 案卷建立, like 受理
     S.ACCEPTED: "accept",
     S.REGISTERED: "register",
     S.DISPATCHED: "dispatch",
@@ -72,7 +107,8 @@ DEFAULT_MAX_EXTENSIONS = 1
 #: (danger items), whose stages run on the wall clock too.
 DEFAULT_STAGE_LIMITS: Mapping[str, float] = {
     "accept": 1.0,  # 按时受理: accepted within 1 working hour of the report
-    "register": 1.0,  # 按时立案: registered within 1 working hour of acceptance
+    "confirm": 1.0,  # 按期核实: confirmed on site within 1 working hour of acceptance
+    "register": 1.0,  # 按时立案: registered within 1 working hour of acceptance (or 核实)
     "dispatch": 1.0,  # 按期派遣: dispatched within 1 working hour of registration
     "verify": 2.0,  # 按期核查: verified on site within 2 working hours of the report-back
     "close": 1.0,  # 结案 within 1 working hour of the verification
@@ -85,7 +121,11 @@ STAGE_CLOCKS: Mapping[str, tuple[str, str]] = {
     "register": ("accepted_at", "registered_on_time"),
     "dispatch": ("registered_at", "dispatched_on_time"),
     "verify": ("handled_at", "verified_on_time"),
+    "confirm": ("accepted_at", "confirmed_on_time"),
 }
+#: A stage whose clock starts from this later column when the case has it: where 核实 is a
+#: stage, 立案's clock starts at the confirmation, not at the acceptance.
+STAGE_CLOCK_AFTER: Mapping[str, str] = {"register": "confirmed_at"}
 
 
 def closure_allowance_hours(limits: Mapping[str, float]) -> float:
@@ -131,6 +171,8 @@ _STATUS_ZH: dict[str, str] = {
     S.VERIFIED: "已核查",
     S.CLOSED: "已结案",
     S.VOIDED: "已作废",
+    S.CONFIRMING: "待核实",
+    S.MERGED: "已合并",
 }
 _ACTION_ZH: dict[str, str] = {
     A.ACCEPT: "受理",
@@ -145,6 +187,8 @@ _ACTION_ZH: dict[str, str] = {
     A.VERIFY: "核查",
     A.CLOSE: "结案",
     A.REWORK: "返工",
+    A.CONFIRM: "核实",
+    A.MERGE: "合并",
 }
 
 
@@ -198,15 +242,16 @@ def next_status(
     *,
     extensions: int = 0,
     max_extensions: int = DEFAULT_MAX_EXTENSIONS,
+    verify_stage: bool = False,
 ) -> CaseStatus:
     """The status after ``action``; raises ``TransitionError`` when it is not allowed.
 
     ``extensions`` is how many extensions the case already had; a further ``extend`` beyond
-    ``max_extensions`` is refused.
+    ``max_extensions`` is refused. ``verify_stage``: 核实 is a stage of its own.
     """
     st, act = _coerce(status, action)
     try:
-        after = TRANSITIONS[(st, act)]
+        after = transitions(verify_stage)[(st, act)]
     except KeyError:
         raise TransitionError(act, st) from None
     if act is A.EXTEND and extensions >= max_extensions:
@@ -224,23 +269,25 @@ def allowed_actions(
     *,
     extensions: int = 0,
     max_extensions: int = DEFAULT_MAX_EXTENSIONS,
+    verify_stage: bool = False,
 ) -> list[CaseAction]:
     """The actions allowed in ``status``, in ``CaseAction`` order (empty for a final case)."""
     st = CaseStatus(status)
+    table = transitions(verify_stage)
     return [
         act
         for act in CaseAction
-        if (st, act) in TRANSITIONS and not (act is A.EXTEND and extensions >= max_extensions)
+        if (st, act) in table and not (act is A.EXTEND and extensions >= max_extensions)
     ]
 
 
 def is_final(status: CaseStatus | str) -> bool:
-    """Closed and voided cases accept no further action."""
+    """Closed, voided and merged cases accept no further action."""
     return CaseStatus(status) in FINAL_STATUSES
 
 
 def stage_of(status: CaseStatus | str) -> str | None:
-    """The board stage of ``status``, or ``None`` for a voided case."""
+    """The board stage of ``status``, or ``None`` for a voided or merged case."""
     return STAGE_OF_STATUS.get(CaseStatus(status))
 
 
@@ -264,6 +311,10 @@ ROLES_FOR_ACTION: Mapping[CaseAction, frozenset[str]] = {
     A.VERIFY: frozenset({"supervisor"}),
     A.CLOSE: frozenset({"shift_leader"}),
     A.REWORK: frozenset({"supervisor", "shift_leader"}),
+    # 核实 is the supervisor's on-site confirmation; 合并 is part of filing (案卷建立), the
+    # acceptor's and the shift leader's, who see the reports come in
+    A.CONFIRM: frozenset({"supervisor"}),
+    A.MERGE: frozenset({"acceptor", "shift_leader"}),
 }
 
 

@@ -101,7 +101,8 @@ def test_sign_in_alarm_to_case_dispatch_and_the_main_wall_shows_it(
     # click 3: dispatch to the suggested department
     console.click("[data-action=dispatch]")
     console.wait_for_selector(".cc-msg-ok", timeout=SLOW)
-    console.wait_for_selector("[data-action=urge]", timeout=SLOW)
+    # 延期 only once dispatched (催办 is there at every open stage)
+    console.wait_for_selector("[data-action=extend]", timeout=SLOW)
     case = cc.services.case_detail(stored.case_id).case
     assert case.status == "dispatched" and case.department_code
     console.screenshot(path=str(artifacts / "duty_drawer_dispatched.png"))
@@ -466,6 +467,114 @@ def test_the_street_tour_waits_while_a_case_is_in_focus_and_resumes_after(
         page.wait_for_selector("#cc-focus-card.show", state="detached", timeout=SLOW)
         page.wait_for_timeout(1500)  # the flight home
         assert len(set(views_over(page, 5))) >= 3, "the tour did not resume"
+        assert not errors, errors
+        page.close()
+    finally:
+        server.shutdown()
+        cc.stop()
+
+
+def test_merge_a_duplicate_urge_at_register_and_confirm_on_site_with_the_verify_stage(
+    city_copy, tmp_path, browser, artifacts
+) -> None:  # noqa: ANN001
+    """With CC_WORKFLOW_VERIFY_STAGE on: a shift leader merges a duplicate report into the
+    case it repeats (the drawer links both ways), urges that case while it waits at 待立案
+    (the shift leader's desk is told by SMS), and a duty officer confirms another report
+    from the 待核实 tab."""
+    from adapters.case.contract import CaseAction, CaseFilter, CaseSource, NewCase
+    from command_center.app import create_app
+    from command_center.runtime import start_background_server
+    from tests.conftest import make_settings
+
+    cc = create_app(make_settings(city_copy, tmp_path, workflow_verify_stage=True))
+    server, base = start_background_server(cc)
+    try:
+        cc.collab.users.add("lead5", "shift_leader", "lead-pass-5", "值班长戊", now=NOW)
+        cc.collab.users.add("duty5", "duty_officer", "duty-pass-5", "值班员己", now=NOW)
+        cc.collab.sms.set_contact("shift_leader", "13900000005", "值班长手机")
+        adapter = cc.services.adapters.case
+        some = adapter.list_cases(CaseFilter(limit=1))[0]
+
+        def report(text: str):  # noqa: ANN202
+            return adapter.report_case(
+                NewCase(
+                    kind="event",
+                    class_code="0102",
+                    source=CaseSource.PUBLIC,
+                    description=text,
+                    lon=some.lon,
+                    lat=some.lat,
+                    reporter="市民随手拍",
+                )
+            )
+
+        waiting = report("路边垃圾无人清运")
+        adapter.act(waiting.id, CaseAction.ACCEPT, "受理员01")  # 待核实
+        master = report("小区门口暴露垃圾")
+        adapter.act(master.id, CaseAction.ACCEPT, "受理员01")
+        adapter.act(master.id, CaseAction.CONFIRM, "监督员01", "现场属实")  # now 待立案
+        dup = report("小区门口又见垃圾堆")  # 待受理: the same problem again
+        errors: list[str] = []
+        off_host: list[str] = []
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        watch(page, errors, off_host)
+        sign_in(page, base, "lead5", "lead-pass-5")
+        page.wait_for_selector(".cc-q-tabs label:has-text('待核实')", timeout=SLOW)
+        page.click(".cc-q-tabs label:has-text('待受理')")
+        page.click(f".cc-q-table tr[data-case-id='{dup.id}']", timeout=SLOW)
+        page.wait_for_selector(".cc-drawer.open [data-action=merge]", timeout=SLOW)
+        # the newest open case of the class nearby is offered first
+        page.wait_for_function(
+            "n => document.querySelector('#cc-act-master').innerText.includes(n)",
+            arg=master.number,
+            timeout=SLOW,
+        )
+        page.screenshot(path=str(artifacts / "duty_drawer_merge.png"))
+        page.click("[data-action=merge]")
+        page.wait_for_selector(".cc-msg-ok", timeout=SLOW)
+        page.wait_for_selector(f".cc-case-link:has-text('{master.number}')", timeout=SLOW)
+        assert "已合并" in page.inner_text(".cc-drawer-number")
+        assert master.number in page.inner_text(".cc-history")
+        assert not page.query_selector("[data-action]")  # a merged case is final
+        stored = cc.services.case_detail(dup.id).case
+        assert stored.status == "merged" and stored.merged_into == master.id
+        # the master, opened from the link: its history names the duplicate; urge it at 待立案
+        page.click(".cc-case-link")
+        page.wait_for_selector(f".cc-drawer-number:has-text('{master.number}')", timeout=SLOW)
+        page.wait_for_selector(f".cc-history:has-text('{dup.number}')", timeout=SLOW)
+        assert "合并重复上报" in page.inner_text(".cc-history")
+        page.click("[data-action=urge]")
+        page.wait_for_selector(".cc-msg-ok:has-text('值班长')", timeout=SLOW)
+        page.wait_for_selector(".cc-history .cc-step-action:has-text('催办')", timeout=SLOW)
+        page.screenshot(path=str(artifacts / "duty_drawer_urge_register.png"))
+        [sms] = cc.collab.sms.for_case(master.id)
+        assert (sms.action, sms.department_code, sms.mobile) == (
+            "urge",
+            "shift_leader",
+            "13900000005",
+        )
+        assert cc.services.case_detail(master.id).case.status == "accepted"
+        page.close()
+        # a duty officer (受理员 and 监督员) confirms the waiting report on site
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        watch(page, errors, off_host)
+        sign_in(page, base, "duty5", "duty-pass-5")
+        page.click(".cc-q-tabs label:has-text('待核实')", timeout=SLOW)
+        page.click(f".cc-q-table tr[data-case-id='{waiting.id}']", timeout=SLOW)
+        page.wait_for_selector(".cc-drawer.open [data-action=confirm]", timeout=SLOW)
+        assert "待核实" in page.inner_text(".cc-drawer-number")
+        page.screenshot(path=str(artifacts / "duty_drawer_confirm.png"))
+        page.fill("#cc-act-note", "现场核实属实")
+        page.click("[data-action=confirm]")
+        page.wait_for_selector(".cc-msg-ok", timeout=SLOW)
+        page.wait_for_selector(".cc-drawer-number:has-text('已受理')", timeout=SLOW)
+        assert not page.query_selector("[data-action=confirm]")
+        after = cc.services.case_detail(waiting.id)
+        assert after.case.status == "accepted"
+        assert [s.action for s in after.history] == ["report", "accept", "confirm"]
+        actions = {e.action for e in cc.collab.audit.entries(limit=50)}
+        assert {"merge", "urge", "confirm"} <= actions
+        assert not off_host, off_host
         assert not errors, errors
         page.close()
     finally:

@@ -445,3 +445,49 @@ def test_the_printed_briefing_shows_the_average_handling_time(story) -> None:  #
     page = briefing_html(data, {"trend": "", "sources": "", "region": ""}, "A4", "zh")
     assert "平均处置时长" in page and "10.2 工作时 / 25.0 小时" in page
     assert "工作时/小时" in page and "14.8 / 37.0" in page  # the departments' column
+
+
+def test_on_time_confirm_rate_where_confirmation_is_a_stage_and_merged_reports_do_not_count(
+    tiny_city_url: str, tmp_path: Path
+) -> None:
+    """With 核实 as a stage: d1 confirmed 40 min after its acceptance (on time), d2 after 2
+    working hours (late): 按期核实率 50 %. d3 is a supervisor's duplicate of d1, merged into
+    it: no report of its own, so the supervisors still reported 2, both valid."""
+    url = empty_city(tiny_city_url, tmp_path)
+    cases = SqlCaseAdapter(database_url=url, now=Clock(NOW), verify_stage=True)
+    try:
+        grid, _ = grids_of_two_streets(cases)
+
+        def report(name: str) -> int:
+            return cases.report_case(
+                NewCase(
+                    kind="event",
+                    class_code="0102",
+                    source=CaseSource.SUPERVISOR,
+                    description=f"测试案件 {name}",
+                    grid_code=grid,
+                    reported_at=datetime(2026, 10, 13, 9),
+                    reporter="监督员-甲",
+                )
+            ).id
+
+        def act(cid: int, action: A, at: str, **kw) -> None:  # noqa: ANN003
+            cases.act(cid, action, "tester", at=datetime.fromisoformat(f"2026-{at}"), **kw)
+
+        d1, d2, d3 = report("d1"), report("d2"), report("d3")
+        for cid, confirmed in ((d1, "10-13 09:50"), (d2, "10-13 11:10")):
+            act(cid, A.ACCEPT, "10-13 09:10")
+            act(cid, A.CONFIRM, confirmed)
+        act(d3, A.MERGE, "10-13 09:20", master_case_id=d1)
+        sup = supervisor_indicators(cases, OCT)
+        assert sup["on_time_confirm_rate"] == 0.5
+        assert (sup["reported"], sup["valid"], sup["valid_report_rate"]) == (2, 2, 1.0)
+        counts, _ = totals(cases, OCT)
+        assert (counts["reported"], counts["voided"]) == (2, 0)
+    finally:
+        cases.close()
+    plain = SqlCaseAdapter(database_url=url, now=Clock(NOW))
+    try:  # without the stage there is no 核实 to time: no data, not 0 %
+        assert supervisor_indicators(plain, SEP)["on_time_confirm_rate"] is None
+    finally:
+        plain.close()

@@ -137,14 +137,22 @@ def test_the_drawer_offers_only_what_the_state_and_the_role_allow(cc: object) ->
     admin = add_user(cc, "root", "admin")
     case_id = new_case(cc)
     collab = cc.collab  # type: ignore[attr-defined]
-    assert [a.value for a in collab.drawer(case_id, officer).actions] == ["accept", "reject"]
-    assert collab.drawer(case_id, dispatcher).actions == []
+    officer_actions = [a.value for a in collab.drawer(case_id, officer).actions]
+    assert officer_actions == ["accept", "reject", "merge"]
+    # 催办/督办 at every open stage, a dispatcher's and a shift leader's
+    assert [a.value for a in collab.drawer(case_id, dispatcher).actions] == ["urge", "escalate"]
     kiosk = collab.drawer(case_id, None)
-    assert kiosk.actions == [] and [a.value for a in kiosk.state_actions] == ["accept", "reject"]
+    assert kiosk.actions == [] and [a.value for a in kiosk.state_actions] == [
+        "accept",
+        "reject",
+        "urge",
+        "escalate",
+        "merge",
+    ]
     collab.perform(admin, case_id, "accept")
     collab.perform(admin, case_id, "register")
     drawer = collab.drawer(case_id, dispatcher)
-    assert [a.value for a in drawer.actions] == ["dispatch"]
+    assert [a.value for a in drawer.actions] == ["dispatch", "urge", "escalate"]
     assert drawer.departments and drawer.limit_text == "1工作日"  # 暴露垃圾: 1 working day
     assert drawer.detail.case.class_name == "暴露垃圾"
 

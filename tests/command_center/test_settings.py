@@ -43,6 +43,7 @@ EXAMPLES: dict[str, tuple[str, Any]] = {
     "CC_CALENDAR_FILE": ("calendar.yaml", Path("calendar.yaml")),
     "CC_CASE_CLASSES_FILE": ("classes.yaml", Path("classes.yaml")),
     "CC_DUE_SOON_FRACTION": ("0.2", 0.2),
+    "CC_WORKFLOW_VERIFY_STAGE": ("true", True),
     "CC_SEED_SIZE": ("tiny", "tiny"),
     "CC_SEED": ("20261125", 20261125),
     "CC_SIMULATE": ("false", False),

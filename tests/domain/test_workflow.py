@@ -13,6 +13,7 @@ from command_center.domain.workflow import (
     check_actor,
     is_final,
     next_status,
+    stage_limits,
     stage_of,
 )
 
@@ -26,16 +27,26 @@ EXPECTED = {
     (S.ACCEPTED, A.REJECT): S.VOIDED,
     (S.REGISTERED, A.DISPATCH): S.DISPATCHED,
     (S.DISPATCHED, A.RETURN): S.REGISTERED,
-    (S.DISPATCHED, A.URGE): S.DISPATCHED,
-    (S.DISPATCHED, A.ESCALATE): S.DISPATCHED,
     (S.DISPATCHED, A.EXTEND): S.DISPATCHED,
     (S.DISPATCHED, A.REPORT_BACK): S.HANDLED,
     (S.HANDLED, A.VERIFY): S.VERIFIED,
     (S.HANDLED, A.REWORK): S.DISPATCHED,
     (S.VERIFIED, A.CLOSE): S.CLOSED,
     (S.VERIFIED, A.REWORK): S.DISPATCHED,
+    # 核实: a case already waiting for it is confirmed (or found to be nothing)
+    (S.CONFIRMING, A.CONFIRM): S.ACCEPTED,
+    (S.CONFIRMING, A.REJECT): S.VOIDED,
+    # 合并: a report not yet registered joins the open case it repeats
+    (S.REPORTED, A.MERGE): S.MERGED,
+    (S.CONFIRMING, A.MERGE): S.MERGED,
+    (S.ACCEPTED, A.MERGE): S.MERGED,
 }
+OPEN = (S.REPORTED, S.CONFIRMING, S.ACCEPTED, S.REGISTERED, S.DISPATCHED, S.HANDLED, S.VERIFIED)
+# 催办 and 督办 at every open stage, the status unchanged
+EXPECTED |= {(s, a): s for s in OPEN for a in (A.URGE, A.ESCALATE)}
 FORBIDDEN = [pair for pair in itertools.product(S, A) if pair not in EXPECTED]
+# where 核实 is a stage of its own, 受理 leads to 待核实; the rest is the same
+WITH_VERIFY_STAGE = EXPECTED | {(S.REPORTED, A.ACCEPT): S.CONFIRMING}
 
 
 @pytest.mark.parametrize(("status", "action"), EXPECTED, ids=lambda v: v.value)
@@ -98,19 +109,68 @@ def test_allowed_actions_drop_extend_once_used():
     assert A.EXTEND not in allowed_actions(S.DISPATCHED, extensions=1)
 
 
-@pytest.mark.parametrize("status", [S.CLOSED, S.VOIDED])
-def test_closed_and_voided_are_final(status):
+@pytest.mark.parametrize(("status", "action"), WITH_VERIFY_STAGE, ids=lambda v: v.value)
+def test_with_the_verify_stage_accept_waits_for_confirmation(status, action):
+    after = next_status(status, action, verify_stage=True)
+    assert after is WITH_VERIFY_STAGE[(status, action)]
+
+
+@pytest.mark.parametrize("status", list(S), ids=lambda v: v.value)
+def test_allowed_actions_with_the_verify_stage_match_its_table(status):
+    expected = [a for a in A if (status, a) in WITH_VERIFY_STAGE]
+    assert allowed_actions(status, verify_stage=True) == expected
+
+
+def test_confirm_is_refused_where_nothing_waits_for_it():
+    for status in (S.REPORTED, S.ACCEPTED, S.REGISTERED):
+        with pytest.raises(TransitionError, match="cannot confirm"):
+            next_status(status, A.CONFIRM, verify_stage=True)
+
+
+def test_a_registered_case_is_no_longer_merged_but_urged_at_every_open_stage():
+    with pytest.raises(TransitionError, match="cannot merge"):
+        next_status(S.REGISTERED, A.MERGE)
+    for status in OPEN:
+        assert A.URGE in allowed_actions(status) and A.ESCALATE in allowed_actions(status)
+        assert next_status(status, A.URGE) is status
+
+
+def test_the_verify_stage_happy_path_ends_closed():
+    status = S.REPORTED
+    for action in (A.ACCEPT, A.URGE, A.CONFIRM, A.REGISTER, A.DISPATCH, A.REPORT_BACK):
+        status = next_status(status, action, verify_stage=True)
+    assert status is S.HANDLED
+
+
+def test_confirm_has_its_own_stage_limit_a_city_may_set():
+    assert stage_limits()["confirm"] == 1.0
+    assert stage_limits({"confirm": 0.5})["confirm"] == 0.5
+
+
+@pytest.mark.parametrize("status", [S.CLOSED, S.VOIDED, S.MERGED])
+def test_closed_voided_and_merged_are_final(status):
     assert is_final(status)
     assert allowed_actions(status) == []
 
 
 def test_open_statuses_are_not_final():
-    assert not any(is_final(s) for s in S if s not in (S.CLOSED, S.VOIDED))
+    assert not any(is_final(s) for s in S if s not in (S.CLOSED, S.VOIDED, S.MERGED))
+
+
+def test_supervisors_confirm_and_acceptors_merge():
+    check_actor(A.CONFIRM, "supervisor")
+    check_actor(A.MERGE, "acceptor")
+    check_actor(A.MERGE, "shift_leader")
+    with pytest.raises(RoleError):
+        check_actor(A.CONFIRM, "department")
+    with pytest.raises(RoleError):
+        check_actor(A.MERGE, "department")
 
 
 def test_stage_of_each_status():
     assert STAGE_OF_STATUS == {
         S.REPORTED: "accept",
+        S.CONFIRMING: "accept",
         S.ACCEPTED: "accept",
         S.REGISTERED: "register",
         S.DISPATCHED: "dispatch",
@@ -120,6 +180,7 @@ def test_stage_of_each_status():
     }
     assert set(STAGE_OF_STATUS.values()) == set(STAGES)
     assert stage_of(S.VOIDED) is None
+    assert stage_of(S.MERGED) is None
     assert stage_of("handled") == "handle"
 
 

@@ -127,9 +127,12 @@ def test_reject_voids_and_return_goes_back_to_registered(cases) -> None:
 @pytest.mark.parametrize(
     ("done", "forbidden"),
     [
-        ((), [A.REGISTER, A.DISPATCH, A.REPORT_BACK, A.CLOSE, A.VERIFY, A.REWORK, A.URGE]),
+        ((), [A.REGISTER, A.DISPATCH, A.REPORT_BACK, A.CLOSE, A.VERIFY, A.REWORK, A.CONFIRM]),
         ((A.ACCEPT,), [A.ACCEPT, A.DISPATCH, A.CLOSE, A.RETURN]),
-        ((A.ACCEPT, A.REGISTER), [A.ACCEPT, A.REGISTER, A.REPORT_BACK, A.REJECT, A.EXTEND]),
+        (
+            (A.ACCEPT, A.REGISTER),
+            [A.ACCEPT, A.REGISTER, A.REPORT_BACK, A.REJECT, A.EXTEND, A.MERGE],
+        ),
         ((A.ACCEPT, A.REGISTER, A.DISPATCH), [A.DISPATCH, A.VERIFY, A.CLOSE, A.REJECT]),
         ((A.ACCEPT, A.REGISTER, A.DISPATCH, A.REPORT_BACK), [A.CLOSE, A.DISPATCH, A.EXTEND]),
         ((A.ACCEPT, A.REJECT), list(A)),
@@ -323,7 +326,13 @@ def test_case_stats_from_rollups_equal_a_raw_group_by(cases, clock) -> None:
         case = cases.report_case(new_case(cases, source=CaseSource.HOTLINE, external_id=f"st{i}"
                                           f"-{next(_ids)}"))  # fmt: skip
         walk(cases, case.id, *actions)
+        if A.DISPATCH in actions and A.RETURN not in actions and A.CLOSE not in actions:
+            master = case
     cases.evaluate(case.id, 1, "12345回访")  # the closed one: a 综合评价 moves counters too
+    # a duplicate merged into the dispatched one (合并): it counts nowhere, on either path
+    dup = cases.report_case(new_case(cases, source=CaseSource.HOTLINE, external_id="st-dup"))
+    walk(cases, dup.id, A.ACCEPT, A.URGE)
+    cases.act(dup.id, A.MERGE, "tester", master_case_id=master.id)
     clock.now = NOW + timedelta(days=3)
     used_rollup = planned = 0
     for group, flt in itertools.product(GROUPINGS, FILTERS):
