@@ -71,7 +71,10 @@ USER_ROLES: tuple[UserRole, ...] = (
         "受理员",
         acts_as=frozenset({"acceptor"}),
         other=_HALL,
-        duty="accepts or rejects reports (12345, public, supervisors, alarms)",
+        duty=(
+            "accepts or rejects reports (12345, public, supervisors, alarms), merges a"
+            " duplicate into its case"
+        ),
     ),
     UserRole(
         "dispatcher",
@@ -92,7 +95,10 @@ USER_ROLES: tuple[UserRole, ...] = (
         "supervisor",
         "监督员",
         acts_as=frozenset({"supervisor"}),
-        duty="the field inspector: verifies a handled case on site (核查) or sends it back",
+        duty=(
+            "the field inspector: confirms a report on site where 核实 is a stage,"
+            " verifies a handled case (核查) or sends it back"
+        ),
     ),
     UserRole(
         "department",

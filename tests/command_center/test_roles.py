@@ -56,8 +56,8 @@ def test_the_standards_roles_and_the_hall_desk_are_all_there() -> None:
 
 
 def test_each_role_has_the_rights_of_its_desk() -> None:
-    assert case_actions("acceptor") == {A.ACCEPT, A.REJECT}
-    assert case_actions("supervisor") == {A.VERIFY, A.REWORK}
+    assert case_actions("acceptor") == {A.ACCEPT, A.REJECT, A.MERGE}
+    assert case_actions("supervisor") == {A.CONFIRM, A.VERIFY, A.REWORK}
     assert case_actions("department") == {A.REPORT_BACK, A.RETURN}
     assert {A.DISPATCH, A.URGE, A.EXTEND, A.RETURN} <= case_actions("dispatcher")
     assert {A.REGISTER, A.CLOSE, A.DISPATCH} <= case_actions("shift_leader")
