@@ -25,7 +25,7 @@ from command_center.auth import session_user
 from command_center.collaboration import PHOTO_ACTIONS
 from command_center.domain.ids import MAX_ID, record_id
 from command_center.geo import level_of
-from command_center.i18n import t
+from command_center.i18n import error_text, t
 from command_center.photos import PhotoRefused, decode_data_url
 from layouts.case_drawer import (
     action_buttons,
@@ -169,10 +169,12 @@ def register(app: Any, cc: Any) -> None:
         try:
             data = collab.drawer(id_in(opened, "case_id"), user)
         except Exception as exc:  # noqa: BLE001 - a vanished case or a backend outage
-            msg = t("drawer.unavailable", lang, error=str(exc))
+            msg = t("drawer.unavailable", lang, error=error_text(exc, lang))
             return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 5
         case = data.detail.case
         data.department_name = collab.department_name(case.department_code)  # type: ignore[attr-defined]
+        data.class_title = collab.class_title(case.kind, case.class_code, lang)  # type: ignore[attr-defined]
+        data.limit_text = collab.limit_text(data.case_class, case.urgent, lang)
         state = (
             case.id,
             case.status.value,
@@ -258,7 +260,7 @@ def register(app: Any, cc: Any) -> None:
         try:
             alarm = collab.alarm(alarm_id)
         except Exception as exc:  # noqa: BLE001
-            alarm, error = None, str(exc)
+            alarm, error = None, error_text(exc, lang)
         if alarm is None:
             msg = t("drawer.unavailable", lang, error=locals().get("error", ""))
             return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 5
@@ -283,7 +285,7 @@ def register(app: Any, cc: Any) -> None:
         )
         return (
             "cc-drawer open",
-            alarm_card(alarm, lang),
+            alarm_card(alarm, collab.class_title("event", alarm.class_code, lang), lang),
             "",
             alarm_buttons(alarm, user, lang),
             [],
@@ -362,7 +364,7 @@ def register(app: Any, cc: Any) -> None:
             )
             if not made.ok or made.case is None:
                 msg = html.Div(
-                    [html.B(t("drawer.refused", lang)), " ", made.message],
+                    [html.B(t("drawer.refused", lang)), " ", made.text(lang)],
                     className="cc-msg cc-msg-error",
                     role="alert",
                 )
@@ -379,7 +381,7 @@ def register(app: Any, cc: Any) -> None:
             photo_bytes = decode_data_url(with_photo) if with_photo else None
         except PhotoRefused as exc:
             msg = html.Div(
-                [html.B(t("drawer.refused", lang)), " ", str(exc)],
+                [html.B(t("drawer.refused", lang)), " ", error_text(exc, lang)],
                 className="cc-msg cc-msg-error",
                 role="alert",
             )
@@ -400,11 +402,11 @@ def register(app: Any, cc: Any) -> None:
             if outcome.sms_ids:
                 text += " " + t("drawer.sms_queued", lang, n=len(outcome.sms_ids))
             if outcome.message:  # done, with a remark (a photo the backend did not keep)
-                text += " " + outcome.message
+                text += " " + outcome.text(lang)
             msg = html.Div(text, className="cc-msg cc-msg-ok", role="status")
             return msg, (refresh or 0) + 1, "", no_update, None if photo_bytes else no_update
         msg = html.Div(
-            [html.B(t("drawer.refused", lang)), " ", outcome.message],
+            [html.B(t("drawer.refused", lang)), " ", outcome.text(lang)],
             className="cc-msg cc-msg-error",
             role="alert",
         )
@@ -433,7 +435,7 @@ def register(app: Any, cc: Any) -> None:
         )
         if outcome.ok:
             return html.Div(t("drawer.on_wall_done", lang), className="cc-msg cc-msg-ok")
-        return html.Div(outcome.message, className="cc-msg cc-msg-error", role="alert")
+        return html.Div(outcome.text(lang), className="cc-msg cc-msg-error", role="alert")
 
     @app.callback(
         Output("cc-drawer-case", "data", allow_duplicate=True),
@@ -606,7 +608,7 @@ def register(app: Any, cc: Any) -> None:
             return t("region_push.done", lang, name=outcome.message)
         from dash import html
 
-        return html.Span(outcome.message, className="cc-region-push-error", role="alert")
+        return html.Span(outcome.text(lang), className="cc-region-push-error", role="alert")
 
     # No polling where it has nothing to do: the drawer refreshes only while a case is open,
     # and only the walls a console can push to poll for a focus.

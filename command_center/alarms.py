@@ -79,7 +79,10 @@ LEVEL_ALIASES: dict[str, str] = {
     "i": "emergency",
     "warning": "warn",
     "minor": "info",
-    "major": "warn",
+    "major": "warn",  # an older spelling, kept for senders that use it
+    "moderate": "warn",
+    "severe": "critical",
+    "extreme": "emergency",
 }
 
 OPEN = "open"

@@ -17,7 +17,7 @@ from dash import dcc, html
 
 from adapters.case.contract import Case, CaseAction, CasePhoto, SlaState
 from command_center.domain.codes import mask_name, mask_phone
-from command_center.i18n import t
+from command_center.i18n import Term, has, t
 from command_center.photos import ACCEPTED_UPLOAD_TYPES, MAX_UPLOAD_BYTES, photo_url
 
 #: Actions shown in the drawer, in workflow order, with their button style.
@@ -235,7 +235,7 @@ def photo_strip(photos: list[CasePhoto], lang: str) -> html.Div | None:
     return html.Div(
         className="cc-photos",
         children=[
-            html.H4(f"{t('drawer.photos', lang)}（{len(photos)}）"),
+            html.H4(t("drawer.photo_count", lang, title=Term("drawer.photos"), n=len(photos))),
             html.Div(figures, className="cc-photo-strip"),
         ],
     )
@@ -375,7 +375,7 @@ def drawer_summary(data: Any, lang: str) -> html.Div:
                 ],
             ),
             html.Div(
-                f"{case.big_class_name} · {case.class_name}",
+                getattr(data, "class_title", "") or f"{case.big_class_name} · {case.class_name}",
                 className="cc-drawer-class",
             ),
             _row(
@@ -479,7 +479,10 @@ def drawer_body(data: Any, lang: str, extras: dict[str, Any] | None = None) -> h
             html.H4(t("drawer.alarms", lang)),
             html.Ul(
                 [
-                    html.Li(f"{a.get('at', '')} {a.get('label', '')} · {a.get('level', '')}")
+                    html.Li(
+                        f"{a.get('at', '')} {a.get('label', '')} · "
+                        + t(f"alarm.level.{a.get('level', '')}", lang)
+                    )
                     for a in alarms
                 ],
                 className="cc-linked",
@@ -519,8 +522,17 @@ def focus_card(case: Case, clock_span: Any, lang: str) -> html.Div:
     )
 
 
-def alarm_card(alarm: Any, lang: str) -> html.Div:
-    """An alarm opened in the drawer: what, where, evidence; the button turns it into a case."""
+def source_name(source: str, lang: str) -> str:
+    """An alarm's source as the catalogue names it (iot, video, ops), else as it came."""
+    for key in (f"source.{source}", f"alarm.source.{source}"):
+        if has(key):
+            return t(key, lang)
+    return source
+
+
+def alarm_card(alarm: Any, class_title: str, lang: str) -> html.Div:
+    """An alarm opened in the drawer: what, where, evidence; the button turns it into a case.
+    ``class_title`` is its class's name from the catalogue ("" for a class it lacks)."""
     return html.Div(
         className="cc-drawer-card cc-alarm-card",
         children=[
@@ -528,19 +540,26 @@ def alarm_card(alarm: Any, lang: str) -> html.Div:
                 [
                     html.Span(f"#{alarm.id}"),
                     html.Span(
-                        t("drawer.alarm_level", lang, level=alarm.level),
+                        t("drawer.alarm_level", lang, level=Term(f"alarm.level.{alarm.level}")),
                         className="cc-status-pill overdue",
                     ),
                 ],
                 className="cc-drawer-number",
             ),
             html.Div(alarm.title, className="cc-drawer-class"),
-            _row(t("drawer.class_code", lang), alarm.class_code),
-            _row(t("drawer.source", lang), f"{alarm.source} · {alarm.source_id}"),
+            _row(
+                t("drawer.class", lang),
+                t("drawer.class_named", lang, code=alarm.class_code, name=class_title)
+                if class_title
+                else t("drawer.class_unknown", lang, code=alarm.class_code),
+            ),
+            _row(
+                t("drawer.source", lang), f"{source_name(alarm.source, lang)} · {alarm.source_id}"
+            ),
             _row(t("drawer.alarm_at", lang), fmt_dt(alarm.at)),
             _row(t("drawer.grid", lang), alarm.grid_code or "—"),
             _row(t("drawer.camera", lang), alarm.camera_id or "—"),
-            _row(t("drawer.alarm_status", lang), alarm.status),
+            _row(t("drawer.alarm_status", lang), t(f"alarm.status.{alarm.status}", lang)),
         ],
     )
 
