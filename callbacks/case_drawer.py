@@ -28,6 +28,7 @@ from command_center.geo import level_of
 from command_center.i18n import error_text, t
 from command_center.photos import PhotoRefused, decode_data_url
 from layouts.case_drawer import (
+    SHELL_TEXTS,
     action_buttons,
     alarm_buttons,
     alarm_card,
@@ -38,6 +39,7 @@ from layouts.case_drawer import (
     focus_card,
     photo_preview,
     region_focus_card,
+    shell_texts,
     sla_clock_span,
 )
 
@@ -122,6 +124,14 @@ def install(app: Any, cc: Any) -> None:
 
 def register(app: Any, cc: Any) -> None:
     collab = cc.collab
+
+    @app.callback(
+        [Output(cid, prop) for cid, prop, _key in SHELL_TEXTS],
+        Input("cc-url", "search"),
+    )
+    def shell_in_the_page_language(search: str | None) -> list[str]:
+        """The shell is built once for every page; its words follow the page's language."""
+        return shell_texts(lang_of(cc, search))
 
     @app.callback(
         Output("cc-drawer", "className"),

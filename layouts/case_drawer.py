@@ -71,7 +71,11 @@ def drawer_shell(lang: str, tile_url: str = "", attribution: str = "") -> html.D
                     html.Div(
                         className="cc-drawer-head",
                         children=[
-                            html.Span(t("drawer.title", lang), className="cc-drawer-title"),
+                            html.Span(
+                                t("drawer.title", lang),
+                                id="cc-drawer-title",
+                                className="cc-drawer-title",
+                            ),
                             html.Span(id="cc-drawer-user", className="cc-drawer-user"),
                             html.Button(
                                 "×",
@@ -112,7 +116,10 @@ def drawer_shell(lang: str, tile_url: str = "", attribution: str = "") -> html.D
                                         className="cc-act-field",
                                         style={"display": "none"},
                                         children=[
-                                            html.Label(t("drawer.department", lang)),
+                                            html.Label(
+                                                t("drawer.department", lang),
+                                                id="cc-act-dept-label",
+                                            ),
                                             dcc.Dropdown(
                                                 id="cc-act-dept",
                                                 options=[],
@@ -127,7 +134,10 @@ def drawer_shell(lang: str, tile_url: str = "", attribution: str = "") -> html.D
                                         className="cc-act-field",
                                         style={"display": "none"},
                                         children=[
-                                            html.Label(t("drawer.extend_hours", lang)),
+                                            html.Label(
+                                                t("drawer.extend_hours", lang),
+                                                id="cc-act-hours-label",
+                                            ),
                                             dcc.Input(
                                                 id="cc-act-hours",
                                                 type="number",
@@ -176,7 +186,7 @@ def photo_field(lang: str) -> html.Div:
                 max_size=MAX_UPLOAD_BYTES,
                 multiple=False,
                 className="cc-act-photo",
-                children=html.Div(t("drawer.photo_attach", lang)),
+                children=html.Div(t("drawer.photo_attach", lang), id="cc-act-photo-hint"),
             ),
             html.Div(
                 className="cc-act-photo-row",
@@ -241,6 +251,30 @@ def photo_strip(photos: list[CasePhoto], lang: str) -> html.Div | None:
     )
 
 
+#: the shell's own words, built once for the whole app and put in each page's language by
+#: a callback on the page's URL: (component id, property, catalogue key)
+SHELL_TEXTS: tuple[tuple[str, str, str], ...] = (
+    ("cc-lightbox", "title", "drawer.close"),
+    ("cc-drawer-title", "children", "drawer.title"),
+    ("cc-drawer-close", "title", "drawer.close"),
+    ("cc-act-dept-label", "children", "drawer.department"),
+    ("cc-act-hours-label", "children", "drawer.extend_hours"),
+    ("cc-act-photo-hint", "children", "drawer.photo_attach"),
+    ("cc-act-photo-clear", "title", "drawer.photo_remove"),
+    ("cc-act-note", "placeholder", "drawer.note"),
+    ("cc-drawer-onwall", "children", "drawer.on_wall"),
+    ("cc-region-push-label", "children", "region_push.label"),
+    ("cc-region-push-pick", "placeholder", "region_push.placeholder"),
+    ("cc-region-push-go", "children", "region_push.button"),
+    ("cc-signout-button", "children", "auth.sign_out"),
+)
+
+
+def shell_texts(lang: str) -> list[str]:
+    """The shell's words in ``lang``, in the order of ``SHELL_TEXTS``."""
+    return [t(key, lang) for _id, _prop, key in SHELL_TEXTS]
+
+
 def region_push_bar(lang: str) -> html.Div:
     """A console's "region on the wall" control: the region the officer drilled to on the
     map, or any street, community or grid picked by name (shown to signed-in consoles)."""
@@ -248,7 +282,11 @@ def region_push_bar(lang: str) -> html.Div:
         id="cc-region-push",
         className="cc-region-push",
         children=[
-            html.Span(t("region_push.label", lang), className="cc-region-push-label"),
+            html.Span(
+                t("region_push.label", lang),
+                id="cc-region-push-label",
+                className="cc-region-push-label",
+            ),
             dcc.Dropdown(
                 id="cc-region-push-pick",
                 options=[],
@@ -268,7 +306,10 @@ def region_push_bar(lang: str) -> html.Div:
                 [
                     dcc.Input(id="cc-signout-token", type="hidden", name="csrf_token", value=""),
                     html.Button(
-                        t("auth.sign_out", lang), type="submit", className="cc-btn cc-btn-ghost"
+                        t("auth.sign_out", lang),
+                        id="cc-signout-button",
+                        type="submit",
+                        className="cc-btn cc-btn-ghost",
                     ),
                 ],
                 id="cc-signout",

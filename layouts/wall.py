@@ -129,7 +129,8 @@ def wall_page(
         attrs["data-part"] = f"{pc},{pr}"
         attrs["data-of"] = f"{oc}x{orow}"
     return html.Div(
-        className=f"cc-wall theme-{screen.theme}",
+        className=f"cc-wall theme-{screen.theme} lang-{lang}",
+        lang=lang,
         children=[
             dcc.Store(
                 id="cc-wall-meta", data={"screen": screen.id, "version": version, "lang": lang}
