@@ -70,6 +70,12 @@ def localized(exc: Exception, key: str, **params: Any) -> Exception:
     return exc
 
 
+def localized_as(exc: Exception, cause: BaseException) -> Exception:
+    """``exc`` with the catalogue text of ``cause``, when it has one (a wrapped error)."""
+    key = getattr(cause, "cc_key", "")
+    return localized(exc, key, **getattr(cause, "cc_params", {})) if key else exc
+
+
 def error_text(exc: BaseException | str, lang: str = "zh") -> str:
     """What a person is shown for ``exc`` in ``lang``: its catalogue text when it has one;
     else, for a bilingual "中文 / english" message from a backend, the half in ``lang``."""

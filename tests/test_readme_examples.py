@@ -100,10 +100,12 @@ def test_the_readme_alarm_section_has_the_three_calls() -> None:
 
 
 def test_the_readme_alarm_examples_run_and_the_alarm_becomes_a_case(
-    city_copy: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    city_copy: str,
+    city_settings: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
 ) -> None:
-    from conftest import make_settings  # type: ignore[import-not-found]
-
     from command_center.app import create_app
     from command_center.auth import User
     from command_center.cli import main
@@ -115,7 +117,7 @@ def test_the_readme_alarm_examples_run_and_the_alarm_becomes_a_case(
     key = capsys.readouterr().out.strip().splitlines()[-1]
     assert key.startswith("cc_")
 
-    cc = create_app(make_settings(city_copy, tmp_path))
+    cc = create_app(city_settings)
     server, base = start_background_server(cc)
     try:
         post, ack, replay = alarm_api_curls()

@@ -76,7 +76,7 @@ from command_center.domain.workflow import (
     next_status,
 )
 from command_center.domain.workflow import stage_limits as domain_stage_limits
-from command_center.i18n import Term, localized
+from command_center.i18n import Term, localized_as
 
 cases = CaseRow.__table__
 steps_t = CaseStepRow.__table__
@@ -719,7 +719,7 @@ class SqlCaseAdapter(CaseAdapter):
         try:
             return self.catalogue.get(new.kind, code)
         except UnknownClass as exc:
-            raise localized(AdapterError(str(exc)), exc.cc_key, **exc.cc_params) from None
+            raise localized_as(AdapterError(str(exc)), exc) from None
 
     def _check_component(self, conn: Any, new: NewCase, cls: CaseClass) -> str | None:
         if not new.component_code:
