@@ -177,3 +177,14 @@ def test_an_unknown_class_is_refused_in_english_on_an_english_screen() -> None:
         load_catalogue(None).get("event", "0701")
     assert error_text(unknown.value, "en") == "Unknown event class 0701"
     assert error_text(unknown.value, "zh") == "未知的事件类别 0701"
+
+
+def test_a_patrol_role_stored_in_chinese_reads_in_english() -> None:
+    from layouts.grid import worker_role
+
+    assert [worker_role(r, "en") for r in ("网格员", "督导员", "监督员")] == [
+        "Grid worker",
+        "Grid lead",
+        "Supervisor",
+    ]
+    assert worker_role("网格员", "zh") == "网格员" and worker_role("其他", "en") == "其他"
