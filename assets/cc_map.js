@@ -21,10 +21,6 @@
     overdue: "#ff4d4f", due_soon: "#ffb020", on_time: "#3fa9ff", waiting: "#b38cff"
   };
   function caseColour(p) { return CASE_COLOURS[p.state] || "#3fa9ff"; }
-  var PLACE_LETTERS = {
-    school: "校", hospital: "医", market: "市", park: "园", police: "警",
-    metro: "铁", gas_station: "油", elderly_care: "老"
-  };
 
   // Data reaches a map as text, never as markup: a tooltip's lines (an alarm's title, a
   // region's or a worker's name; command_center.geo.tooltip_lines) become text nodes, and
@@ -129,14 +125,16 @@
         zIndexOffset: 1000
       });
     },
-    devicePoint: function (feature, latlng) {
+    devicePoint: function (feature, latlng, context) {
       var p = feature.properties || {};
+      // the marks come from the catalogue, in the page's language (layouts/city_map.py)
+      var letters = hideoutOf(context).letters || {};
       var cls = "cc-pt cc-pt-" + token(p.layer) + " cc-st-" + token(p.status);
       var text = "";
-      if (p.layer === "key_place") { text = PLACE_LETTERS[p.kind] || "·"; }
+      if (p.layer === "key_place") { text = letters[p.kind] || "·"; }
       if (p.layer === "camera") { text = "◉"; }
       if (p.layer === "sensor") { text = "◆"; }
-      if (p.layer === "worker") { text = "人"; }
+      if (p.layer === "worker") { text = letters.worker || "·"; }
       return L.marker(latlng, {
         icon: L.divIcon({ html: "<div class='" + cls + "'>" + text + "</div>", className: "",
           iconSize: L.point(18, 18) }),

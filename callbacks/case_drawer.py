@@ -26,9 +26,10 @@ from command_center.collaboration import PHOTO_ACTIONS
 from command_center.domain.ids import MAX_ID, record_id
 from command_center.domain.roles import PUT_ON_WALL
 from command_center.geo import level_of
-from command_center.i18n import t
+from command_center.i18n import error_text, t
 from command_center.photos import PhotoRefused, decode_data_url
 from layouts.case_drawer import (
+    SHELL_TEXTS,
     action_buttons,
     alarm_buttons,
     alarm_card,
@@ -40,6 +41,7 @@ from layouts.case_drawer import (
     master_options,
     photo_preview,
     region_focus_card,
+    shell_texts,
     sla_clock_span,
 )
 
@@ -153,11 +155,21 @@ def install(app: Any, cc: Any) -> None:
 def register(app: Any, cc: Any) -> None:
     collab = cc.collab
 
-    def load(case_id: int, user: Any) -> tuple[Any, str]:
+    @app.callback(
+        [Output(cid, prop) for cid, prop, _key in SHELL_TEXTS],
+        Input("cc-url", "search"),
+    )
+    def shell_in_the_page_language(search: str | None) -> list[str]:
+        """The shell is built once for every page; its words follow the page's language."""
+        return shell_texts(lang_of(cc, search))
+
+    def load(case_id: int, user: Any, lang: str) -> tuple[Any, str]:
         """The case as the service has it now, and the digest of what the drawer shows."""
         data = collab.drawer(case_id, user)
         case = data.detail.case
         data.department_name = collab.department_name(case.department_code)  # type: ignore[attr-defined]
+        data.class_title = collab.class_title(case.kind, case.class_code, lang)  # type: ignore[attr-defined]
+        data.limit_text = collab.limit_text(data.case_class, case.urgent, lang)
         state = (
             case.id,
             case.status.value,
@@ -171,7 +183,7 @@ def register(app: Any, cc: Any) -> None:
         return data, hashlib.sha1(json.dumps(state, default=str).encode()).hexdigest()
 
     def unavailable(exc: Exception, lang: str) -> tuple[Any, ...]:
-        msg = t("drawer.unavailable", lang, error=str(exc))
+        msg = t("drawer.unavailable", lang, error=error_text(exc, lang))
         return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 8
 
     def show_case(
@@ -288,7 +300,7 @@ def register(app: Any, cc: Any) -> None:
                 raise PreventUpdate
             return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 9
         try:
-            data, new_digest = load(id_in(opened, "case_id"), current_user(cc))
+            data, new_digest = load(id_in(opened, "case_id"), current_user(cc), lang)
         except BadRequest:
             raise
         except Exception as exc:  # noqa: BLE001 - a vanished case or a backend outage
@@ -304,7 +316,7 @@ def register(app: Any, cc: Any) -> None:
         try:
             alarm = collab.alarm(alarm_id)
         except Exception as exc:  # noqa: BLE001
-            alarm, error = None, str(exc)
+            alarm, error = None, error_text(exc, lang)
         if alarm is None:
             msg = t("drawer.unavailable", lang, error=locals().get("error", ""))
             return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 8
@@ -329,7 +341,7 @@ def register(app: Any, cc: Any) -> None:
         )
         return (
             "cc-drawer open",
-            alarm_card(alarm, lang),
+            alarm_card(alarm, collab.class_title("event", alarm.class_code, lang), lang),
             "",
             alarm_buttons(alarm, user, lang),
             [],
@@ -419,7 +431,7 @@ def register(app: Any, cc: Any) -> None:
 
         def now_shown(case_id: int, *, keep_view: bool) -> tuple[Any, ...]:
             try:
-                data, digest = load(case_id, user)
+                data, digest = load(case_id, user, lang)
             except Exception as exc:  # noqa: BLE001 - a vanished case or a backend outage
                 return unavailable(exc, lang)
             return show_case(data, digest, lang, dept, master, keep_view=keep_view)
@@ -432,7 +444,7 @@ def register(app: Any, cc: Any) -> None:
                 note=note or "",
             )
             if not made.ok or made.case is None:
-                return (refused(made.message), acted, no_update, no_update, no_update, *keep)
+                return (refused(made.text(lang)), acted, no_update, no_update, no_update, *keep)
             msg = html.Div(
                 t("drawer.case_created", lang, number=made.case.number),
                 className="cc-msg cc-msg-ok",
@@ -447,7 +459,7 @@ def register(app: Any, cc: Any) -> None:
         try:
             photo_bytes = decode_data_url(with_photo) if with_photo else None
         except PhotoRefused as exc:
-            return (refused(str(exc)), no_update, no_update, no_update, None, *keep)
+            return (refused(error_text(exc, lang)), no_update, no_update, no_update, None, *keep)
         case_id = id_in(opened, "case_id")
         outcome = collab.perform(
             user,
@@ -470,11 +482,11 @@ def register(app: Any, cc: Any) -> None:
                 holder = collab.holder_name(outcome.case, lang)
                 text += " " + t("drawer.notified", lang, holder=holder, n=len(outcome.sms_ids))
             if outcome.message:  # done, with a remark (a photo the backend did not keep)
-                text += " " + outcome.message
+                text += " " + outcome.text(lang)
             msg = html.Div(text, className="cc-msg cc-msg-ok", role="status")
             photo_out = None if photo_bytes else no_update
             return (msg, acted, "", no_update, photo_out, *view)
-        return (refused(outcome.message), acted, no_update, no_update, no_update, *view)
+        return (refused(outcome.text(lang)), acted, no_update, no_update, no_update, *view)
 
     @app.callback(
         Output("cc-drawer-msg", "children", allow_duplicate=True),
@@ -499,7 +511,7 @@ def register(app: Any, cc: Any) -> None:
         )
         if outcome.ok:
             return html.Div(t("drawer.on_wall_done", lang), className="cc-msg cc-msg-ok")
-        return html.Div(outcome.message, className="cc-msg cc-msg-error", role="alert")
+        return html.Div(outcome.text(lang), className="cc-msg cc-msg-error", role="alert")
 
     @app.callback(
         Output("cc-drawer-case", "data", allow_duplicate=True),
@@ -672,7 +684,7 @@ def register(app: Any, cc: Any) -> None:
             return t("region_push.done", lang, name=outcome.message)
         from dash import html
 
-        return html.Span(outcome.message, className="cc-region-push-error", role="alert")
+        return html.Span(outcome.text(lang), className="cc-region-push-error", role="alert")
 
     # No polling where it has nothing to do: the drawer refreshes only while a case is open,
     # and only the walls a console can push to poll for a focus.

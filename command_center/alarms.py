@@ -79,7 +79,10 @@ LEVEL_ALIASES: dict[str, str] = {
     "i": "emergency",
     "warning": "warn",
     "minor": "info",
-    "major": "warn",
+    "major": "warn",  # an older spelling, kept for senders that use it
+    "moderate": "warn",
+    "severe": "critical",
+    "extreme": "emergency",
 }
 
 OPEN = "open"
@@ -680,11 +683,14 @@ class AlarmService:
         bus: events.EventBus,
         settings: Any,
         sms: Any = None,
+        locate: Callable[[float, float], str | None] | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.settings = settings
         self.sms = sms
+        # the unit grid of a point, for an alarm that brings a point and no grid_code
+        self.locate = locate
         self._listeners: list[Listener] = []
         self.ingest_rate = RateCounter(name="alarms")
         self.ack_rate = RateCounter(name="acks")
@@ -719,11 +725,28 @@ class AlarmService:
         """Persist, then broadcast (a duplicate is neither stored twice nor re-broadcast)."""
         if not from_bus:  # bus events are counted by the bus subscription already
             self.event_rate.add()
+        alarm_in = self._with_grid(alarm_in)
         result = self.store.ingest(alarm_in, self.settings.alarm_fold_seconds)
         if result.broadcast:
             self.ingest_rate.add()
             self._notify("alarm", result.alarm)
         return result
+
+    def _with_grid(self, alarm_in: AlarmIn) -> AlarmIn:
+        """An alarm with a point and no grid gets the grid the point lies in: street-scoped
+        screens hear it, the ticker names its place, and it can become a case there."""
+        if alarm_in.grid_code or alarm_in.lon is None or alarm_in.lat is None:
+            return alarm_in
+        if self.locate is None:
+            return alarm_in
+        try:
+            code = self.locate(alarm_in.lon, alarm_in.lat)
+        except Exception:  # noqa: BLE001 - the GIS being down never loses an alarm
+            log.warning(
+                "no grid for alarm %s at (%s, %s)", alarm_in.source_id, alarm_in.lon, alarm_in.lat
+            )
+            return alarm_in
+        return alarm_in.model_copy(update={"grid_code": code}) if code else alarm_in
 
     def _on_bus_alarm(self, _topic: str, payload: dict[str, Any]) -> None:
         try:
@@ -843,6 +866,11 @@ def install_alarms(cc: Any) -> AlarmService:
     url = cc.settings.effective_database_url
     upgrade(url, "alarms@head")  # idempotent: brings an existing database up to date
     engine = make_engine(url)
-    service = AlarmService(AlarmStore(engine), cc.bus, cc.settings, cc.adapters.sms)
+
+    def locate(lon: float, lat: float) -> str | None:
+        grid = cc.adapters.gis.locate(lon, lat)
+        return grid.code if grid is not None and grid.level == "grid" else None
+
+    service = AlarmService(AlarmStore(engine), cc.bus, cc.settings, cc.adapters.sms, locate)
     cc.alarms = service
     return service

@@ -54,6 +54,7 @@ from command_center.domain.indicators import (
     indicators,
     rag,
 )
+from command_center.i18n import t
 
 Level = Literal["department", "street", "community", "grid"]
 Grain = Literal["day", "week", "month", "quarter", "year"]
@@ -219,16 +220,12 @@ class Period:
         if self.grain == "day":
             return self.start.isoformat()
         if self.grain == "month":
-            return (
-                f"{self.start.year}年{self.start.month}月"
-                if lang == "zh"
-                else (self.start.strftime("%Y-%m"))
-            )
+            return t("period.month", lang, year=self.start.year, month=self.start.month)
         if self.grain == "year":
-            return f"{self.start.year}年" if lang == "zh" else str(self.start.year)
+            return t("period.year", lang, year=self.start.year)
         if self.grain == "quarter":
             q = (self.start.month - 1) // 3 + 1
-            return f"{self.start.year}年第{q}季度" if lang == "zh" else f"{self.start.year} Q{q}"
+            return t("period.quarter", lang, year=self.start.year, q=q)
         return f"{self.start.isoformat()} ~ {last.isoformat()}"
 
 

@@ -53,6 +53,7 @@ from command_center.domain.workflow import (
     TransitionError,
     allowed_actions,
 )
+from command_center.i18n import Term, one_language, t
 from command_center.photos import PhotoRefused, photo_from_upload, register_photo_routes
 from command_center.sms_queue import QueuedSms, SmsQueue
 
@@ -99,9 +100,29 @@ WALL_FOCUS = "wall.focus"  # event topic: payload {screen, case_id | region_code
 @dataclass(frozen=True)
 class ActionOutcome:
     ok: bool
-    message: str  # for the officer: what happened, or why nothing did
+    message: str  # for the officer: what happened, or why nothing did (Chinese; the log's)
     case: Case | None = None
     sms_ids: list[int] = field(default_factory=list)
+    key: str = ""  # the message's catalogue key, for ``text``
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str = "zh") -> str:
+        """The message in ``lang``, as the screen that asked shows it."""
+        if self.key:
+            return t(self.key, lang, **self.params)
+        return one_language(self.message, lang)
+
+    @classmethod
+    def said(cls, ok: bool, key: str, case: Case | None = None, **params: Any) -> ActionOutcome:
+        return cls(ok, t(key, **params), case, key=key, params=params)
+
+    @classmethod
+    def of_error(cls, exc: BaseException) -> ActionOutcome:
+        """A refusal that tells what ``exc`` says, in the screen's language."""
+        key = getattr(exc, "cc_key", "")
+        if key:
+            return cls.said(False, key, **getattr(exc, "cc_params", {}))
+        return cls(False, str(exc))
 
 
 @dataclass(frozen=True)
@@ -225,21 +246,22 @@ class Collaboration:
         try:
             act = CaseAction(action)
         except ValueError:
-            return self._refuse(name, role, str(action), screen, case_id, f"未知操作 {action}")
+            why = ActionOutcome.said(False, "collab.unknown_action", action=str(action))
+            return self._refuse(name, role, str(action), screen, case_id, why)
         if user is None:
-            return self._refuse(name, role, act.value, screen, case_id, "请先登录 / sign in first")
+            why = ActionOutcome.said(False, "collab.sign_in_first")
+            return self._refuse(name, role, act.value, screen, case_id, why)
         if not may(user, act):
-            return self._refuse(
-                name, role, act.value, screen, case_id, f"岗位无权执行此操作 / role {role} may not"
-            )
+            why = ActionOutcome.said(False, "collab.role_may_not")
+            return self._refuse(name, role, act.value, screen, case_id, why)
         if own_cases_only(user.role):
             try:
                 mine = owns(user, self.services.case_detail(case_id).case)
             except NotFound as exc:
-                return self._refuse(name, role, act.value, screen, case_id, str(exc))
+                return self._refuse(name, role, act.value, screen, case_id, exc)
             if not mine:
-                why = (
-                    f"不是本部门的案件 / not a case of {user.department_code or 'your department'}"
+                why = ActionOutcome.said(
+                    False, "collab.not_own_department", department=user.department_code or "—"
                 )
                 return self._refuse(name, role, act.value, screen, case_id, why)
         kw: dict[str, Any] = {}
@@ -258,22 +280,19 @@ class Collaboration:
         new_photo: NewPhoto | None = None
         if photo:
             if act not in PHOTO_ACTIONS:
-                return self._refuse(
-                    name, role, act.value, screen, case_id, f"此操作不附照片 / no photo with {act}"
+                why = ActionOutcome.said(
+                    False, "collab.no_photo_with", action=Term(f"action.{act.value}")
                 )
+                return self._refuse(name, role, act.value, screen, case_id, why)
             try:
                 new_photo = photo_from_upload(photo, PHOTO_ACTIONS[act], user.label)
             except PhotoRefused as exc:
-                return self._refuse(name, role, act.value, screen, case_id, str(exc))
+                return self._refuse(name, role, act.value, screen, case_id, exc)
         detail = note
         try:
             case = self.services.act(case_id, act, user.name, note, **kw)
-        except TransitionError as exc:
-            return self._refuse(name, role, act.value, screen, case_id, str(exc))
-        except NotFound as exc:
-            return self._refuse(name, role, act.value, screen, case_id, str(exc))
-        except AdapterError as exc:
-            return self._refuse(name, role, act.value, screen, case_id, str(exc))
+        except (TransitionError, NotFound, AdapterError) as exc:
+            return self._refuse(name, role, act.value, screen, case_id, exc)
         except Exception as exc:  # noqa: BLE001 - a backend failure is shown, not raised
             log.exception("case action %s on %s failed", act, case_id)
             self.audit.record(
@@ -286,19 +305,19 @@ class Collaboration:
                 result=FAILED,
                 detail=f"{type(exc).__name__}: {exc}",
             )
-            return ActionOutcome(False, f"操作失败 / failed: {exc}")
+            return ActionOutcome.said(False, "collab.failed", error=one_language(str(exc)))
         if department_code:
             detail = f"{note} [{department_code}]".strip()
         if act is CaseAction.MERGE:
-            detail = f"{note} [并入 #{master_case_id}]".strip()
-        message = ""
+            detail = f"{note} {t('collab.audit_merged', id=master_case_id)}".strip()
+        remark: ActionOutcome | None = None
         if new_photo is not None:
             try:
                 stored = self.services.adapters.case.add_photo(case_id, new_photo)
-                detail = f"{detail} [照片 #{stored.id}]".strip()
+                detail = f"{detail} {t('collab.audit_photo', id=stored.id)}".strip()
             except AdapterError as exc:  # the action stands; the officer is told
-                message = f"照片未能保存 / the photo was not stored: {exc}"
-                detail = f"{detail} [照片未保存]".strip()
+                remark = ActionOutcome.said(False, "collab.photo_not_stored", error=str(exc))
+                detail = f"{detail} {t('collab.audit_photo_lost')}".strip()
         sms_ids = self._notify(case, act) if act in SMS_ACTIONS else []
         if act in (CaseAction.URGE, CaseAction.ESCALATE):  # whom it pressed, at which stage
             notice = f"→ {self.holder(case)} @ {case.status.value}, {len(sms_ids)} SMS"
@@ -313,11 +332,22 @@ class Collaboration:
             result=OK,
             detail=detail,
         )
-        return ActionOutcome(True, message, case, sms_ids)
+        if remark is not None:
+            return ActionOutcome(True, remark.message, case, sms_ids, remark.key, remark.params)
+        return ActionOutcome(True, "", case, sms_ids)
 
     def _refuse(
-        self, name: str, role: str, action: str, screen: str, case_id: int | None, why: str
+        self,
+        name: str,
+        role: str,
+        action: str,
+        screen: str,
+        case_id: int | None,
+        why: ActionOutcome | BaseException,
     ) -> ActionOutcome:
+        """Audit a refusal (its detail: the log's words) and return what the officer sees."""
+        outcome = why if isinstance(why, ActionOutcome) else ActionOutcome.of_error(why)
+        detail = str(why) if isinstance(why, BaseException) else outcome.message
         self.audit.record(
             at=self.clock(),
             user_name=name,
@@ -326,9 +356,9 @@ class Collaboration:
             screen=screen,
             case_id=case_id,
             result=REFUSED,
-            detail=why,
+            detail=detail,
         )
-        return ActionOutcome(False, why)
+        return outcome
 
     @staticmethod
     def holder(case: Case) -> str:
@@ -360,7 +390,15 @@ class Collaboration:
             "number": case.number,
             "class_name": case.class_name,
             "department": self.holder_name(case),
-            "deadline": case.deadline.strftime("%m月%d日%H:%M") if case.deadline else "",
+            # an SMS to a department is in the city's language
+            "deadline": t(
+                "collab.sms_deadline",
+                month=case.deadline.month,
+                day=case.deadline.day,
+                time=f"{case.deadline:%H:%M}",
+            )
+            if case.deadline
+            else "",
             "place": case.address or case.grid_code,
             "step": self.step_name(case),
         }
@@ -413,31 +451,40 @@ class Collaboration:
         role = user.role if user else ""
         alarms = self.alarms()
         if alarms is None:
-            return ActionOutcome(False, "告警服务不可用 / no alarm service")
+            return ActionOutcome.said(False, "collab.no_alarm_service")
         if user is None:
-            return self._refuse(name, role, "case_from_alarm", screen, None, "请先登录 / sign in")
+            why = ActionOutcome.said(False, "collab.sign_in_first")
+            return self._refuse(name, role, "case_from_alarm", screen, None, why)
         if not may(user, CASE_FROM_ALARM):
-            return self._refuse(
-                name, role, "case_from_alarm", screen, None, f"岗位无权立案 / role {role} may not"
-            )
+            why = ActionOutcome.said(False, "collab.role_may_not_register")
+            return self._refuse(name, role, "case_from_alarm", screen, None, why)
         try:
             alarm = alarms.store.get(alarm_id)
         except Exception as exc:  # noqa: BLE001 - an unknown id
-            return ActionOutcome(False, f"告警不存在 / no alarm {alarm_id}: {exc}")
+            log.info("no alarm %s: %s", alarm_id, exc)
+            return ActionOutcome.said(False, "collab.no_alarm", id=alarm_id)
         if alarm.case_id:
             case = self.services.case_detail(int(alarm.case_id)).case
             return ActionOutcome(True, "", case)
         source = {"video": CaseSource.VIDEO, "iot": CaseSource.IOT}.get(
             alarm.source, CaseSource.SUPERVISOR
         )
-        evidence = f"告警#{alarm.id} {alarm.at:%m-%d %H:%M} {alarm.source}:{alarm.source_id}"
+        # the case's own record, in the city's language (zh), as every case description is
+        evidence = t(
+            "collab.evidence",
+            id=alarm.id,
+            at=f"{alarm.at:%m-%d %H:%M}",
+            source=alarm.source,
+            source_id=alarm.source_id,
+        )
         if alarm.camera_id:
-            evidence += f" 摄像头 {alarm.camera_id}"
+            evidence += " " + t("collab.evidence_camera", camera=alarm.camera_id)
         new = NewCase(
             kind="event",
             class_code=alarm.class_code,
             source=source,
-            description=f"{alarm.title}（{evidence}）" + (f" {note}" if note else ""),
+            description=t("collab.description", title=alarm.title, evidence=evidence)
+            + (f" {note}" if note else ""),
             lon=alarm.lon,
             lat=alarm.lat,
             grid_code=alarm.grid_code,
@@ -450,14 +497,14 @@ class Collaboration:
         try:
             case = self.services.adapters.case.report_case(new)
         except AdapterError as exc:
-            return self._refuse(name, role, "case_from_alarm", screen, None, str(exc))
+            return self._refuse(name, role, "case_from_alarm", screen, None, exc)
         self.services.bus.publish(
             events.CASE_REPORTED,
             {"case_id": case.id, "number": case.number, "grid_code": case.grid_code},
         )
         self._link_alarm(alarms, alarm.id, case.id)
         try:
-            alarms.acknowledge(alarm.id, user.name, f"已立案 {case.number}")
+            alarms.acknowledge(alarm.id, user.name, t("collab.ack_note", number=case.number))
         except Exception:  # noqa: BLE001 - the case exists; the ack can be repeated by hand
             log.exception("could not acknowledge alarm %s", alarm.id)
         self.audit.record(
@@ -475,7 +522,7 @@ class Collaboration:
         for step in steps if self.verify_stage else steps[::2]:
             if not may(user, step):
                 break
-            done = self.perform(user, case.id, step, "由告警立案", screen=screen)
+            done = self.perform(user, case.id, step, t("collab.from_alarm_note"), screen=screen)
             if not done.ok:
                 break
             case = done.case or case
@@ -493,7 +540,12 @@ class Collaboration:
                     still,
                     PhotoKind.EVIDENCE,
                     str(alarm.camera_id),
-                    caption=f"告警#{alarm.id} {alarm.title} · 摄像头 {alarm.camera_id}",
+                    caption=t(
+                        "collab.evidence_caption",
+                        id=alarm.id,
+                        title=alarm.title,
+                        camera=alarm.camera_id,
+                    ),
                 )
             ]
         except Exception as exc:  # noqa: BLE001 - evidence is welcome, never required
@@ -539,16 +591,22 @@ class Collaboration:
     def case_class(self, case: Case) -> CaseClass | None:
         return self.catalogue.find(case.kind, case.class_code)
 
+    def class_title(self, kind: str, code: str, lang: str = "zh") -> str:
+        """ "大类 · 小类" of a class in ``lang`` (the catalogue's English names where it has
+        them), or "" for a class the catalogue does not know."""
+        cls = self.catalogue.find(kind, code)
+        if cls is None:
+            return ""
+        if lang == "en" and cls.name_en:
+            big = self.catalogue.big_class_name_en(kind, cls.big_code) or cls.big_name
+            return f"{big} · {cls.name_en}"
+        return f"{cls.big_name} · {cls.name}"
+
     def limit_text(self, cls: CaseClass | None, urgent: bool, lang: str = "zh") -> str:
         if cls is None:
             return ""
         limit = cls.limit_for(urgent)
-        amount = f"{limit.amount:g}"
-        units = {
-            "zh": {"hours": "小时", "work_hours": "工作时", "work_days": "工作日"},
-            "en": {"hours": " h", "work_hours": " working h", "work_days": " working days"},
-        }
-        return amount + units.get(lang, units["zh"]).get(limit.unit, limit.unit)
+        return t(f"collab.limit.{limit.unit}", lang, n=f"{limit.amount:g}")
 
     def department_name(self, code: str | None) -> str:
         if not code:
@@ -803,13 +861,12 @@ class Collaboration:
         The focus travels as a ``wall.focus`` event, so with Redis every process of the
         deployment shows it on the walls it serves."""
         if user is None:
-            return ActionOutcome(False, "请先登录 / sign in first")
+            return ActionOutcome.said(False, "collab.sign_in_first")
         if not may(user, "put_on_wall"):
-            return self._refuse(
-                user.name, user.role, "put_on_wall", from_screen, case_id, "岗位无权 / may not"
-            )
+            why = ActionOutcome.said(False, "collab.role_may_not")
+            return self._refuse(user.name, user.role, "put_on_wall", from_screen, case_id, why)
         if case_id is None and not region_code:
-            return ActionOutcome(False, "请选择案件或区域 / pick a case or a region")
+            return ActionOutcome.said(False, "collab.pick_case_or_region")
         region_name = ""
         if region_code:
             try:
@@ -821,7 +878,7 @@ class Collaboration:
                     "put_on_wall",
                     from_screen,
                     None,
-                    f"区域不存在 / no region {region_code}",
+                    ActionOutcome.said(False, "collab.no_region", code=region_code),
                 )
         with self._focus_lock:
             # unique across processes and restarts: the wall only compares it to the last

@@ -29,6 +29,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from adapters.base import AdapterError, BackendUnavailable, NotFound
 from adapters.case.contract import CaseAdapter, NewPhoto, PhotoContent, PhotoKind
 from command_center.domain.ids import record_id
+from command_center.i18n import localized, t
 
 log = logging.getLogger(__name__)
 
@@ -52,34 +53,38 @@ class PhotoRefused(ValueError):
     """An upload that is not a usable image; the message is for the officer."""
 
 
+def _refused(key: str, **params: Any) -> PhotoRefused:
+    """A refusal in the catalogue's words; ``str()`` is both languages, for the log."""
+    error = PhotoRefused(f"{t(key, **params)} / {t(key, 'en', **params)}")
+    return localized(error, key, **params)  # type: ignore[return-value]
+
+
 def decode_data_url(contents: str) -> bytes:
     """The bytes of a ``data:<type>;base64,<data>`` URL (what a browser upload sends)."""
     _, _, encoded = contents.partition(",")
     try:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise PhotoRefused("照片数据损坏 / the upload is not valid base64") from None
+        raise _refused("photo.bad_upload") from None
 
 
 def prepare_upload(raw: bytes) -> tuple[bytes, int, int]:
     """Check and re-encode an uploaded image: ``(jpeg, width, height)``."""
     if not raw:
-        raise PhotoRefused("照片为空 / the photo is empty")
+        raise _refused("photo.empty")
     if len(raw) > MAX_UPLOAD_BYTES:
-        raise PhotoRefused(
-            f"照片过大（超过 {MAX_UPLOAD_BYTES // 1048576} MB）/ the photo is too large"
-        )
+        raise _refused("photo.too_large", mb=MAX_UPLOAD_BYTES // 1048576)
     try:
         image: Image.Image = Image.open(io.BytesIO(raw))
         if image.format not in ACCEPTED_FORMATS:
-            raise PhotoRefused(f"只接受 JPEG、PNG、WebP 照片 / not a photo ({image.format})")
+            raise _refused("photo.wrong_format", format=image.format)
         if image.width * image.height > MAX_PIXELS:
-            raise PhotoRefused("照片像素过多 / the image is too large to decode")
+            raise _refused("photo.too_many_pixels")
         image = ImageOps.exif_transpose(image).convert("RGB")
     except PhotoRefused:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise PhotoRefused("无法识别的图片 / the upload is not an image") from None
+        raise _refused("photo.not_an_image") from None
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=85, optimize=True)

@@ -31,6 +31,7 @@ from command_center import events
 from command_center.domain.calendar import local_now
 from command_center.domain.indicators import indicators
 from command_center.events import EventBus
+from command_center.i18n import t
 from command_center.plugins import Adapters
 from command_center.settings import Settings
 
@@ -372,7 +373,9 @@ class DataServices:
         if not grid_code:
             return ""
         communities = {c.code: c.name for c in self.regions("community").value}
-        return f"{communities.get(grid_code[:12], '')}第{grid_code[12:]}网格"
+        # a case's address: the city's language, as the rest of its record
+        community = communities.get(grid_code[:12], "")
+        return t("grid.name_in_community", community=community, seq=grid_code[12:])
 
     def name_of(self, level: str, code: str) -> str:
         if level == "department":

@@ -102,7 +102,7 @@ class AppraisalSummaryOptions(PanelOptions):
 
 def _change(value: float | None, *, pct: bool, lower_better: bool = False) -> html.Span:
     if value is None or abs(value) < 1e-9:
-        return html.Span("＝" if value is not None else "", className="cc-delta flat")
+        return html.Span("=" if value is not None else "", className="cc-delta flat")
     good = (value < 0) if lower_better else (value > 0)
     arrow = "▲" if value > 0 else "▼"
     shown = f"{abs(value) * 100:.1f}" if pct else f"{abs(value):.1f}"

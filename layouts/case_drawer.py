@@ -17,7 +17,7 @@ from dash import dcc, html
 
 from adapters.case.contract import Case, CaseAction, CasePhoto, SlaState
 from command_center.domain.codes import mask_name, mask_phone
-from command_center.i18n import t
+from command_center.i18n import Term, has, t
 from command_center.photos import ACCEPTED_UPLOAD_TYPES, MAX_UPLOAD_BYTES, photo_url
 
 #: Actions shown in the drawer, in workflow order, with their button style.
@@ -72,7 +72,11 @@ def drawer_shell(lang: str, tile_url: str = "", attribution: str = "") -> html.D
                     html.Div(
                         className="cc-drawer-head",
                         children=[
-                            html.Span(t("drawer.title", lang), className="cc-drawer-title"),
+                            html.Span(
+                                t("drawer.title", lang),
+                                id="cc-drawer-title",
+                                className="cc-drawer-title",
+                            ),
                             html.Span(id="cc-drawer-user", className="cc-drawer-user"),
                             html.Button(
                                 "×",
@@ -113,7 +117,10 @@ def drawer_shell(lang: str, tile_url: str = "", attribution: str = "") -> html.D
                                         className="cc-act-field",
                                         style={"display": "none"},
                                         children=[
-                                            html.Label(t("drawer.department", lang)),
+                                            html.Label(
+                                                t("drawer.department", lang),
+                                                id="cc-act-dept-label",
+                                            ),
                                             dcc.Dropdown(
                                                 id="cc-act-dept",
                                                 options=[],
@@ -128,7 +135,10 @@ def drawer_shell(lang: str, tile_url: str = "", attribution: str = "") -> html.D
                                         className="cc-act-field",
                                         style={"display": "none"},
                                         children=[
-                                            html.Label(t("drawer.extend_hours", lang)),
+                                            html.Label(
+                                                t("drawer.extend_hours", lang),
+                                                id="cc-act-hours-label",
+                                            ),
                                             dcc.Input(
                                                 id="cc-act-hours",
                                                 type="number",
@@ -192,7 +202,7 @@ def photo_field(lang: str) -> html.Div:
                 max_size=MAX_UPLOAD_BYTES,
                 multiple=False,
                 className="cc-act-photo",
-                children=html.Div(t("drawer.photo_attach", lang)),
+                children=html.Div(t("drawer.photo_attach", lang), id="cc-act-photo-hint"),
             ),
             html.Div(
                 className="cc-act-photo-row",
@@ -251,10 +261,34 @@ def photo_strip(photos: list[CasePhoto], lang: str) -> html.Div | None:
     return html.Div(
         className="cc-photos",
         children=[
-            html.H4(f"{t('drawer.photos', lang)}（{len(photos)}）"),
+            html.H4(t("drawer.photo_count", lang, title=Term("drawer.photos"), n=len(photos))),
             html.Div(figures, className="cc-photo-strip"),
         ],
     )
+
+
+#: the shell's own words, built once for the whole app and put in each page's language by
+#: a callback on the page's URL: (component id, property, catalogue key)
+SHELL_TEXTS: tuple[tuple[str, str, str], ...] = (
+    ("cc-lightbox", "title", "drawer.close"),
+    ("cc-drawer-title", "children", "drawer.title"),
+    ("cc-drawer-close", "title", "drawer.close"),
+    ("cc-act-dept-label", "children", "drawer.department"),
+    ("cc-act-hours-label", "children", "drawer.extend_hours"),
+    ("cc-act-photo-hint", "children", "drawer.photo_attach"),
+    ("cc-act-photo-clear", "title", "drawer.photo_remove"),
+    ("cc-act-note", "placeholder", "drawer.note"),
+    ("cc-drawer-onwall", "children", "drawer.on_wall"),
+    ("cc-region-push-label", "children", "region_push.label"),
+    ("cc-region-push-pick", "placeholder", "region_push.placeholder"),
+    ("cc-region-push-go", "children", "region_push.button"),
+    ("cc-signout-button", "children", "auth.sign_out"),
+)
+
+
+def shell_texts(lang: str) -> list[str]:
+    """The shell's words in ``lang``, in the order of ``SHELL_TEXTS``."""
+    return [t(key, lang) for _id, _prop, key in SHELL_TEXTS]
 
 
 def region_push_bar(lang: str) -> html.Div:
@@ -264,7 +298,11 @@ def region_push_bar(lang: str) -> html.Div:
         id="cc-region-push",
         className="cc-region-push",
         children=[
-            html.Span(t("region_push.label", lang), className="cc-region-push-label"),
+            html.Span(
+                t("region_push.label", lang),
+                id="cc-region-push-label",
+                className="cc-region-push-label",
+            ),
             dcc.Dropdown(
                 id="cc-region-push-pick",
                 options=[],
@@ -284,7 +322,10 @@ def region_push_bar(lang: str) -> html.Div:
                 [
                     dcc.Input(id="cc-signout-token", type="hidden", name="csrf_token", value=""),
                     html.Button(
-                        t("auth.sign_out", lang), type="submit", className="cc-btn cc-btn-ghost"
+                        t("auth.sign_out", lang),
+                        id="cc-signout-button",
+                        type="submit",
+                        className="cc-btn cc-btn-ghost",
                     ),
                 ],
                 id="cc-signout",
@@ -391,7 +432,7 @@ def drawer_summary(data: Any, lang: str) -> html.Div:
                 ],
             ),
             html.Div(
-                f"{case.big_class_name} · {case.class_name}",
+                getattr(data, "class_title", "") or f"{case.big_class_name} · {case.class_name}",
                 className="cc-drawer-class",
             ),
             _row(
@@ -520,7 +561,10 @@ def drawer_body(data: Any, lang: str, extras: dict[str, Any] | None = None) -> h
             html.H4(t("drawer.alarms", lang)),
             html.Ul(
                 [
-                    html.Li(f"{a.get('at', '')} {a.get('label', '')} · {a.get('level', '')}")
+                    html.Li(
+                        f"{a.get('at', '')} {a.get('label', '')} · "
+                        + t(f"alarm.level.{a.get('level', '')}", lang)
+                    )
                     for a in alarms
                 ],
                 className="cc-linked",
@@ -560,8 +604,17 @@ def focus_card(case: Case, clock_span: Any, lang: str) -> html.Div:
     )
 
 
-def alarm_card(alarm: Any, lang: str) -> html.Div:
-    """An alarm opened in the drawer: what, where, evidence; the button turns it into a case."""
+def source_name(source: str, lang: str) -> str:
+    """An alarm's source as the catalogue names it (iot, video, ops), else as it came."""
+    for key in (f"source.{source}", f"alarm.source.{source}"):
+        if has(key):
+            return t(key, lang)
+    return source
+
+
+def alarm_card(alarm: Any, class_title: str, lang: str) -> html.Div:
+    """An alarm opened in the drawer: what, where, evidence; the button turns it into a case.
+    ``class_title`` is its class's name from the catalogue ("" for a class it lacks)."""
     return html.Div(
         className="cc-drawer-card cc-alarm-card",
         children=[
@@ -569,19 +622,26 @@ def alarm_card(alarm: Any, lang: str) -> html.Div:
                 [
                     html.Span(f"#{alarm.id}"),
                     html.Span(
-                        t("drawer.alarm_level", lang, level=alarm.level),
+                        t("drawer.alarm_level", lang, level=Term(f"alarm.level.{alarm.level}")),
                         className="cc-status-pill overdue",
                     ),
                 ],
                 className="cc-drawer-number",
             ),
             html.Div(alarm.title, className="cc-drawer-class"),
-            _row(t("drawer.class_code", lang), alarm.class_code),
-            _row(t("drawer.source", lang), f"{alarm.source} · {alarm.source_id}"),
+            _row(
+                t("drawer.class", lang),
+                t("drawer.class_named", lang, code=alarm.class_code, name=class_title)
+                if class_title
+                else t("drawer.class_unknown", lang, code=alarm.class_code),
+            ),
+            _row(
+                t("drawer.source", lang), f"{source_name(alarm.source, lang)} · {alarm.source_id}"
+            ),
             _row(t("drawer.alarm_at", lang), fmt_dt(alarm.at)),
             _row(t("drawer.grid", lang), alarm.grid_code or "—"),
             _row(t("drawer.camera", lang), alarm.camera_id or "—"),
-            _row(t("drawer.alarm_status", lang), alarm.status),
+            _row(t("drawer.alarm_status", lang), t(f"alarm.status.{alarm.status}", lang)),
         ],
     )
 

@@ -56,7 +56,7 @@ def render_kpis(data: dict[str, Any], ctx: PanelContext) -> html.Div:
         if metric in TODAY_METRICS:
             before = data.get(f"{metric}_yesterday") or 0
             delta = (value or 0) - before
-            arrow = "▲" if delta > 0 else ("▼" if delta < 0 else "＝")
+            arrow = "▲" if delta > 0 else ("▼" if delta < 0 else "=")
             trend = html.Div(
                 [t("kpi.vs_yesterday", ctx.lang), f" {arrow} {abs(delta):,}"],
                 className=f"cc-kpi-trend {'up' if delta > 0 else 'down' if delta < 0 else 'flat'}",

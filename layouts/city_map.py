@@ -97,6 +97,24 @@ def empty_hideout(theme: str = "dark") -> dict[str, Any]:
     return {"fills": {}, "selected": "", "unpatrolled": {}, "touring": "", "theme": theme}
 
 
+PLACE_KINDS = (
+    "school",
+    "hospital",
+    "market",
+    "park",
+    "police",
+    "metro",
+    "gas_station",
+    "elderly_care",
+)
+
+
+def place_letters(lang: str) -> dict[str, str]:
+    """The one-letter marks of key places by kind, and of a grid worker (``worker``)."""
+    letters = {kind: t(f"map.place_letter.{kind}", lang) for kind in PLACE_KINDS}
+    return letters | {"worker": t("map.worker_letter", lang)}
+
+
 def _layer(ctx: PanelContext, name: str) -> Any:
     if name == "boundaries":
         # Outlines live in panes of their own under the cases (negative z-index inside the
@@ -149,6 +167,8 @@ def _layer(ctx: PanelContext, name: str) -> Any:
         cluster=True,
         zoomToBoundsOnClick=True,
         pointToLayer=DEVICE_POINT,
+        # the letter on a key place's or a worker's marker, in the screen's language
+        hideout={"letters": place_letters(ctx.lang)},
         clusterToLayer=POINT_CLUSTER,
         onEachFeature=TOOLTIP,
         superClusterOptions={"radius": 80, "maxZoom": 16},

@@ -32,6 +32,18 @@ class PatrolOptions(PanelOptions):
     limit: int = 12  # workers and unpatrolled grids listed
 
 
+#: the roles of the people who patrol (stored as the city writes them: 网格员 …)
+WORKER_ROLES = ("grid_worker", "grid_lead", "supervisor")
+
+
+def worker_role(stored: str, lang: str) -> str:
+    """A worker's role in ``lang``: the catalogue's word when the stored one is known."""
+    for role in WORKER_ROLES:
+        if stored == t(f"worker_role.{role}"):
+            return t(f"worker_role.{role}", lang)
+    return stored
+
+
 def _data(**attrs: str) -> dict[str, Any]:
     """``data-*`` attributes (tests and the browser find tiles by them)."""
     return {f"data-{k}": v for k, v in attrs.items()}
@@ -84,7 +96,7 @@ def render_grid_profile(data: dict[str, Any] | None, ctx: PanelContext) -> Any:
         [html.Span(t("grid.team", lang), className="cc-grid-label")]
         + [
             html.Span(
-                f"{w['role']} {w['name']} {w['phone']}".strip()
+                f"{worker_role(w['role'], lang)} {w['name']} {w['phone']}".strip()
                 + f" · {t('map.status.on_duty' if w['on_duty'] else 'map.status.off_duty', lang)}",
                 className="cc-grid-worker" + (" on" if w["on_duty"] else ""),
             )
@@ -280,7 +292,7 @@ def render_patrol(data: dict[str, Any], ctx: PanelContext) -> Any:
                     html.Tr(
                         [
                             html.Td(r["name"]),
-                            html.Td(r["role"]),
+                            html.Td(worker_role(r["role"], lang)),
                             html.Td(hm(r["first_at"])),
                             html.Td(hm(r["last_at"])),
                             html.Td(f"{r['km']:.1f}"),

@@ -77,7 +77,11 @@ def render_health(data: dict[str, Any], ctx: PanelContext) -> html.Div:
     missing = data.get("calendar_missing") or []
     calendar_box = (
         html.Div(
-            t("ops.calendar_missing", lang, years="、".join(map(str, missing))),
+            t(
+                "ops.calendar_missing",
+                lang,
+                years=t("common.list_sep", lang).join(map(str, missing)),
+            ),
             className="cc-ops-warning cc-calendar-missing",
         )
         if missing

@@ -125,10 +125,7 @@ def render_breakdown(data: tuple[pd.DataFrame, dict[str, str]], ctx: PanelContex
 # ---------------------------------------------------------------------------------------
 
 PeriodOption = Literal["today", "last7", "last30", "week", "month", "quarter", "year"]
-WEEKDAYS = {
-    "zh": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
-    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-}
+WEEKDAYS = {lang: [t(f"stats.weekday.{d}", lang) for d in range(7)] for lang in ("zh", "en")}
 
 
 class StatsOptions(PanelOptions):

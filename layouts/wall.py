@@ -14,7 +14,7 @@ from typing import Any
 from dash import dcc, html
 
 from command_center.i18n import t
-from command_center.screens.model import PanelSpec, ScreensFile, ScreenSpec
+from command_center.screens.model import PanelSpec, ScreensFile, ScreenSpec, title_text
 from command_center.screens.registry import PanelContext, PanelRegistry
 
 # Base font size as a share of the canvas height: 36 px on a 2160-high wall, 18 px on 1080.
@@ -33,7 +33,7 @@ def panel_context(
     region_code: str | None = None,
 ) -> PanelContext:
     kind = registry.get(spec.kind)
-    title = spec.title or t(kind.title_key, lang)
+    title = title_text(spec.title, lang) or t(kind.title_key, lang)
     # a screen scoped to a street never shows more than its street, drilled or not
     region_code = region_code or screen.region
     font_px = screen.height * FONT_SHARE * screen.font_scale * spec.font_scale
@@ -84,13 +84,13 @@ def wall_canvas(
                     "gridTemplateRows": f"repeat({screen.grid.rows}, minmax(0, 1fr))",
                     "gap": f"{screen.grid.gap}px",
                 },
-                **{"data-page": str(index), "data-title": page.title or ""},
+                **{"data-page": str(index), "data-title": title_text(page.title, lang)},
             )
         )
     header = html.Div(
         className="cc-header",
         children=[
-            html.Div(screen.title, className="cc-header-title"),
+            html.Div(title_text(screen.title, lang), className="cc-header-title"),
             html.Div(id="cc-page-title", className="cc-header-page"),
             html.Div(
                 className="cc-header-right",
@@ -129,7 +129,8 @@ def wall_page(
         attrs["data-part"] = f"{pc},{pr}"
         attrs["data-of"] = f"{oc}x{orow}"
     return html.Div(
-        className=f"cc-wall theme-{screen.theme}",
+        className=f"cc-wall theme-{screen.theme} lang-{lang}",
+        lang=lang,
         children=[
             dcc.Store(
                 id="cc-wall-meta", data={"screen": screen.id, "version": version, "lang": lang}
@@ -158,7 +159,7 @@ def index_page(screens: ScreensFile, lang: str, warning: str | None) -> html.Div
         page = screen.all_pages()[0]
         minis = [
             html.Div(
-                p.title or t(f"kind.{p.kind}", lang),
+                title_text(p.title, lang) or t(f"kind.{p.kind}", lang),
                 className="cc-mini-panel",
                 style={
                     "gridColumn": f"{p.col} / span {p.col_span}",
@@ -181,7 +182,7 @@ def index_page(screens: ScreensFile, lang: str, warning: str | None) -> html.Div
                             "gridTemplateRows": f"repeat({screen.grid.rows}, 1fr)",
                         },
                     ),
-                    html.Div(screen.title, className="cc-card-title"),
+                    html.Div(title_text(screen.title, lang), className="cc-card-title"),
                     html.Div(
                         t(
                             "index.card_meta",
@@ -194,7 +195,7 @@ def index_page(screens: ScreensFile, lang: str, warning: str | None) -> html.Div
                         ),
                         className="cc-card-meta",
                     ),
-                    html.Div(screen.description, className="cc-card-desc"),
+                    html.Div(title_text(screen.description, lang), className="cc-card-desc"),
                 ],
             )
         )
@@ -217,7 +218,7 @@ def not_found_page(screen_id: str, screens: ScreensFile, lang: str, reason: str 
             html.P(reason or t("notfound.text", lang, id=screen_id)),
             html.Ul(
                 [
-                    html.Li(html.A(f"{s.title} ({s.id})", href=f"/wall/{s.id}"))
+                    html.Li(html.A(f"{title_text(s.title, lang)} ({s.id})", href=f"/wall/{s.id}"))
                     for s in screens.screens
                 ]
             ),

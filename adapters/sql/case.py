@@ -77,6 +77,7 @@ from command_center.domain.workflow import (
 )
 from command_center.domain.workflow import is_final as status_is_final
 from command_center.domain.workflow import stage_limits as domain_stage_limits
+from command_center.i18n import Term, localized_as
 
 cases = CaseRow.__table__
 steps_t = CaseStepRow.__table__
@@ -733,7 +734,7 @@ class SqlCaseAdapter(CaseAdapter):
         try:
             return self.catalogue.get(new.kind, code)
         except UnknownClass as exc:
-            raise AdapterError(str(exc)) from None
+            raise localized_as(AdapterError(str(exc)), exc) from None
 
     def _check_component(self, conn: Any, new: NewCase, cls: CaseClass) -> str | None:
         if not new.component_code:
@@ -849,9 +850,7 @@ class SqlCaseAdapter(CaseAdapter):
                 raise TransitionError(
                     action,
                     before["status"],
-                    f"案件已被他人处理，当前状态为 {before['status']}，请刷新后再操作 / "
-                    f"the case changed to {before['status']} since it was opened "
-                    f"(expected {CaseStatus(expected_status).value})",
+                    Term("workflow.changed_meanwhile", status=Term(f"status.{before['status']}")),
                 )
             after_status = next_status(
                 before["status"],

@@ -42,6 +42,8 @@ from typing import Any, Literal, get_args
 
 import yaml
 
+from command_center.i18n import Term, localized, t
+
 Unit = Literal["work_hours", "work_days", "hours"]
 Kind = Literal["event", "component"]
 Responsibility = Literal["territorial", "owner"]
@@ -257,11 +259,12 @@ class Catalogue:
         try:
             return self._by_key[(kind, code)]
         except KeyError:
-            zh = "事件" if kind == "event" else "部件"
-            raise UnknownClass(
-                f"未知的{zh}类别 {code!r} / unknown {kind} class {code!r} "
+            what = Term(f"drawer.kind.{kind}")
+            error = UnknownClass(
+                f"{t('classes.unknown', kind=what, code=code)} / unknown {kind} class {code!r} "
                 f"(the catalogue has {', '.join(c.code for c in self._of(kind))})"
-            ) from None
+            )
+            raise localized(error, "classes.unknown", kind=what, code=code) from None
 
     def find(self, kind: str, code: str) -> CaseClass | None:
         """Like ``get`` but ``None`` for an unknown class."""

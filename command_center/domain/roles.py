@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from adapters.case.contract import CaseAction
-from command_center.domain.workflow import _ACTION_ZH as _CASE_ACTION_ZH
 from command_center.domain.workflow import ROLES as WORKFLOW_ROLE_NAMES
 from command_center.domain.workflow import ROLES_FOR_ACTION
+from command_center.i18n import t
 
 A = CaseAction
 
@@ -164,7 +164,7 @@ def roles_with(right: str) -> frozenset[str]:
 # --------------------------------------------------------------------------- the document
 
 _ACTION_ZH: Mapping[str, str] = {
-    **{str(a): zh for a, zh in _CASE_ACTION_ZH.items()},
+    **{a.value: t(f"action.{a.value}", "zh") for a in CaseAction},
     ALARM_ACK: "告警确认",
     CASE_FROM_ALARM: "告警立案",
     PUT_ON_WALL: "推送到大屏",

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 
 from adapters.base import AdapterError
 from adapters.case.contract import CaseAction, CaseStatus
+from command_center.i18n import Term, localized, t
 
 S, A = CaseStatus, CaseAction
 
@@ -161,52 +162,28 @@ def stage_limits(overrides: Mapping[str, float] | None = None) -> dict[str, floa
 SATISFACTION: Mapping[int, str] = {2: "满意", 1: "基本满意", 0: "不满意"}
 SATISFIED_LEVELS: frozenset[int] = frozenset({1, 2})
 
-# For the error messages only; the UI has its own i18n.
-_STATUS_ZH: dict[str, str] = {
-    S.REPORTED: "已上报",
-    S.ACCEPTED: "已受理",
-    S.REGISTERED: "已立案",
-    S.DISPATCHED: "已派遣",
-    S.HANDLED: "已反馈",
-    S.VERIFIED: "已核查",
-    S.CLOSED: "已结案",
-    S.VOIDED: "已作废",
-    S.CONFIRMING: "待核实",
-    S.MERGED: "已合并",
-}
-_ACTION_ZH: dict[str, str] = {
-    A.ACCEPT: "受理",
-    A.REJECT: "作废",
-    A.REGISTER: "立案",
-    A.DISPATCH: "派遣",
-    A.URGE: "催办",
-    A.ESCALATE: "督办",
-    A.EXTEND: "延期",
-    A.RETURN: "回退",
-    A.REPORT_BACK: "处置反馈",
-    A.VERIFY: "核查",
-    A.CLOSE: "结案",
-    A.REWORK: "返工",
-    A.CONFIRM: "核实",
-    A.MERGE: "合并",
-}
-
 
 class TransitionError(AdapterError):
     """An action the state machine forbids in the case's current status."""
 
     def __init__(
-        self, action: CaseAction | str, status: CaseStatus | str, reason: str = ""
+        self, action: CaseAction | str, status: CaseStatus | str, reason: str | Term = ""
     ) -> None:
         self.action = action
         self.status = status
         self.reason = reason
-        action_zh = _ACTION_ZH.get(action, str(action))
-        status_zh = _STATUS_ZH.get(status, str(status))
+        # the text a person sees (command_center.i18n); str() stays a line for the log
+        act, st = Term(f"action.{action}"), Term(f"status.{status}")
         if reason:
-            message = f"无法{action_zh}：{reason} / cannot {action}: {reason}"
+            localized(self, "workflow.cannot_because", action=act, reason=reason)
+            message = (
+                f"{t('workflow.cannot_because', action=act, reason=reason)} / cannot {action}: "
+                + (t(reason, "en", **reason.params) if isinstance(reason, Term) else reason)
+            )
         else:
-            message = f"{status_zh}的案件不能{action_zh} / cannot {action} a case that is {status}"
+            localized(self, "workflow.cannot_in_status", action=act, status=st)
+            message = t("workflow.cannot_in_status", action=act, status=st)
+            message += f" / cannot {action} a case that is {status}"
             allowed = _allowed(status)
             if allowed is not None:
                 message += (
@@ -228,11 +205,15 @@ def _coerce(status: CaseStatus | str, action: CaseAction | str) -> tuple[CaseSta
     try:
         st = CaseStatus(status)
     except ValueError:
-        raise TransitionError(action, status, f"unknown status {status!r}") from None
+        raise TransitionError(
+            action, status, Term("workflow.unknown_status", status=status)
+        ) from None
     try:
         act = CaseAction(action)
     except ValueError:
-        raise TransitionError(action, status, f"unknown action {action!r}") from None
+        raise TransitionError(
+            action, status, Term("workflow.unknown_action", action=action)
+        ) from None
     return st, act
 
 
@@ -256,10 +237,7 @@ def next_status(
         raise TransitionError(act, st) from None
     if act is A.EXTEND and extensions >= max_extensions:
         raise TransitionError(
-            act,
-            st,
-            f"已延期{extensions}次，最多{max_extensions}次 / "
-            f"already extended {extensions} time(s), at most {max_extensions}",
+            act, st, Term("workflow.extended_max", n=extensions, most=max_extensions)
         )
     return after
 
@@ -326,11 +304,12 @@ class RoleError(AdapterError):
         self.role = role
         by_value = {a.value: r for a, r in ROLES_FOR_ACTION.items()}
         roles = sorted(by_value.get(str(action), frozenset()))
-        action_zh = _ACTION_ZH.get(action, str(action))
+        act = Term(f"action.{action}")
         super().__init__(
-            f"该岗位不能{action_zh} / role {role!r} may not {action} "
+            f"{t('workflow.role_may_not', action=act)} / role {role!r} may not {action} "
             f"(allowed roles: {', '.join(roles) or 'none'})"
         )
+        localized(self, "workflow.role_may_not", action=act)
 
 
 def check_actor(action: CaseAction | str, actor_role: str) -> None:

@@ -16,16 +16,19 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     PrivateAttr,
     SerializeAsAny,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -46,6 +49,68 @@ Loc = tuple[int | str, ...]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class LocalText(_Strict):
+    """A title in both languages: ``{zh: 主屏, en: Main wall}`` (English falls back to zh)."""
+
+    zh: str = Field(min_length=1, description="Chinese (the default language)")
+    en: str | None = Field(None, description="English, for ?lang=en; missing: the Chinese")
+
+    def text(self, lang: str = "zh") -> str:
+        return (self.en or self.zh) if lang == "en" else self.zh
+
+    def __str__(self) -> str:
+        return self.zh
+
+
+def _title(value: Any) -> str | LocalText:
+    """A plain string, or {zh, en}; anything else is one error at the title itself."""
+    if isinstance(value, str | LocalText):
+        return value
+    if isinstance(value, Mapping):
+        zh, en = value.get("zh"), value.get("en")
+        if (
+            set(value) <= {"zh", "en"}
+            and isinstance(zh, str)
+            and zh.strip()
+            and (en is None or isinstance(en, str))
+        ):
+            return LocalText(zh=zh, en=en or None)
+    raise PydanticCustomError(
+        "string_type", "Input should be a string or {{zh: …, en: …}} (zh required)"
+    )
+
+
+#: a title: a plain string (one language for both) or {zh: …, en: …}
+Title = Annotated[
+    str | LocalText,
+    PlainValidator(_title),
+    PlainSerializer(lambda v: v.model_dump() if isinstance(v, LocalText) else v),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "zh": {"type": "string", "minLength": 1},
+                        "en": {"type": "string"},
+                    },
+                    "required": ["zh"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    ),
+]
+
+
+def title_text(title: Title | None, lang: str = "zh") -> str:
+    """The title in ``lang``; "" when there is none."""
+    if isinstance(title, LocalText):
+        return title.text(lang)
+    return title or ""
 
 
 class GridSpec(_Strict):
@@ -76,7 +141,9 @@ class PanelSpec(_Strict):
     row: int = Field(ge=1, description="First grid row (1-based)")
     col_span: int = Field(1, ge=1, description="Number of columns the panel covers")
     row_span: int = Field(1, ge=1, description="Number of rows the panel covers")
-    title: str | None = Field(None, description="Title; empty means the kind's default title")
+    title: Title | None = Field(
+        None, description="Title (a string or {zh, en}); empty means the kind's default title"
+    )
     font_scale: float = Field(1.0, gt=0, le=10, description="Font size factor for this panel")
     options: SerializeAsAny[PanelOptions] | dict[str, Any] = Field(
         default_factory=dict, validate_default=True, description="The kind's options"
@@ -125,7 +192,9 @@ class PanelSpec(_Strict):
 class PageSpec(_Strict):
     """One page of a rotating screen."""
 
-    title: str | None = Field(None, description="Page title, shown in the page indicator")
+    title: Title | None = Field(
+        None, description="Page title (a string or {zh, en}), shown in the page indicator"
+    )
     panels: list[PanelSpec] = Field(description="The panels on this page")
 
 
@@ -133,8 +202,10 @@ class ScreenSpec(_Strict):
     """One wall layout, designed at a fixed pixel size and scaled to the real viewport."""
 
     id: str = Field(pattern=ID_PATTERN, description="URL id of the screen ([a-z0-9_-])")
-    title: str = Field(description="Name shown in the screen list and the header")
-    description: str = ""
+    title: Title = Field(
+        description="Name shown in the screen list and the header (a string or {zh, en})"
+    )
+    description: Title = Field("", description="Shown on the screen list (a string or {zh, en})")
     size: str = Field(
         pattern=SIZE_PATTERN.pattern,
         description="Design size WIDTHxHEIGHT in px, e.g. 5760x2160 for a 3x2 1080p wall "

@@ -155,13 +155,14 @@ def test_hot_reload_changes_open_wall_and_broken_edit_keeps_last_good(
     assert page.inner_text(".cc-header-title") == "运维监控"
 
     good = path.read_text(encoding="utf-8")
-    path.write_text(good.replace("title: 运维监控", "title: 运维监控（夜班）"), encoding="utf-8")
+    # the default file names the screen in both languages: {zh: 运维监控, en: Operations}
+    path.write_text(good.replace("zh: 运维监控,", "zh: 运维监控（夜班）,"), encoding="utf-8")
     page.wait_for_function(
         "() => document.querySelector('.cc-header-title').innerText === '运维监控（夜班）'",
         timeout=10000,
     )
 
-    broken = good.replace("title: 运维监控", "title: 不会生效").replace(
+    broken = good.replace("zh: 运维监控,", "zh: 不会生效,").replace(
         "kind: ops_health", "kind: ops_healht"
     )
     path.write_text(broken, encoding="utf-8")

@@ -201,3 +201,27 @@ def test_screen_field_errors(data, registry, change, loc, kind):
 
 def test_missing_screens_key(registry):
     assert errors_of({}, registry) == {(("screens",), "missing"): "Field required"}
+
+
+def test_titles_may_come_in_both_languages(data, registry):
+    from command_center.screens.model import LocalText, title_text
+
+    main = data["screens"][0]
+    main["title"] = {"zh": "主屏", "en": "Main wall"}
+    main["description"] = {"zh": "说明"}
+    main["panels"][0]["title"] = {"zh": "地图", "en": "Map"}
+    screens = ScreensFile.validate_with(data, registry)
+    spec = screens.get("main")
+    assert isinstance(spec.title, LocalText)
+    assert (title_text(spec.title, "zh"), title_text(spec.title, "en")) == ("主屏", "Main wall")
+    assert title_text(spec.description, "en") == "说明"  # no English: the Chinese
+    assert title_text(spec.panel("map").title, "en") == "Map"
+    again = ScreensFile.validate_with(screens.model_dump(mode="json"), registry)
+    assert title_text(again.get("main").title, "en") == "Main wall"
+
+
+@pytest.mark.parametrize("bad", [{"en": "Main"}, {"zh": "主屏", "fr": "x"}, {"zh": ""}, 7])
+def test_a_title_is_a_string_or_zh_and_en_one_error_at_the_title(data, registry, bad):
+    data["screens"][0]["title"] = bad
+    errors = errors_of(data, registry)
+    assert list(errors) == [(("screens", 0, "title"), "string_type")]
