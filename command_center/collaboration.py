@@ -273,9 +273,8 @@ class Collaboration:
             kw["expected_status"] = CaseStatus(expected_status)
         if act is CaseAction.MERGE:
             if not master_case_id:
-                return self._refuse(
-                    name, role, act.value, screen, case_id, "请选择并入的案件 / pick the case"
-                )
+                why = ActionOutcome.said(False, "collab.pick_master")
+                return self._refuse(name, role, act.value, screen, case_id, why)
             kw["master_case_id"] = int(master_case_id)
         new_photo: NewPhoto | None = None
         if photo:
