@@ -18,7 +18,7 @@ DISPATCHED = {
 }
 
 
-def test_built_in_templates_are_signed_chinese_texts_for_the_five_notices(log_sms):
+def test_built_in_templates_are_signed_chinese_texts_for_the_seven_notices(log_sms):
     texts = {t.id: t.text for t in log_sms.templates()}
     assert set(texts) == {
         "alarm_escalation",
@@ -26,6 +26,9 @@ def test_built_in_templates_are_signed_chinese_texts_for_the_five_notices(log_sm
         "case_dispatched",
         "case_urge",
         "case_escalate",
+        # 催办/督办 of a case still at a desk of the hall (no department, no deadline yet)
+        "case_urge_desk",
+        "case_escalate_desk",
     }
     assert all(text.startswith("【指挥中心】") for text in texts.values())
     assert "告警升级" in texts["alarm_escalation"]
@@ -33,6 +36,8 @@ def test_built_in_templates_are_signed_chinese_texts_for_the_five_notices(log_sm
     assert "已派遣" in texts["case_dispatched"]
     assert "催办" in texts["case_urge"]
     assert "督办" in texts["case_escalate"] and "催办" not in texts["case_escalate"]
+    assert "催办" in texts["case_urge_desk"] and "{step}" in texts["case_urge_desk"]
+    assert "督办" in texts["case_escalate_desk"] and "催办" not in texts["case_escalate_desk"]
 
 
 def test_send_renders_the_template_and_is_sent(log_sms, clock):
@@ -124,7 +129,7 @@ def test_sign_name_and_extra_templates_come_from_options(clock):
     adapter = LogSmsAdapter(clock=clock, sign_name="东城区城市管理指挥中心", templates=drill)
     (message,) = adapter.send(["13800138000"], "drill", {"place": "东四", "time": "9:00"})
     assert message.text == "【东城区城市管理指挥中心】应急演练：东四，请于9:00前到岗。"
-    assert len(adapter.templates()) == 6  # five built-in, one added
+    assert len(adapter.templates()) == 8  # seven built-in, one added
 
 
 def test_only_the_most_recent_messages_are_kept(clock):
