@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -227,6 +229,31 @@ def at_city_now() -> Iterator[None]:
 
     with time_machine.travel(DEMO_NOW.replace(tzinfo=CHINA_STANDARD_TIME), tick=True):
         yield
+
+
+@contextmanager
+def server_timezone(zone: str) -> Iterator[None]:
+    """This whole process runs in ``zone`` (``TZ`` + ``tzset``), as a server set to UTC or to
+    New York would: whatever reads the *server's* zone (``datetime.astimezone()``,
+    ``timestamp()`` of a naive time) reads this one. The city's zone stays Asia/Shanghai."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
+@pytest.fixture(params=["UTC", "America/New_York"])
+def foreign_server_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The test runs on a server whose own zone is not the city's (UTC, then New York)."""
+    with server_timezone(request.param):
+        yield request.param
 
 
 @pytest.fixture(scope="session")
