@@ -20,6 +20,7 @@ from command_center.domain.calendar import epoch_seconds
 from command_center.domain.codes import mask_name, mask_phone
 from command_center.i18n import t
 from command_center.photos import ACCEPTED_UPLOAD_TYPES, MAX_UPLOAD_BYTES, photo_url
+from layouts.common import month_day_time
 
 #: Actions shown in the drawer, in workflow order, with their button style.
 PRIMARY = {
@@ -317,7 +318,7 @@ def region_focus_card(
 
 
 def fmt_dt(at: datetime | None) -> str:
-    return at.strftime("%m-%d %H:%M") if at else "—"
+    return month_day_time(at) if at else "—"
 
 
 def sla_clock_span(clock: Any, lang: str, *, big: bool = False) -> html.Span:
