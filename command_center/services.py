@@ -74,7 +74,7 @@ _ONE_SECOND = timedelta(seconds=1)
 
 
 def now() -> datetime:
-    """Naive Asia/Shanghai wall time, the clock the adapters and the domain use."""
+    """Naive city wall time (CC_CITY_TIMEZONE), the clock the adapters and the domain use."""
     return local_now()
 
 
