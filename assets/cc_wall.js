@@ -75,15 +75,29 @@
     });
   }
 
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  // The city's wall time (the header's data-timezone, Settings.city_timezone), never the
+  // kiosk's own zone: a kiosk set to UTC must show the same clock as the data around it.
+  var formats = {};
+  function wallTime(ms, zone) {
+    var f = formats[zone];
+    if (!f) {
+      f = formats[zone] = new Intl.DateTimeFormat("en-GB", {
+        timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", second: "2-digit"
+      });
+    }
+    var p = {};
+    f.formatToParts(new Date(ms)).forEach(function (part) { p[part.type] = part.value; });
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second;
+  }
   window.cc.wall = {
     transform: transform,
     partRegion: partRegion,
     apply: apply,
+    wallTime: wallTime,
     clock: function () {
-      var d = new Date();
-      return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
-        pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+      var el = document.getElementById("cc-clock");
+      return wallTime(Date.now(), (el && el.dataset.timezone) || "Asia/Shanghai");
     }
   };
   window.addEventListener("resize", apply);

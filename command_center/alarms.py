@@ -99,15 +99,15 @@ def level_key(value: str) -> str:
     return key
 
 
-# The app's one clock: naive Asia/Shanghai wall time, as the case adapters store times.
-from command_center.domain.calendar import local_now  # noqa: E402
+# The app's one clock: naive city wall time, as the case adapters store times.
+from command_center.domain.calendar import local_now, to_local_naive  # noqa: E402
 from command_center.domain.ids import MAX_ID, record_id  # noqa: E402
 
 
 def _naive_local(at: datetime) -> datetime:
-    if at.tzinfo is not None:
-        at = at.astimezone().replace(tzinfo=None)
-    return at.replace(microsecond=0)
+    # An aware time is converted to the city's zone (never the server's: a UTC server stored
+    # "07:41+08:00" as 23:41); a naive one is already city wall time (README: alarm API).
+    return to_local_naive(at).replace(microsecond=0)
 
 
 #: Characters no alarm text may carry: C0 controls but tab and newline, DEL, and lone

@@ -120,7 +120,10 @@ def create_app(
     from command_center.panels import default_registry
 
     settings = settings or Settings()
+    from command_center.domain.calendar import set_city_timezone
     from command_center.secret_key import require_secret_key
+
+    set_city_timezone(settings.city_timezone)  # before any clock is read
 
     require_secret_key(settings.secret_key)  # no known default ever signs anything
     settings.data_dir.mkdir(parents=True, exist_ok=True)

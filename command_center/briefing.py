@@ -306,7 +306,7 @@ def add_cli(sub: Any) -> None:
 
 
 def _cmd_briefing(args: Any, settings: Any) -> int:
-    day = date.fromisoformat(args.date) if args.date else date.today()
+    day = date.fromisoformat(args.date) if args.date else local_now().date()
     out = Path(args.out or settings.briefing_dir or Path(settings.data_dir) / "briefings")
     started = time.perf_counter()
     path = generate_with_settings(

@@ -194,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
     from adapters.base import AdapterConfigError
+    from command_center.domain.calendar import set_city_timezone
+
+    set_city_timezone(settings.city_timezone)  # seeding, briefings: the city's "today"
 
     try:
         return int(args.func(args, settings))

@@ -55,6 +55,7 @@ from flask import request
 from flask_socketio import SocketIO, join_room
 
 from command_center.alarms import Alarm, alarm_in_scope, local_now
+from command_center.domain.calendar import from_epoch_seconds
 
 log = logging.getLogger(__name__)
 
@@ -570,7 +571,7 @@ class Realtime:
                 eio_sid = manager.eio_sid_from_sid(conn.sid, "/") if manager else None
                 sock = eio.sockets.get(eio_sid) if eio and eio_sid else None
                 if sock is not None and sock.last_ping:
-                    conn.last_heartbeat = datetime.fromtimestamp(int(sock.last_ping))
+                    conn.last_heartbeat = from_epoch_seconds(int(sock.last_ping))
             except Exception:  # noqa: BLE001 - the registry's own value is good enough
                 pass
             out.append(conn)

@@ -71,8 +71,11 @@ class ServiceStatus:
     outages: dict[str, Outage] = field(default_factory=dict)
 
 
+_ONE_SECOND = timedelta(seconds=1)
+
+
 def now() -> datetime:
-    """Naive Asia/Shanghai wall time, the clock the adapters and the domain use."""
+    """Naive city wall time (CC_CITY_TIMEZONE), the clock the adapters and the domain use."""
     return local_now()
 
 
@@ -164,8 +167,11 @@ class DataServices:
 
         def fetch() -> dict[str, Any]:
             case = self.adapters.case
-            current = self.clock()
-            today = datetime.combine(current.date(), datetime.min.time())
+            # ``until`` is exclusive and the clock counts whole seconds: a case reported in
+            # this very second counts today, not a second later
+            clock_now = self.clock()
+            current = clock_now + _ONE_SECOND
+            today = datetime.combine(clock_now.date(), datetime.min.time())
             yesterday = today - timedelta(days=1)
             same_time_yesterday = current - timedelta(days=1)
             t = _one(
@@ -191,7 +197,7 @@ class DataServices:
             since, until = month_start, current
             if (
                 self.settings.month_start_rates == "last_month"
-                and current.day <= self.settings.month_start_days
+                and clock_now.day <= self.settings.month_start_days
             ):
                 rate_period = "last_month"
                 since, until = (month_start - timedelta(days=1)).replace(day=1), month_start
@@ -225,8 +231,11 @@ class DataServices:
         """Reported and closed cases per day over the last ``days`` days (missing days = 0)."""
 
         def fetch() -> pd.DataFrame:
-            end = self.clock()
-            start = datetime.combine(end.date() - timedelta(days=days - 1), datetime.min.time())
+            clock_now = self.clock()
+            end = clock_now + _ONE_SECOND  # this second's cases count (until is exclusive)
+            start = datetime.combine(
+                clock_now.date() - timedelta(days=days - 1), datetime.min.time()
+            )
             rows = self.adapters.case.case_stats(
                 ["day"], self.region_filter(region_code, since=start, until=end, limit=None)
             )
@@ -245,8 +254,11 @@ class DataServices:
         """Counts by one dimension (class, big class, source, street ...) over ``days`` days."""
 
         def fetch() -> pd.DataFrame:
-            end = self.clock()
-            start = datetime.combine(end.date() - timedelta(days=days - 1), datetime.min.time())
+            clock_now = self.clock()
+            end = clock_now + _ONE_SECOND  # this second's cases count (until is exclusive)
+            start = datetime.combine(
+                clock_now.date() - timedelta(days=days - 1), datetime.min.time()
+            )
             rows = self.adapters.case.case_stats(
                 [dimension], self.region_filter(region_code, since=start, until=end, limit=None)
             )
@@ -274,8 +286,11 @@ class DataServices:
         dimension = "department_code" if level == "department" else f"{level}_code"
 
         def fetch() -> pd.DataFrame:
-            end = self.clock()
-            start = datetime.combine(end.date() - timedelta(days=days - 1), datetime.min.time())
+            clock_now = self.clock()
+            end = clock_now + _ONE_SECOND  # this second's cases count (until is exclusive)
+            start = datetime.combine(
+                clock_now.date() - timedelta(days=days - 1), datetime.min.time()
+            )
             rows = self.adapters.case.case_stats(
                 [dimension], self.region_filter(region_code, since=start, until=end, limit=None)
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,11 @@ class Settings(BaseSettings):
 
     # The domain's city-set values (DOMAIN.md: configuration, not constants)
     district_code: str = Field("110101", description="GB/T 2260 code of the demo district")
+    city_timezone: str = Field(
+        "Asia/Shanghai",
+        description="IANA zone of the city's wall time: every time is stored and shown in it, "
+        "whatever the server's or a kiosk's zone",
+    )
     # an int with bounds, not Literal[2, 3]: a Literal of ints refuses the environment's "2"
     grid_seq_width: int = Field(2, ge=2, le=3, description="Digits of a unit grid's sequence")
     workday_start: str = "08:30"
@@ -205,6 +210,17 @@ class Settings(BaseSettings):
     audit_verify_seconds: float = Field(
         60.0, description="How often the ops watch verifies the audit chain (incrementally)"
     )
+
+    @field_validator("city_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name: Asia/Shanghai)") from exc
+        return value
 
     @property
     def effective_database_url(self) -> str:

@@ -11,7 +11,15 @@ from dash import html
 from command_center.domain.indicators import rag
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import RAG_COLOURS, fmt_handling, fmt_int, fmt_pct, message, table
+from layouts.common import (
+    RAG_COLOURS,
+    fmt_handling,
+    fmt_int,
+    fmt_pct,
+    message,
+    month_day_time,
+    table,
+)
 
 
 class RankingOptions(PanelOptions):
@@ -301,7 +309,7 @@ def render_appraisal_overdue(data: dict[str, Any], ctx: PanelContext) -> Any:
                     html.Td(case.number, className="cc-case-number"),
                     html.Td(case.class_name),
                     html.Td(case.address or case.grid_code, className="cc-case-place"),
-                    html.Td(case.deadline.strftime("%m-%d %H:%M") if case.deadline else "—"),
+                    html.Td(month_day_time(case.deadline) if case.deadline else "—"),
                     html.Td(_duration(late, ctx.lang), className="cc-alert-text"),
                 ],
                 **{"data-case-id": str(case.id)},  # a click opens the case drawer

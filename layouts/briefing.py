@@ -4,6 +4,7 @@ export panel. Pure: data in, figures / markup / components out."""
 from __future__ import annotations
 
 import html as _html
+from datetime import date
 from typing import Any, Literal
 
 import plotly.graph_objects as go
@@ -11,7 +12,7 @@ from dash import dcc, html
 
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import FONT_FAMILY, fmt_handling, fmt_int, fmt_pct
+from layouts.common import FONT_FAMILY, fmt_handling, fmt_int, fmt_pct, month_day_time
 from layouts.statistics import (
     StatsRegionOptions,
     StatsSourceOptions,
@@ -130,7 +131,7 @@ def _ranking_table(
     )
 
 
-def _case_table(cases: list[Any], lang: str, empty_key: str) -> str:
+def _case_table(cases: list[Any], day: date, lang: str, empty_key: str) -> str:
     if not cases:
         return f'<p class="muted">{_e(t(empty_key, lang))}</p>'
     head = "".join(
@@ -141,7 +142,7 @@ def _case_table(cases: list[Any], lang: str, empty_key: str) -> str:
         "<tr>"
         f"<td>{_e(c.number)}</td><td>{_e(c.class_name)}</td>"
         f"<td>{_e(c.address or c.grid_code)}</td>"
-        f"<td>{_e(c.deadline.strftime('%m-%d %H:%M') if c.deadline else '—')}</td>"
+        f"<td>{_e(month_day_time(c.deadline, day) if c.deadline else '—')}</td>"
         "</tr>"
         for c in cases
     )
@@ -237,9 +238,9 @@ def briefing_html(data: Any, charts: dict[str, str], paper: str, lang: str = "zh
         f'<figure class="map"><figcaption>{_e(t("briefing.map", lang))}</figcaption>'
         f'<img src="{charts["region"]}"></figure>'
         f'<div class="notable"><h3>{_e(t("briefing.overdue_cases", lang))}</h3>'
-        f"{_case_table(data.overdue, lang, 'briefing.no_overdue')}"
+        f"{_case_table(data.overdue, data.day, lang, 'briefing.no_overdue')}"
         f"<h3>{_e(t('briefing.urgent_cases', lang))}</h3>"
-        f"{_case_table(data.urgent, lang, 'briefing.no_urgent')}</div>"
+        f"{_case_table(data.urgent, data.day, lang, 'briefing.no_urgent')}</div>"
         "</div></section>"
     )
     base = 12.5 * k

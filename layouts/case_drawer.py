@@ -16,9 +16,11 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from adapters.case.contract import Case, CaseAction, CasePhoto, SlaState
+from command_center.domain.calendar import epoch_seconds
 from command_center.domain.codes import mask_name, mask_phone
 from command_center.i18n import Term, has, t
 from command_center.photos import ACCEPTED_UPLOAD_TYPES, MAX_UPLOAD_BYTES, photo_url
+from layouts.common import month_day_time
 
 #: Actions shown in the drawer, in workflow order, with their button style.
 PRIMARY = {
@@ -373,15 +375,16 @@ def region_focus_card(
 
 
 def fmt_dt(at: datetime | None) -> str:
-    return at.strftime("%m-%d %H:%M") if at else "—"
+    return month_day_time(at) if at else "—"
 
 
 def sla_clock_span(clock: Any, lang: str, *, big: bool = False) -> html.Span:
     """A countdown that assets/cc_duty.js ticks every second (no server round trip)."""
     if clock is None:
         return html.Span("—", className="cc-sla-clock")
-    as_of = clock.as_of.timestamp() * 1000
-    runs = "" if clock.runs_until is None else str(clock.runs_until.timestamp() * 1000)
+    # epoch milliseconds, as the browser's Date.now() counts: from the city's wall time
+    as_of = epoch_seconds(clock.as_of) * 1000
+    runs = "" if clock.runs_until is None else f"{epoch_seconds(clock.runs_until) * 1000:.0f}"
     state = SLA_CLASS.get(clock.state, "") if clock.state else ""
     return html.Span(
         _fmt_remaining(clock.remaining_s, lang),

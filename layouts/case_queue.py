@@ -16,7 +16,7 @@ from dash import dcc, html
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
 from layouts.case_drawer import sla_clock_span
-from layouts.common import json_id, panel_frame
+from layouts.common import json_id, month_day_time, panel_frame
 
 STEPS = ("accept", "confirm", "register", "dispatch", "handle", "verify", "close")
 #: the steps every console has; 待核实 ("confirm") is added when the queue holds it
@@ -180,9 +180,7 @@ def render_queue(
                     html.Td(
                         sla_clock_span(item.clock, lang)
                         if item.clock
-                        else html.Span(
-                            case.reported_at.strftime("%m-%d %H:%M"), className="cc-muted"
-                        )
+                        else html.Span(month_day_time(case.reported_at), className="cc-muted")
                     ),
                 ],
             )

@@ -9,7 +9,7 @@ from dash import html
 from adapters.case.contract import Case
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import fmt_int, fmt_pct, message
+from layouts.common import fmt_int, fmt_pct, message, month_day_time
 
 KpiMetric = Literal[
     "reported",
@@ -115,7 +115,7 @@ def render_ticker(cases: list[Case], ctx: PanelContext) -> html.Div:
             html.Div(
                 className=f"cc-ticker-row {'urgent' if case.urgent else ''}",
                 children=[
-                    html.Span(case.reported_at.strftime("%m-%d %H:%M"), className="cc-ticker-time"),
+                    html.Span(month_day_time(case.reported_at), className="cc-ticker-time"),
                     html.Span(case.class_name, className="cc-ticker-class"),
                     html.Span(case.address or case.grid_code, className="cc-ticker-place"),
                     html.Span(t(f"source.{case.source}", ctx.lang), className="cc-ticker-source"),

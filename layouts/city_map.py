@@ -18,7 +18,7 @@ from pydantic import field_validator, model_validator
 from command_center.geo import ZOOM_SNAP
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import panel_frame
+from layouts.common import month_day_time, panel_frame
 
 Layer = Literal[
     "boundaries", "cases", "alarms", "workers", "cameras", "sensors", "key_places", "tracks"
@@ -333,14 +333,14 @@ def _card(ctx: PanelContext, title: str, rows: list[tuple[str, Any]], extra: Any
 def case_card(ctx: PanelContext, case: Any, state: str, department: str) -> Any:
     """A case's card on the map: number, class, state, place and clocks (no reporter)."""
     lang = ctx.lang
-    deadline = case.deadline.strftime("%m-%d %H:%M") if case.deadline else ""
+    deadline = month_day_time(case.deadline) if case.deadline else ""
     rows = [
         (t("map.card.class", lang), case.class_name),
         (t("map.card.status", lang), t(f"status.{case.status}", lang)),
         (t("map.card.sla", lang), t(f"map.legend.{state}", lang)),
         (t("map.card.address", lang), case.address or case.grid_code),
         (t("map.card.source", lang), t(f"source.{case.source}", lang)),
-        (t("map.card.reported", lang), case.reported_at.strftime("%m-%d %H:%M")),
+        (t("map.card.reported", lang), month_day_time(case.reported_at)),
         (t("map.card.deadline", lang), deadline),
         (t("map.card.department", lang), department),
     ]

@@ -9,7 +9,7 @@ from dash import html
 from adapters.case.contract import Case, SlaState
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import fmt_int, message, table
+from layouts.common import fmt_int, message, month_day_time, table
 
 # The board's columns, in the order of the standard's stages, with the statuses in each.
 STAGES: list[tuple[str, tuple[str, ...]]] = [
@@ -70,7 +70,7 @@ def render_case_list(cases: list[Case], ctx: PanelContext) -> html.Div:
                     html.Td(case.address or case.grid_code, className="cc-case-place"),
                     html.Td(t(f"status.{case.status}", ctx.lang)),
                     html.Td(
-                        case.deadline.strftime("%m-%d %H:%M") if case.deadline else "—",
+                        month_day_time(case.deadline) if case.deadline else "—",
                         className=f"cc-sla {sla}",
                     ),
                 ],

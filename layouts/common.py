@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import html as _html
+from datetime import date, datetime
 from typing import Any
 
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from command_center.domain.calendar import local_now
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext
 
@@ -33,6 +35,13 @@ PALETTE = {
 }
 
 RAG_COLOURS = {"green": "#2ecc71", "amber": "#f5b041", "red": "#ff5b5b", None: "#8fa8c8"}
+
+
+def month_day_time(at: datetime, today: date | None = None) -> str:
+    """``MM-DD HH:MM`` of a time in this (the city's) year, ``YYYY-MM-DD HH:MM`` otherwise:
+    a case reported a year ago must not read like one of this year."""
+    year = (today or local_now().date()).year
+    return f"{at:%m-%d %H:%M}" if at.year == year else f"{at:%Y-%m-%d %H:%M}"
 
 
 def panel_frame(ctx: PanelContext, body: Any, *, font_scale: float = 1.0) -> html.Div:

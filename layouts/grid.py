@@ -15,7 +15,7 @@ from dash import dcc, html
 from command_center.geo import TreeNode
 from command_center.i18n import t
 from command_center.screens.registry import PanelContext, PanelOptions
-from layouts.common import fmt_int, json_id, message, panel_frame
+from layouts.common import fmt_int, json_id, message, month_day_time, panel_frame
 
 
 class GridProfileOptions(PanelOptions):
@@ -109,7 +109,7 @@ def render_grid_profile(data: dict[str, Any] | None, ctx: PanelContext) -> Any:
     if patrol is None:
         patrol_line: Any = None
     elif patrol["walked"]:
-        last = patrol["last_at"].strftime("%m-%d %H:%M") if patrol["last_at"] else ""
+        last = month_day_time(patrol["last_at"]) if patrol["last_at"] else ""
         patrol_line = html.Div(
             t(
                 "grid.patrolled",
@@ -127,7 +127,7 @@ def render_grid_profile(data: dict[str, Any] | None, ctx: PanelContext) -> Any:
         + [
             html.Div(
                 [
-                    html.Span(c["reported_at"].strftime("%m-%d %H:%M"), className="cc-ticker-time"),
+                    html.Span(month_day_time(c["reported_at"]), className="cc-ticker-time"),
                     html.Span(c["class_name"]),
                     html.Span(t(f"status.{c['status']}", lang), className="cc-grid-status"),
                 ],

@@ -514,9 +514,9 @@ def render_stats_recurring(data: dict[str, Any], ctx: PanelContext) -> Any:
 
 def build_stats_filter(ctx: PanelContext) -> html.Div:
     """The console's period picker and filter bar (walls have no such panel: fixed periods)."""
-    from datetime import date as _date
-
     from dash import dcc
+
+    from command_center.domain.calendar import local_now
 
     opts: StatsFilterOptions = ctx.options
     grains = ["day", "week", "month", "quarter", "year"]
@@ -534,7 +534,7 @@ def build_stats_filter(ctx: PanelContext) -> html.Div:
             ),
             dcc.DatePickerSingle(
                 id=ctx.id("date"),
-                date=_date.today().isoformat(),
+                date=local_now().date().isoformat(),
                 display_format="YYYY-MM-DD",
                 first_day_of_week=1,
                 className="cc-stats-date",

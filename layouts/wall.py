@@ -13,6 +13,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from command_center.domain.calendar import city_timezone_name
 from command_center.i18n import t
 from command_center.screens.model import PanelSpec, ScreensFile, ScreenSpec, title_text
 from command_center.screens.registry import PanelContext, PanelRegistry
@@ -96,7 +97,12 @@ def wall_canvas(
                 className="cc-header-right",
                 children=[
                     html.Span(id="cc-conn", className="cc-conn"),
-                    html.Span(id="cc-clock", className="cc-clock"),
+                    # assets/cc_wall.js draws the city's time, whatever the kiosk's zone
+                    html.Span(
+                        id="cc-clock",
+                        className="cc-clock",
+                        **{"data-timezone": city_timezone_name()},
+                    ),
                 ],
             ),
         ],

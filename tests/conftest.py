@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -30,6 +32,68 @@ CHROMIUM_ARGS = [
 ]
 # A fixed "now" for the tiny city, so its numbers are the same on every run.
 DEMO_NOW = datetime(2026, 11, 25, 10, 30)
+
+# The instants (Asia/Shanghai wall time) at which every test marked ``clock`` runs: the
+# hours and days where a test that reads the real clock has broken (or would).
+CLOCK_INSTANTS: dict[str, datetime] = {
+    "before-workday": datetime(2026, 12, 3, 6, 10),  # Thursday, before 08:30
+    "after-midnight": datetime(2026, 12, 4, 0, 5),  # Friday: "today" has just begun
+    "month-end-evening": datetime(2026, 11, 30, 23, 50),  # the last ten minutes of November
+    "year-end-evening": datetime(2026, 12, 31, 23, 50),  # and of 2026 (2027 not yet known)
+    "holiday-eve": datetime(2026, 9, 30, 17, 0),  # the eve of National Day (10-01..10-07)
+    "makeup-saturday": datetime(2026, 10, 10, 10, 0),  # a 调休 Saturday: a working day
+}
+
+
+def _clock_instant(value: str) -> tuple[str, datetime]:
+    if value in CLOCK_INSTANTS:
+        return value, CLOCK_INSTANTS[value]
+    try:
+        return value, datetime.fromisoformat(value)
+    except ValueError:
+        raise pytest.UsageError(
+            f"--at {value!r}: one of {', '.join(CLOCK_INSTANTS)} or an ISO time (Shanghai)"
+        ) from None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--at",
+        default=None,
+        help="run every test with the process clock moved to this Shanghai wall time (a name "
+        f"of {', '.join(CLOCK_INSTANTS)} or 2026-12-03T06:10): to reproduce or find a test "
+        "that depends on the hour; tests marked clock then run at this instant only",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``clock`` runs once at every instant of ``CLOCK_INSTANTS``."""
+    if metafunc.definition.get_closest_marker("clock") is None:
+        return
+    if metafunc.config.getoption("--at"):
+        return  # the whole session runs at one instant already
+    metafunc.parametrize(
+        "city_clock", list(CLOCK_INSTANTS.values()), ids=list(CLOCK_INSTANTS), indirect=True
+    )
+
+
+@pytest.fixture(autouse=True)
+def city_clock(request: pytest.FixtureRequest) -> Iterator[datetime | None]:
+    """The whole process (a served app's threads included) runs from the instant of this
+    test's parameter (tests marked ``clock``) or of ``--at``; the clock keeps ticking. Being
+    autouse, it starts before the test's other function fixtures (an app, its data)."""
+    at = getattr(request, "param", None)
+    if at is None and request.config.getoption("--at"):
+        at = _clock_instant(request.config.getoption("--at"))[1]
+    if at is None:
+        yield None
+        return
+    import time_machine
+
+    from command_center.domain.calendar import CHINA_STANDARD_TIME
+
+    with time_machine.travel(at.replace(tzinfo=CHINA_STANDARD_TIME), tick=True):
+        yield at
 
 
 def service_reachable(host: str, port: int) -> bool:
@@ -227,6 +291,31 @@ def at_city_now() -> Iterator[None]:
 
     with time_machine.travel(DEMO_NOW.replace(tzinfo=CHINA_STANDARD_TIME), tick=True):
         yield
+
+
+@contextmanager
+def server_timezone(zone: str) -> Iterator[None]:
+    """This whole process runs in ``zone`` (``TZ`` + ``tzset``), as a server set to UTC or to
+    New York would: whatever reads the *server's* zone (``datetime.astimezone()``,
+    ``timestamp()`` of a naive time) reads this one. The city's zone stays Asia/Shanghai."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
+@pytest.fixture(params=["UTC", "America/New_York"])
+def foreign_server_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The test runs on a server whose own zone is not the city's (UTC, then New York)."""
+    with server_timezone(request.param):
+        yield request.param
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,8 @@ The schema is created only by the Alembic migrations beside this module; these m
 what the adapters and the demo generator read and write, and what autogenerate compares to.
 
 Conventions:
-- times are naive local wall time (Asia/Shanghai), as the working calendar counts them;
+- times are naive wall time of the city (CC_CITY_TIMEZONE, Asia/Shanghai by default), as the
+  working calendar counts them;
 - coordinates are WGS-84 longitude/latitude; region geometry is GeoJSON stored as text
   (portable: no PostGIS needed; the GIS adapter keeps shapely objects in memory);
 - region codes nest by prefix (district 6 > street 9 > community 12 > grid 14/15 digits).

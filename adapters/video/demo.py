@@ -19,16 +19,16 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from adapters.base import AdapterConfigError, AdapterError, BackendUnavailable, NotFound
 from adapters.gis.contract import PointFeature
 from adapters.video.contract import Camera, LiveView, VideoAdapter, VideoAlarm
+from command_center.domain.calendar import city_timezone
 
 #: China Standard Time: what a camera's OSD shows. China has no daylight saving.
-CST = timezone(timedelta(hours=8), "CST")
 
 #: The analytics alarm classes raised by the demo: (event class code, label, weight).
 #: Codes are the 4-digit big+small event codes of the case catalogue (DOMAIN.md).
@@ -312,8 +312,8 @@ class DemoVideoAdapter(VideoAdapter):
 
 
 def _aware(moment: datetime) -> datetime:
-    """Naive datetimes are taken as UTC, the app's storage convention."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """Naive datetimes are the city's wall time, the app's storage convention."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=city_timezone())
 
 
 def _alarm_classes(value: Iterable[Sequence[Any]]) -> tuple[tuple[str, str, float], ...]:
@@ -457,7 +457,7 @@ class _SceneRenderer:
         self._cjk_font = _load_cjk_font(max(14, height // 20))
 
     def render(self, camera: Camera, now: datetime) -> bytes:
-        local = now.astimezone(CST)
+        local = now.astimezone(city_timezone())  # the OSD shows the city's time
         night = not 6 <= local.hour < 19
         canvas = self._background(camera.id, night).copy()
         self._draw_cars(canvas, camera.id, now.timestamp(), night)

@@ -5,9 +5,10 @@ Time limits in working hours (工作时) or working days (工作日) only run du
 and the make-up working days (调休上班, usually a Saturday or Sunday next to a long holiday)
 count as ordinary working days. Limits in wall-clock ``hours`` (danger items) never stop.
 
-All datetimes are **naive local time**, i.e. Asia/Shanghai wall time (China Standard Time,
-UTC+8, no daylight saving since 1991). A timezone-aware datetime given to these functions is
-converted to that wall time first; results are always naive.
+All datetimes are **naive local time**: the city's wall time, Asia/Shanghai (China Standard
+Time, UTC+8, no daylight saving since 1991) unless ``Settings.city_timezone`` names another
+zone. A timezone-aware datetime given to these functions is converted to that wall time
+first; results are always naive.
 
 YAML shape of a city's calendar file (``Settings.calendar_file``)::
 
@@ -30,9 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -40,23 +42,62 @@ from adapters.case.contract import SlaState
 from command_center.domain.classes import TimeLimit
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+DEFAULT_CITY_TIMEZONE = "Asia/Shanghai"
 
 _ONE_DAY = timedelta(days=1)
 # A calendar without a working day for this long is surely misconfigured; stop rather than loop.
 _MAX_IDLE_DAYS = 400
 
 
+# One process serves one city, so its zone is process-wide: ``create_app`` sets it from
+# ``Settings.city_timezone`` before anything reads the clock. Every clock default in the app
+# (services, stores, adapters, simulator) is ``local_now``, so they all agree on "today".
+_city_zone: tzinfo = ZoneInfo(DEFAULT_CITY_TIMEZONE)
+
+
+def set_city_timezone(name: str) -> tzinfo:
+    """Make ``name`` (an IANA zone such as ``Asia/Shanghai``) the city's zone for this
+    process; ``ZoneInfoNotFoundError`` for an unknown name."""
+    global _city_zone
+    _city_zone = ZoneInfo(name)
+    return _city_zone
+
+
+def city_timezone() -> tzinfo:
+    """The zone whose wall time the app stores and shows (``Settings.city_timezone``)."""
+    return _city_zone
+
+
+def city_timezone_name() -> str:
+    """The IANA name of the city's zone, for a browser's ``Intl.DateTimeFormat``."""
+    return str(_city_zone)
+
+
 def local_now() -> datetime:
-    """Now as naive Asia/Shanghai wall time, whatever the server's time zone: the one clock
-    of the app (services, adapters, generator and simulator agree on what "today" is)."""
-    return datetime.now(CHINA_STANDARD_TIME).replace(tzinfo=None, microsecond=0)
+    """Now as naive city wall time, whatever the server's time zone: the one clock of the
+    app (services, adapters, generator and simulator agree on what "today" is)."""
+    return datetime.now(_city_zone).replace(tzinfo=None, microsecond=0)
 
 
 def to_local_naive(dt: datetime) -> datetime:
-    """``dt`` as naive Asia/Shanghai wall time (naive datetimes are taken as already local)."""
+    """``dt`` as naive city wall time (naive datetimes are taken as already local)."""
     if dt.tzinfo is None:
         return dt
-    return dt.astimezone(CHINA_STANDARD_TIME).replace(tzinfo=None)
+    return dt.astimezone(_city_zone).replace(tzinfo=None)
+
+
+def epoch_seconds(local: datetime) -> float:
+    """Seconds since 1970 UTC of ``local``, a naive city wall time: what a browser's
+    ``Date`` counts in. (``datetime.timestamp`` would read it in the *server's* zone.)"""
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=_city_zone)
+    return local.timestamp()
+
+
+def from_epoch_seconds(seconds: float) -> datetime:
+    """Naive city wall time of a Unix timestamp (``datetime.fromtimestamp`` would give the
+    server's wall time)."""
+    return datetime.fromtimestamp(seconds, _city_zone).replace(tzinfo=None)
 
 
 def date_range(first: date, last: date) -> set[date]:

@@ -218,3 +218,44 @@ def test_wall_says_when_the_connection_is_lost_and_recovers(alarm_wall, browser,
         timeout=40000,
     )
     wall.close()
+
+
+def test_a_kiosk_set_to_utc_shows_the_city_time_in_the_header_and_the_ticker(
+    alarm_wall, browser, artifacts
+) -> None:  # noqa: ANN001
+    """The kiosk's browser runs in UTC and the server in New York: the header clock and the
+    ticker both read Shanghai time, as the data around them does."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from command_center.domain.calendar import local_now
+    from tests.conftest import server_timezone
+
+    SHANGHAI = ZoneInfo("Asia/Shanghai")  # noqa: N806
+
+    _cc, base = alarm_wall
+    with server_timezone("America/New_York"):
+        kiosk = browser.new_context(timezone_id="UTC", viewport={"width": 1920, "height": 1080})
+        wall = kiosk.new_page()
+        wall.goto(f"{base}/wall/main")
+        assert wall.evaluate("() => new Date().getTimezoneOffset()") == 0  # a UTC kiosk
+        wall.wait_for_function(
+            "() => { const el = document.getElementById('cc-clock'); return !!el && "
+            "/^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$/.test(el.textContent); }",
+            timeout=60000,
+        )
+        shown = datetime.strptime(wall.inner_text("#cc-clock"), "%Y-%m-%d %H:%M:%S")
+        # the browser's own instant (time-machine moves this process, not Chromium), in Shanghai
+        browser_now = datetime.fromtimestamp(wall.evaluate("() => Date.now()") / 1000, SHANGHAI)
+        assert abs((shown - browser_now.replace(tzinfo=None)).total_seconds()) < 10, shown
+
+        alarm = post_alarm(base, 1, at="2026-12-02T23:41:06Z")
+        assert alarm["at"] == "2026-12-03T07:41:06"
+        wait_row(wall, alarm["id"])
+        row = wall.locator(f'.cc-alarm-row[data-alarm="{alarm["id"]}"] .cc-alarm-time')
+        ticker = datetime.strptime(
+            f"{local_now():%Y-%m-%d} {row.inner_text()}", "%Y-%m-%d %H:%M:%S"
+        )
+        assert abs((ticker - local_now()).total_seconds()) < 60, (ticker, local_now())
+        wall.screenshot(path=str(artifacts / "alarms-kiosk-in-utc.png"))
+        kiosk.close()

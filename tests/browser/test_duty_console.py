@@ -368,8 +368,10 @@ def crumbs_of(page) -> list[str]:  # noqa: ANN001
 
 
 def test_a_region_put_on_the_wall_from_the_console_is_followed_then_released(
-    live_app, browser, artifacts
+    at_city_now, live_app, browser, artifacts
 ) -> None:  # noqa: ANN001
+    # at the tiny city's now: the ranking's period must hold the city's cases (from late
+    # December on, the real clock's period held none and the one-street ranking was empty)
     cc, base = live_app
     officer = cc.collab.users.add("duty3", "duty_officer", "duty-pass-3", "值班员丁", now=NOW)
     first, second = cc.services.regions("street").value[:2]

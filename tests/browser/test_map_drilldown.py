@@ -64,8 +64,10 @@ def serving(db_url: str, tmp_path: Path, screens: Path | None = None, **settings
 
 
 def test_drill_from_district_to_a_grid_and_back_filters_the_screen(
-    live_app, browser, artifacts
+    at_city_now, live_app, browser, artifacts
 ) -> None:  # noqa: ANN001
+    # at the tiny city's now: the 30-day ranking must hold the city's cases (from 25
+    # December on, the real clock's window held none)
     cc, base = live_app
     page = browser.new_page(viewport={"width": 1920, "height": 720})
     watch = PageWatch(page)

@@ -170,6 +170,7 @@ def test_departments_follow_the_responsibility_rule(cc: object) -> None:
     assert order[0].reason == "owner" and order[1].department.code == comp.street_code
 
 
+@pytest.mark.clock  # its SLA clock counts from now
 def test_the_queue_puts_each_case_under_its_step_with_a_clock(cc: object) -> None:
     admin = add_user(cc, "root", "admin")
     collab = cc.collab  # type: ignore[attr-defined]
@@ -186,6 +187,7 @@ def test_the_queue_puts_each_case_under_its_step_with_a_clock(cc: object) -> Non
     assert dispatched in [i.case.id for i in only_d02["handle"]]
 
 
+@pytest.mark.clock  # today's funnel is the city's today
 def test_department_board_counts_open_cases_and_todays_funnel(cc: object) -> None:
     admin = add_user(cc, "root", "admin")
     collab = cc.collab  # type: ignore[attr-defined]

@@ -38,6 +38,7 @@ EXAMPLES: dict[str, tuple[str, Any]] = {
     "CC_SMS_OPTIONS": ('{"url": "http://sms-gw/send"}', {"url": "http://sms-gw/send"}),
     "CC_DISTRICT_CODE": ("110101", "110101"),
     "CC_GRID_SEQ_WIDTH": ("3", 3),
+    "CC_CITY_TIMEZONE": ("Asia/Urumqi", "Asia/Urumqi"),
     "CC_WORKDAY_START": ("08:30", "08:30"),
     "CC_WORKDAY_END": ("17:30", "17:30"),
     "CC_CALENDAR_FILE": ("calendar.yaml", Path("calendar.yaml")),
@@ -132,4 +133,10 @@ def test_grid_seq_width_is_read_from_the_environment(
 def test_a_grid_seq_width_other_than_2_or_3_is_refused(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("CC_GRID_SEQ_WIDTH", "4")
     with pytest.raises(ValueError, match="grid_seq_width"):
+        Settings()
+
+
+def test_an_unknown_city_timezone_is_refused(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("CC_CITY_TIMEZONE", "Asia/Beijing")  # no such IANA zone: Asia/Shanghai
+    with pytest.raises(ValueError, match="unknown time zone 'Asia/Beijing'"):
         Settings()

@@ -14,6 +14,7 @@ from adapters.gis.contract import PointFeature
 from adapters.video.contract import Camera
 from adapters.video.demo import DEFAULT_ALARM_CLASSES, DemoVideoAdapter
 from adapters.video.routes import register_video_routes
+from command_center.domain.calendar import CHINA_STANDARD_TIME
 from command_center.plugins import build_adapter
 from command_center.settings import Settings
 
@@ -212,9 +213,11 @@ def test_polling_with_no_since_returns_the_recent_window(clock):
     assert all(a.at > clock.now - timedelta(minutes=10) for a in alarms)
 
 
-def test_naive_since_is_taken_as_utc(video, clock):
+def test_naive_since_is_taken_as_city_wall_time(video, clock):
     since = clock.now - timedelta(minutes=5)
-    assert video.poll_alarms(since.replace(tzinfo=None)) == video.poll_alarms(since)
+    wall_time = since.astimezone(CHINA_STANDARD_TIME).replace(tzinfo=None)
+    assert video.poll_alarms(since) != video.poll_alarms(since.replace(tzinfo=None))
+    assert video.poll_alarms(wall_time) == video.poll_alarms(since)
 
 
 def test_zero_rate_raises_no_alarms(clock):
