@@ -653,9 +653,15 @@ class RateCounter:
 
     def per_minute(self) -> list[tuple[int, int]]:
         """(minute as epoch // 60, count) for each of the last minutes, zeros included."""
+        return self.snapshot()[0]
+
+    def snapshot(self) -> tuple[list[tuple[int, int]], int]:
+        """``per_minute`` and ``total`` from one read: asked apart, another process's counts
+        could land in between, and a screen would show a total its minutes do not add to."""
         current = int(self.clock() // 60)
-        seen, _total = self._counts()
-        return [(m, seen.get(m, 0)) for m in range(current - self.minutes + 1, current + 1)]
+        seen, total = self._counts()
+        minutes = [(m, seen.get(m, 0)) for m in range(current - self.minutes + 1, current + 1)]
+        return minutes, total
 
     @property
     def total(self) -> int:

@@ -173,15 +173,18 @@ class OpsWatch:
                 for k, v in self.states.items()
             }
         screens = cc.realtime.all_screens()
+        events_minutes, events_total = alarms.event_rate.snapshot()
+        alarms_minutes, alarms_total = alarms.ingest_rate.snapshot()
+        acks_minutes, acks_total = alarms.ack_rate.snapshot()
         return {
             "screens": screens,
             "region_names": _region_names(cc, {c.region for c in screens if c.region}),
-            "events_per_minute": alarms.event_rate.per_minute(),
-            "alarms_per_minute": alarms.ingest_rate.per_minute(),
-            "acks_per_minute": alarms.ack_rate.per_minute(),
-            "events_total": alarms.event_rate.total,
-            "alarms_total": alarms.ingest_rate.total,
-            "acks_total": alarms.ack_rate.total,
+            "events_per_minute": events_minutes,
+            "alarms_per_minute": alarms_minutes,
+            "acks_per_minute": acks_minutes,
+            "events_total": events_total,
+            "alarms_total": alarms_total,
+            "acks_total": acks_total,
             "alarm_counts": alarm_counts,
             "sms": sms,
             "devices": devices,
