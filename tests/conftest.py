@@ -280,6 +280,21 @@ def live_app(city_copy: str, tmp_path: Path) -> Iterator[tuple[object, str]]:
     cc.stop()
 
 
+def alarm_at_a_case(cc, source_id: str, **fields):  # noqa: ANN001, ANN003, ANN201
+    """An alarm ingested at the place of the city's first case (a point inside a grid, so
+    it can become a case); ``fields`` are the ``AlarmIn``'s others (defaults: a video
+    alarm, warn, 0502 占道经营)."""
+    from adapters.case.contract import CaseFilter
+    from command_center.alarms import AlarmIn
+
+    some = cc.services.adapters.case.list_cases(CaseFilter(limit=1))[0]
+    values = {"source": "video", "level": "warn", "class_code": "0502", "title": "占道经营"}
+    values.update(fields)
+    return cc.alarms.ingest(
+        AlarmIn(source_id=source_id, lon=some.lon, lat=some.lat, **values)
+    ).alarm
+
+
 @pytest.fixture()
 def at_city_now() -> Iterator[None]:
     """The whole process (a served app's threads included) runs from the tiny city's "now"

@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.conftest import alarm_at_a_case
+
 pytestmark = pytest.mark.browser
 
 NOW = datetime(2026, 11, 25, 10, 0)
@@ -62,25 +64,11 @@ def wall_and_console(browser, base: str, name: str, password: str):  # noqa: ANN
 def test_sign_in_alarm_to_case_dispatch_and_the_main_wall_shows_it(
     live_app, browser, artifacts
 ) -> None:  # noqa: ANN001
-    from adapters.case.contract import CaseFilter
-    from command_center.alarms import AlarmIn
 
     cc, base = live_app
     cc.collab.users.add("duty1", "shift_leader", "duty-pass-1", "值班长甲", now=NOW)
     cc.collab.users.add("disp1", "dispatcher", "disp-pass-1", "派遣员乙", now=NOW)
-    some = cc.services.adapters.case.list_cases(CaseFilter(limit=1))[0]
-    alarm = cc.alarms.ingest(
-        AlarmIn(
-            source="video",
-            source_id="browser-0001",
-            level="critical",
-            class_code="0502",
-            title="占道经营",
-            lon=some.lon,
-            lat=some.lat,
-            camera_id="CAM042",
-        )
-    ).alarm
+    alarm = alarm_at_a_case(cc, "browser-0001", level="critical", camera_id="CAM042")
     wall, console, errors, off_host = wall_and_console(browser, base, "duty1", "duty-pass-1")
     console.wait_for_selector(".cc-q-tabs .cc-q-count", timeout=SLOW)
     row = console.locator(f"div[data-alarm='{alarm.id}'] .cc-alarm-title")
@@ -188,8 +176,6 @@ def click_and_time(page, selector: str, done: str, fresh: str) -> float:  # noqa
 def test_the_readme_walkthrough_role_takes_an_alarm_to_a_dispatched_case_shown_at_once(
     live_app, browser, artifacts, tmp_path
 ) -> None:  # noqa: ANN001
-    from adapters.case.contract import CaseFilter
-    from command_center.alarms import AlarmIn
 
     cc, base = live_app
     # the README's command, as a newcomer types it (the password given instead of typed)
@@ -213,18 +199,7 @@ def test_the_readme_walkthrough_role_takes_an_alarm_to_a_dispatched_case_shown_a
     )
     assert made.returncode == 0, made.stderr[-2000:]
     role = cc.collab.users.get("desk1").role
-    some = cc.services.adapters.case.list_cases(CaseFilter(limit=1))[0]
-    alarm = cc.alarms.ingest(
-        AlarmIn(
-            source="iot",
-            source_id="readme-walkthrough-1",
-            level="critical",
-            class_code="0502",
-            title="占道经营",
-            lon=some.lon,
-            lat=some.lat,
-        )
-    ).alarm
+    alarm = alarm_at_a_case(cc, "readme-walkthrough-1", source="iot", level="critical")
     errors: list[str] = []
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     watch(page, errors, [])

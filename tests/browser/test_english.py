@@ -19,6 +19,7 @@ import yaml
 from sqlalchemy import String, Text, create_engine, inspect, select, table
 
 from command_center.i18n import catalogue
+from tests.conftest import alarm_at_a_case
 
 pytestmark = pytest.mark.browser
 
@@ -195,35 +196,15 @@ def test_every_screen_in_english_shows_no_chinese_of_the_app_and_clips_no_label(
 def test_the_duty_console_in_english_with_the_drawer_on_a_case_and_on_an_alarm(
     english_app, browser, artifacts
 ) -> None:  # noqa: ANN001
-    from adapters.case.contract import CaseFilter
-    from command_center.alarms import AlarmIn
 
     cc, base = english_app
     cc.collab.users.add("lead1", "shift_leader", "lead-pass-1", "值班长甲", now=NOW)
     db = cc.settings.effective_database_url
-    some = cc.services.adapters.case.list_cases(CaseFilter(limit=1))[0]
-    alarm = cc.alarms.ingest(
-        AlarmIn(
-            source="iot",
-            source_id="english-0001",
-            level="critical",
-            class_code="0404",
-            title="道路积水超限",
-            lon=some.lon,
-            lat=some.lat,
-        )
-    ).alarm
-    unknown = cc.alarms.ingest(
-        AlarmIn(
-            source="iot",
-            source_id="english-0002",
-            level="warn",
-            class_code="0701",
-            title="积水超限",
-            lon=some.lon,
-            lat=some.lat,
-        )
-    ).alarm
+    alarm = alarm_at_a_case(
+        cc, "english-0001", source="iot", level="critical", class_code="0404", title="道路积水超限"
+    )
+    # a class the catalogue does not know: the refusal must read in English
+    unknown = alarm_at_a_case(cc, "english-0002", source="iot", class_code="0701", title="积水超限")
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{base}/login?next=/wall/duty%3Flang%3Den&lang=en")
     problems = check(page, db, "login", artifacts)
