@@ -76,6 +76,24 @@ DRAWER_OUTPUTS: tuple[tuple[str, str], ...] = (
 )
 
 
+def drawer_update(changes: dict[tuple[str, str], Any]) -> tuple[Any, ...]:
+    """The drawer's outputs (``DRAWER_OUTPUTS``) with ``changes`` and ``no_update`` for the
+    rest: a partial answer names what it sets, never counts positions."""
+    return tuple(changes.get(output, no_update) for output in DRAWER_OUTPUTS)
+
+
+def drawer_unavailable(msg: str) -> tuple[Any, ...]:
+    """The drawer open with ``msg`` in place of a case or an alarm that cannot be read."""
+    return drawer_update(
+        {
+            ("cc-drawer", "className"): "cc-drawer open",
+            ("cc-drawer-summary", "children"): msg,
+            ("cc-drawer-digest", "data"): None,
+            ("cc-drawer-grid", "data"): None,
+        }
+    )
+
+
 def screen_of(pathname: str | None) -> str:
     path = (pathname or "/").rstrip("/")
     return path[len("/wall/") :] if path.startswith("/wall/") else path or "/"
@@ -183,8 +201,7 @@ def register(app: Any, cc: Any) -> None:
         return data, hashlib.sha1(json.dumps(state, default=str).encode()).hexdigest()
 
     def unavailable(exc: Exception, lang: str) -> tuple[Any, ...]:
-        msg = t("drawer.unavailable", lang, error=error_text(exc, lang))
-        return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 8
+        return drawer_unavailable(t("drawer.unavailable", lang, error=error_text(exc, lang)))
 
     def show_case(
         data: Any,
@@ -298,7 +315,8 @@ def register(app: Any, cc: Any) -> None:
         if not opened or not opened.get("case_id"):
             if digest is None:
                 raise PreventUpdate
-            return ("cc-drawer",) + (no_update,) * 9 + (None,) + (no_update,) * 9
+            closed = {("cc-drawer", "className"): "cc-drawer", ("cc-drawer-digest", "data"): None}
+            return drawer_update(closed)
         try:
             data, new_digest = load(id_in(opened, "case_id"), current_user(cc), lang)
         except BadRequest:
@@ -318,8 +336,9 @@ def register(app: Any, cc: Any) -> None:
         except Exception as exc:  # noqa: BLE001
             alarm, error = None, error_text(exc, lang)
         if alarm is None:
-            msg = t("drawer.unavailable", lang, error=locals().get("error", ""))
-            return ("cc-drawer open", msg) + (no_update,) * 8 + (None, None) + (no_update,) * 8
+            return drawer_unavailable(
+                t("drawer.unavailable", lang, error=locals().get("error", ""))
+            )
         state = ("alarm", alarm.id, alarm.status, alarm.case_id, user.name if user else None)
         new_digest = hashlib.sha1(json.dumps(state, default=str).encode()).hexdigest()
         if new_digest == digest and ctx.triggered_id == "cc-drawer-tick":
@@ -419,7 +438,7 @@ def register(app: Any, cc: Any) -> None:
         action = trig["action"]
         user = current_user(cc, renew=True)
         acted = (refresh or 0) + 1
-        keep = (no_update,) * len(DRAWER_OUTPUTS)
+        keep = drawer_update({})
         from dash import html
 
         def refused(why: str) -> Any:
