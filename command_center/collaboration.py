@@ -69,6 +69,7 @@ QUEUE_STEPS: tuple[tuple[str, tuple[CaseStatus, ...]], ...] = (
     ("verify", (CaseStatus.HANDLED,)),
     ("close", (CaseStatus.VERIFIED,)),
 )
+STEP_OF_STATUS: dict[CaseStatus, str] = {s: step for step, sts in QUEUE_STEPS for s in sts}
 
 #: Actions that notify whoever holds the case by SMS: the department once dispatched.
 SMS_ACTIONS = frozenset({CaseAction.DISPATCH, CaseAction.URGE, CaseAction.ESCALATE})
@@ -369,8 +370,6 @@ class Collaboration:
         return desk
 
     def holder_name(self, case: Case, lang: str = "zh") -> str:
-        from command_center.i18n import t
-
         desk = HOLDER_OF_STATUS.get(case.status, "")
         if desk == "department":
             return self.department_name(case.department_code)
@@ -416,12 +415,8 @@ class Collaboration:
     @staticmethod
     def step_name(case: Case, lang: str = "zh") -> str:
         """The queue step a case waits at (待受理, 待核实 …), for the desk's SMS."""
-        from command_center.i18n import t
-
-        for step, statuses in QUEUE_STEPS:
-            if case.status in statuses:
-                return t(f"duty.step.{step}", lang)
-        return ""
+        step = STEP_OF_STATUS.get(case.status)
+        return t(f"duty.step.{step}", lang) if step else ""
 
     def merge_candidates(self, case: Case, limit: int = 20) -> list[Case]:
         """Open cases a duplicate report may be merged into: of the same class in the same
@@ -740,7 +735,6 @@ class Collaboration:
         )
         cases = self.services.cases(flt).value
         now = self.clock()
-        step_of = {s: step for step, statuses in QUEUE_STEPS for s in statuses}
         out: dict[str, list[QueueItem]] = {step: [] for step, _ in QUEUE_STEPS}
         if not self.verify_stage:
             out.pop("confirm")  # no such step, unless cases still wait there (below)
@@ -748,7 +742,7 @@ class Collaboration:
         urgent_only = urgent_only or level == "urgent"
         wanted_sla = {"overdue": SlaState.OVERDUE, "due_soon": SlaState.DUE_SOON}.get(level or "")
         for case in cases:
-            step = step_of.get(case.status)
+            step = STEP_OF_STATUS.get(case.status)
             if step is None or (urgent_only and not case.urgent):
                 continue
             out.setdefault(step, [])
