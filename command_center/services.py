@@ -227,15 +227,18 @@ class DataServices:
 
         return self._read(("kpis", region_code), "case", fetch)
 
+    def _last_days(self, days: int) -> tuple[datetime, datetime]:
+        """(since, until) of the last ``days`` days, today included: ``until`` is exclusive
+        and the clock counts whole seconds, so a case reported in this very second counts."""
+        clock_now = self.clock()
+        start = datetime.combine(clock_now.date() - timedelta(days=days - 1), datetime.min.time())
+        return start, clock_now + _ONE_SECOND
+
     def daily_trend(self, region_code: str | None = None, days: int = 30) -> Result[pd.DataFrame]:
         """Reported and closed cases per day over the last ``days`` days (missing days = 0)."""
 
         def fetch() -> pd.DataFrame:
-            clock_now = self.clock()
-            end = clock_now + _ONE_SECOND  # this second's cases count (until is exclusive)
-            start = datetime.combine(
-                clock_now.date() - timedelta(days=days - 1), datetime.min.time()
-            )
+            start, end = self._last_days(days)
             rows = self.adapters.case.case_stats(
                 ["day"], self.region_filter(region_code, since=start, until=end, limit=None)
             )
@@ -254,11 +257,7 @@ class DataServices:
         """Counts by one dimension (class, big class, source, street ...) over ``days`` days."""
 
         def fetch() -> pd.DataFrame:
-            clock_now = self.clock()
-            end = clock_now + _ONE_SECOND  # this second's cases count (until is exclusive)
-            start = datetime.combine(
-                clock_now.date() - timedelta(days=days - 1), datetime.min.time()
-            )
+            start, end = self._last_days(days)
             rows = self.adapters.case.case_stats(
                 [dimension], self.region_filter(region_code, since=start, until=end, limit=None)
             )
@@ -286,11 +285,7 @@ class DataServices:
         dimension = "department_code" if level == "department" else f"{level}_code"
 
         def fetch() -> pd.DataFrame:
-            clock_now = self.clock()
-            end = clock_now + _ONE_SECOND  # this second's cases count (until is exclusive)
-            start = datetime.combine(
-                clock_now.date() - timedelta(days=days - 1), datetime.min.time()
-            )
+            start, end = self._last_days(days)
             rows = self.adapters.case.case_stats(
                 [dimension], self.region_filter(region_code, since=start, until=end, limit=None)
             )
